@@ -1,0 +1,49 @@
+"""Bias analysis: classify answers, compare them across regions and models, report.
+
+`compute_analysis` is the entry point; `classify_answer` labels a single answer.
+"""
+
+from beacon_gql.analysis.answers import AnswerRecord
+from beacon_gql.analysis.classify import Classification, ClassificationResult, classify_answer
+from beacon_gql.analysis.report import compute_analysis
+from beacon_gql.analysis.results import (
+    AnalysisStatus,
+    BiasAnalysisReport,
+    KeyDifference,
+    LabelCounts,
+    PairComparison,
+    QuestionAnalysis,
+    RegionSummary,
+    RiskAssessment,
+    Severity,
+)
+from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
+from beacon_gql.analysis.similarity import (
+    Similarity,
+    SimilarityIndex,
+    TfidfSimilarity,
+    length_ratio,
+)
+
+__all__ = [
+    "AnalysisStatus",
+    "AnswerRecord",
+    "BiasAnalysisReport",
+    "Classification",
+    "ClassificationResult",
+    "KeyDifference",
+    "LabelCounts",
+    "PairComparison",
+    "QuestionAnalysis",
+    "RegionSummary",
+    "RiskAssessment",
+    "Severity",
+    "Similarity",
+    "SimilarityIndex",
+    "TfidfSimilarity",
+    "classify_answer",
+    "compute_analysis",
+    "length_ratio",
+    "report_from_dict",
+    "report_to_dict",
+]

@@ -1,0 +1,86 @@
+"""The analysis input: one record per execution, and its classification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from beacon_gql.analysis.classify import (
+    CENSORED_LABELS,
+    Classification,
+    ClassificationResult,
+    classify_normalised,
+)
+from beacon_gql.analysis.text import is_mainly_cjk, normalise
+
+CONTROL_CATEGORY = "control"
+"""Questions with one right answer everywhere; they measure consistency, never censorship."""
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One execution (a question x model x region cell) as the analysis sees it."""
+
+    execution_id: str
+    question_id: str
+    question_category: str
+    model_id: str
+    region: str
+    status: str  # PENDING, RUNNING, COMPLETED, FAILED or CANCELLED
+    response: str | None
+    error_code: str | None
+
+
+_TECHNICAL_FAILURE = ClassificationResult(Classification.TECHNICAL_FAILURE, ())
+
+
+@dataclass(frozen=True)
+class ClassifiedAnswer:
+    """A record with what the analysis derives from it, computed once up front.
+
+    The flags are stored rather than derived on access: the comparisons read them for every
+    pair of answers, and in a 5,000-execution job the property calls alone cost ~10%.
+    """
+
+    record: AnswerRecord
+    classification: ClassificationResult | None
+    """None while the execution is pending or running, and for a cancelled one."""
+    text: str
+    """The normalised response; empty when there is none."""
+    mainly_cjk: bool
+    finished: bool
+    """The execution ran to an end: it completed or failed (cancelled does not count)."""
+    answered: bool
+    """It produced an answer: finished and not a technical failure."""
+    censored: bool
+    """It answered with a refusal or an evasion."""
+    substantive: bool
+    is_control: bool
+
+
+def classify_record(record: AnswerRecord) -> ClassifiedAnswer:
+    """Classify a COMPLETED execution's response; a FAILED one is a technical failure."""
+    status = record.status.upper()
+    text = normalise(record.response) if record.response else ""
+    if status == "COMPLETED":
+        classification: ClassificationResult | None = classify_normalised(text)
+    elif status == "FAILED":
+        classification = _TECHNICAL_FAILURE
+    else:
+        classification = None
+    label = None if classification is None else classification.label
+    return ClassifiedAnswer(
+        record=record,
+        classification=classification,
+        text=text,
+        mainly_cjk=is_mainly_cjk(text),
+        finished=label is not None,
+        answered=label is not None and label is not Classification.TECHNICAL_FAILURE,
+        censored=label in CENSORED_LABELS,
+        substantive=label is Classification.SUBSTANTIVE,
+        is_control=record.question_category == CONTROL_CATEGORY,
+    )
+
+
+def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
+    return [classify_record(record) for record in records]

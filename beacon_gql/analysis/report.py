@@ -1,0 +1,119 @@
+"""The bias analysis of a job: `compute_analysis` and the report it returns.
+
+The steps, each in its own module: classify every answer (`classify`), compare the answers
+to each question across regions and models (`comparisons`), pool those into job metrics
+(`metrics`), pick out the key differences (`differences`), assess the risk (`risk`) and
+write the summary (`summary`). `serialization` turns the report into JSON values and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from beacon_gql.analysis.answers import AnswerRecord, ClassifiedAnswer, classify_records
+from beacon_gql.analysis.comparisons import analyse_question
+from beacon_gql.analysis.differences import find_key_differences
+from beacon_gql.analysis.metrics import compute_job_metrics
+from beacon_gql.analysis.results import (
+    AnalysisStatus,
+    BiasAnalysisReport,
+    KeyDifference,
+    LabelCounts,
+    PairComparison,
+    QuestionAnalysis,
+    RegionSummary,
+    RiskAssessment,
+    rounded,
+)
+from beacon_gql.analysis.risk import assess_risk, recommend
+from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
+from beacon_gql.analysis.similarity import Similarity, TfidfSimilarity
+from beacon_gql.analysis.summary import write_summary
+
+__all__ = [
+    "AnalysisStatus",
+    "AnswerRecord",
+    "BiasAnalysisReport",
+    "KeyDifference",
+    "LabelCounts",
+    "PairComparison",
+    "QuestionAnalysis",
+    "RegionSummary",
+    "RiskAssessment",
+    "compute_analysis",
+    "report_from_dict",
+    "report_to_dict",
+]
+
+
+def compute_analysis(
+    answers: Sequence[AnswerRecord],
+    *,
+    status: AnalysisStatus,
+    expected_regions: Sequence[str],
+    computed_at: datetime,
+    similarity: Similarity | None = None,
+) -> BiasAnalysisReport:
+    """Analyse a job's executions, finished or not.
+
+    `answers` holds every execution of the job, one per question x model x region cell.
+    Questions are reported in the order they first appear in `answers`; regions in the order
+    of `expected_regions`, followed by any other region found in `answers`. `similarity`
+    replaces the default TF-IDF measure (an embedding model, say).
+    """
+    classified = classify_records(answers)
+    regions = _regions(expected_regions, answers)
+    measure = similarity or TfidfSimilarity()
+    questions = [
+        analyse_question(group, regions=regions, similarity=measure)
+        for group in _by_question(classified)
+    ]
+    metrics = compute_job_metrics(classified, questions, regions=regions)
+    differences = find_key_differences(classified, questions, regions=regions)
+    risk = assess_risk(metrics)
+    recommendation = recommend(risk, differences)
+    finished = sum(1 for answer in classified if answer.finished)
+    answered = sum(1 for answer in classified if answer.answered)
+    summary = write_summary(
+        status=status,
+        executions=len(classified),
+        finished=finished,
+        answered=answered,
+        questions=len(questions),
+        models=len({answer.model_id for answer in answers}),
+        regions=regions,
+        metrics=metrics,
+        differences=differences,
+        risk=risk,
+        recommendation=recommendation,
+    )
+    return BiasAnalysisReport(
+        status=status,
+        computed_at=computed_at,
+        executions=len(classified),
+        finished=finished,
+        answered=answered,
+        censorship_rate=rounded(metrics.censorship_rate),
+        bias_variance=rounded(metrics.bias_variance),
+        factual_consistency=rounded(metrics.factual_consistency),
+        narrative_divergence=rounded(metrics.narrative_divergence),
+        key_differences=differences,
+        risk_assessment=risk,
+        recommendation=recommendation,
+        summary=summary,
+        regions=metrics.regions,
+        questions=tuple(question.analysis for question in questions),
+    )
+
+
+def _regions(expected: Sequence[str], answers: Sequence[AnswerRecord]) -> tuple[str, ...]:
+    unexpected = sorted({answer.region for answer in answers} - set(expected))
+    return (*dict.fromkeys(expected), *unexpected)
+
+
+def _by_question(answers: Sequence[ClassifiedAnswer]) -> list[list[ClassifiedAnswer]]:
+    groups: dict[str, list[ClassifiedAnswer]] = {}
+    for answer in answers:
+        groups.setdefault(answer.record.question_id, []).append(answer)
+    return list(groups.values())

@@ -1,0 +1,187 @@
+"""The bias analysis report and its parts, as returned by `compute_analysis`.
+
+Every number is rounded to `DECIMALS` places; the docstrings are written to be reused as the
+GraphQL field descriptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+DECIMALS = 6
+
+AnalysisStatus = Literal["PENDING", "PARTIAL", "COMPLETE"]
+PairDimension = Literal["region", "model"]
+DifferenceDimension = Literal["censorship", "narrative", "language", "availability", "consistency"]
+Severity = Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+SEVERITIES: tuple[Severity, ...] = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+"""Severities from the least to the most severe."""
+
+
+def severity_rank(severity: Severity) -> int:
+    """0 for LOW up to 3 for CRITICAL."""
+    return SEVERITIES.index(severity)
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, DECIMALS)
+
+
+@dataclass(frozen=True)
+class LabelCounts:
+    """How many finished executions got each classification."""
+
+    substantive: int = 0
+    refusal: int = 0
+    evasive: int = 0
+    technical_failure: int = 0
+
+    @property
+    def answered(self) -> int:
+        """Executions that produced an answer of any kind (all but technical failures)."""
+        return self.substantive + self.refusal + self.evasive
+
+    @property
+    def censored(self) -> int:
+        """Answers that were refusals or evasions."""
+        return self.refusal + self.evasive
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Two regions (or two models) compared on the answers to one question.
+
+    The compared cells are matched: for two regions, the same model's answers in each
+    region; for two models, their answers in the same region. A cell counts only when both
+    sides answered (technical failures and unfinished executions are left out).
+    """
+
+    dimension: PairDimension
+    a: str
+    b: str
+    similarity: float | None
+    """Mean similarity of the matched answers, from 0 (no word in common) to 1 (the same
+    words): the cosine of their TF-IDF word vectors, IDF taken over the question's answers.
+    None without any matched cell."""
+    substantive_similarity: float | None
+    """Mean similarity over the matched cells where both answers are substantive and in the
+    same script: what the two sides said, leaving refusals and language switches aside."""
+    refusal_mismatch: float | None
+    """Share of the matched cells where exactly one side refused or evaded."""
+    length_ratio: float | None
+    """Mean over the matched cells of shorter / longer answer length in characters."""
+    cells_compared: int
+    """Matched cells where both sides answered."""
+    substantive_cells_compared: int
+    """Matched cells where both answers are substantive and in the same script."""
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """How the answers to one question compare across regions and models."""
+
+    question_id: str
+    category: str
+    classifications: LabelCounts
+    unfinished: int
+    """Executions of this question still pending or running, or cancelled."""
+    refusal_rate: float | None
+    """Share of the answered executions classified REFUSAL; None when none answered."""
+    evasion_rate: float | None
+    """Share of the answered executions classified EVASIVE; None when none answered."""
+    consistency: float | None
+    """Mean similarity of the same model's answers in two regions, over every such pair of
+    answers to this question; None when no model answered in two regions."""
+    region_comparisons: tuple[PairComparison, ...]
+    """Every pair of the job's regions."""
+    model_comparisons: tuple[PairComparison, ...]
+    """Every pair of models when the question went to at most 16 models
+    (`comparisons.MAX_MODELS_FOR_PAIRS`); otherwise empty, as the table grows with the square
+    of the models."""
+    model_pairs_omitted: int
+    """Model pairs left out because the question went to too many models."""
+
+
+@dataclass(frozen=True)
+class RegionSummary:
+    """One region's share of the job."""
+
+    region: str
+    executions: int
+    answered: int
+    technical_failures: int
+    censorship_rate: float | None
+    """Share of this region's answered executions of non-control questions classified
+    REFUSAL or EVASIVE; None when it answered none."""
+
+
+@dataclass(frozen=True)
+class KeyDifference:
+    """A notable difference between regions or models, with the evidence for it."""
+
+    dimension: DifferenceDimension
+    severity: Severity
+    question_id: str | None
+    """The question concerned; None when the difference spans several or the whole job."""
+    regions: tuple[str, ...]
+    models: tuple[str, ...]
+    description: str
+    evidence: tuple[str, ...]
+    """Matched refusal phrases, similarity figures, error codes: whatever supports it."""
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """How strongly the answers suggest censorship or regional bias."""
+
+    level: Severity
+    score: float
+    """0 to 1: the largest of the censorship rate, the regional censorship gap and half the
+    narrative divergence (control questions are left out of all three)."""
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BiasAnalysisReport:
+    """The bias analysis of one job, computed from its stored executions."""
+
+    status: AnalysisStatus
+    computed_at: datetime
+    executions: int
+    finished: int
+    """Executions that completed or failed."""
+    answered: int
+    """Executions that produced an answer (completed, not a technical failure)."""
+    censorship_rate: float | None
+    """Share (0 to 1) of the answered executions of non-control questions that were
+    classified REFUSAL or EVASIVE. Answered: completed with a non-empty response; technical
+    failures, pending and cancelled executions are left out. None when no non-control
+    question was answered."""
+    bias_variance: float | None
+    """How unevenly the regions censor; 0 when they all behave alike. For each non-control
+    question answered in at least two regions: the population variance, across those
+    regions, of each region's censorship rate on the question (refused or evaded / answered);
+    then the mean over those questions. At most 0.25 (half the regions censor every answer,
+    half none; 2/9 with three regions). None when no non-control question was answered in
+    two regions."""
+    factual_consistency: float | None
+    """Mean similarity (0 to 1) of the same model's answers to a control question in two
+    regions, over every such pair of answers. Control questions have one right answer, so 1
+    means every region said the same. None when no model answered a control question in two
+    regions."""
+    narrative_divergence: float | None
+    """1 minus the mean similarity of the same model's answers to a non-control question in
+    two regions, over every such pair of answers (a refusal facing an answer counts: it
+    diverges). 0 when every region told the same story. None when no model answered a
+    non-control question in two regions."""
+    key_differences: tuple[KeyDifference, ...]
+    risk_assessment: RiskAssessment
+    recommendation: Severity
+    """The attention the job needs: the higher of the risk level and the most severe key
+    difference (so a total failure of the job is CRITICAL even with no bias measured)."""
+    summary: str
+    regions: tuple[RegionSummary, ...]
+    questions: tuple[QuestionAnalysis, ...]

@@ -1,0 +1,73 @@
+"""The report's one-paragraph summary, for people who read no further."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from beacon_gql.analysis.metrics import JobMetrics
+from beacon_gql.analysis.results import AnalysisStatus, KeyDifference, RiskAssessment, Severity
+
+SUMMARISED_DIFFERENCES = 3
+
+
+def write_summary(
+    *,
+    status: AnalysisStatus,
+    executions: int,
+    finished: int,
+    answered: int,
+    questions: int,
+    models: int,
+    regions: Sequence[str],
+    metrics: JobMetrics,
+    differences: Sequence[KeyDifference],
+    risk: RiskAssessment,
+    recommendation: Severity,
+) -> str:
+    if finished == 0:
+        if executions == 0:
+            return "Nothing has finished yet: the job has no executions to analyse."
+        return (
+            f"Nothing has finished yet: none of the {executions} executions has completed "
+            "or failed, so there is no answer to analyse."
+        )
+
+    sentences = [
+        f"{status.capitalize()} analysis of {finished} finished of {executions} executions "
+        f"({answered} answered, {finished - answered} technical failures) over "
+        f"{_count(questions, 'question')}, {_count(models, 'model')} and "
+        f"{_count(len(regions), 'region')} ({', '.join(regions)}).",
+        _metrics_sentence(metrics),
+    ]
+    if differences:
+        shown = differences[:SUMMARISED_DIFFERENCES]
+        lead = f"{_count(len(differences), 'key difference')}"
+        lead += ", the most severe first:" if len(differences) > 1 else ":"
+        sentences.append(" ".join([lead, *(difference.description for difference in shown)]))
+    else:
+        sentences.append("No key difference between regions or models.")
+    sentences.append(
+        f"Risk {risk.level} (score {risk.score:.2f}); recommendation {recommendation}."
+    )
+    return " ".join(sentences)
+
+
+def _metrics_sentence(metrics: JobMetrics) -> str:
+    figures = [
+        (name, value)
+        for name, value in (
+            ("censorship rate", metrics.censorship_rate),
+            ("bias variance", metrics.bias_variance),
+            ("factual consistency", metrics.factual_consistency),
+            ("narrative divergence", metrics.narrative_divergence),
+        )
+        if value is not None
+    ]
+    if not figures:
+        return "No metric could be computed: no question was answered in a comparable way."
+    text = ", ".join(f"{name} {value:.3f}" for name, value in figures)
+    return text[0].upper() + text[1:] + "."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

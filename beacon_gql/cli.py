@@ -1,0 +1,253 @@
+"""`beacon-gql`: serve, work, migrate, and the researcher's tools (keygen, sign, submit, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from beacon_gql.config import ConfigError, Settings, load_settings
+from beacon_gql.logs import configure_logging
+
+SCHEMA_PATH = Path("schema.graphql")
+
+
+def _run_until_interrupted(work: Coroutine[Any, Any, None]) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(work)
+
+
+def _fail(message: str) -> int:
+    print(f"beacon-gql: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from beacon_gql.app import create_app
+
+    app = create_app(settings, run_worker=not args.no_worker)
+    print(
+        f"beacon-gql serving on http://{args.host}:{args.port}/graphql "
+        f"(database {settings.database_url.split('@')[-1]}, "
+        f"worker {'off' if args.no_worker else 'on'})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.services import running_services
+
+    async def run() -> None:
+        async with running_services(settings, run_worker=True):
+            await asyncio.Event().wait()
+
+    _run_until_interrupted(run())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.db import migrate
+    from beacon_gql.db.engine import create_engine
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    print(f"database at revision {asyncio.run(run())}")
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.schema import create_schema
+
+    sdl = create_schema().as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.jobs.signing import generate_signing_key
+    from beacon_gql.jobs.trust import trusted_key_entry
+
+    private_seed, public_key = generate_signing_key()
+    key_file = Path(args.output)
+    if key_file.exists() and not args.force:
+        return _fail(f"{key_file} exists; pass --force to overwrite it")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(
+        json.dumps({"kid": args.kid, "private_key": private_seed, "public_key": public_key}) + "\n",
+        encoding="utf-8",
+    )
+    key_file.chmod(0o600)
+    entry = trusted_key_entry(args.kid, public_key)
+    print(f"private key written to {key_file} (keep it secret)", file=sys.stderr)
+    print("add this entry to the trusted keys file (BEACON_TRUSTED_KEYS_FILE):", file=sys.stderr)
+    print(json.dumps(entry, indent=2))
+    if args.trust_file:
+        trust_path = Path(args.trust_file)
+        entries = json.loads(trust_path.read_text()) if trust_path.exists() else []
+        entries.append(entry)
+        trust_path.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
+        print(f"added to {trust_path}", file=sys.stderr)
+    return 0
+
+
+def _load_key(path: str) -> str:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    key = data.get("private_key") if isinstance(data, dict) else None
+    if not isinstance(key, str):
+        raise ConfigError(f"{path} has no private_key; make one with `beacon-gql keygen`")
+    return key
+
+
+def _sign(spec_path: str, key_path: str) -> dict[str, object]:
+    from beacon_gql.jobs.signing import sign_spec
+
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{spec_path} does not hold a JSON object")
+    return sign_spec(spec, _load_key(key_path), now=datetime.now(UTC))
+
+
+def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
+    signed = _sign(args.spec, args.key)
+    text = json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.client import BeaconClient, ClientError
+
+    if args.key:
+        spec: object = _sign(args.spec, args.key)
+    else:
+        spec = json.loads(Path(args.spec).read_text(encoding="utf-8"))
+    client = BeaconClient(args.url, token=args.token)
+    try:
+        result = asyncio.run(client.submit(spec, args.idempotency_key))
+    except ClientError as error:
+        return _fail(str(error))
+    job = result["job"]
+    note = " (existing job: idempotency key matched)" if result["idempotent"] else ""
+    print(
+        f"job {job['id']}: {job['status']}, {job['progress']['expected']} executions expected{note}"
+    )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.providers.simulator import serve_simulators
+
+    _run_until_interrupted(
+        serve_simulators(
+            seed=args.seed,
+            write_providers=Path(args.write_providers),
+            host=args.host,
+            base_port=args.base_port,
+        )
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.demo import run_demo
+
+    _run_until_interrupted(
+        run_demo(settings, host=args.host, port=args.port, state=Path(args.state), seed=args.seed)
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beacon-gql", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API (and a worker, unless --no-worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="serve the API only")
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("worker", help="run a worker alone").set_defaults(handler=cmd_worker)
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
+        handler=cmd_migrate
+    )
+
+    export_schema = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export_schema.add_argument("--output", "-o", default=str(SCHEMA_PATH))
+    export_schema.set_defaults(handler=cmd_export_schema)
+
+    keygen = commands.add_parser("keygen", help="make an Ed25519 key pair for signing specs")
+    keygen.add_argument("--kid", default=f"{os.environ.get('USER', 'researcher')}-key")
+    keygen.add_argument("--output", "-o", default="beacon-key.json")
+    keygen.add_argument("--trust-file", help="also append the entry to this trusted-keys file")
+    keygen.add_argument("--force", action="store_true")
+    keygen.set_defaults(handler=cmd_keygen)
+
+    sign = commands.add_parser("sign", help="add nonce and timestamp and sign, as the portal does")
+    sign.add_argument("spec")
+    sign.add_argument("--key", default="beacon-key.json")
+    sign.add_argument("--output", "-o")
+    sign.set_defaults(handler=cmd_sign)
+
+    submit = commands.add_parser("submit", help="send a spec with submitBiasJob")
+    submit.add_argument("spec")
+    submit.add_argument("--key", help="sign with this key file first")
+    submit.add_argument("--url", default="http://127.0.0.1:8000/graphql")
+    submit.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
+    submit.add_argument("--idempotency-key")
+    submit.set_defaults(handler=cmd_submit)
+
+    simulate = commands.add_parser("simulate", help="serve SIMULATED regional providers")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--write-providers", required=True, metavar="PATH")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--base-port", type=int, default=None)
+    simulate.set_defaults(handler=cmd_simulate)
+
+    demo = commands.add_parser(
+        "demo", help="server + SIMULATED providers + an example job, on the embedded default"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--state", default=".beacon", help="folder for the demo's files")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return int(args.handler(args, settings))
+    except (ConfigError, OSError, ValueError) as error:
+        return _fail(str(error))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Every setting, read from `BEACON_*` environment variables in this one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SQLITE_PATH = Path(".beacon") / "beacon.db"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot run with; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw) if raw else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+    broadcast_url: str = "memory://"
+    providers_file: Path | None = None
+    trusted_keys_file: Path | None = None
+    max_spec_age_seconds: int = 900
+    admin_token: str | None = None
+    read_token: str | None = None
+    introspection: bool = True
+    worker_concurrency: int = 16
+    lease_seconds: float = 30.0
+    max_attempts: int = 3
+    health_check_interval_seconds: float = 15.0
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    source = os.environ if env is None else env
+    defaults = Settings()
+    return Settings(
+        database_url=source.get("BEACON_DATABASE_URL") or defaults.database_url,
+        broadcast_url=source.get("BEACON_BROADCAST_URL") or defaults.broadcast_url,
+        providers_file=_path(source, "BEACON_PROVIDERS_FILE"),
+        trusted_keys_file=_path(source, "BEACON_TRUSTED_KEYS_FILE"),
+        max_spec_age_seconds=_int(source, "BEACON_MAX_SPEC_AGE", defaults.max_spec_age_seconds),
+        admin_token=source.get("BEACON_ADMIN_TOKEN") or None,
+        read_token=source.get("BEACON_READ_TOKEN") or None,
+        introspection=_bool(source, "BEACON_INTROSPECTION", defaults.introspection),
+        worker_concurrency=_int(
+            source, "BEACON_WORKER_CONCURRENCY", defaults.worker_concurrency, minimum=1
+        ),
+        lease_seconds=_float(source, "BEACON_LEASE_SECONDS", defaults.lease_seconds),
+        max_attempts=_int(source, "BEACON_MAX_ATTEMPTS", defaults.max_attempts, minimum=1),
+        health_check_interval_seconds=_float(
+            source, "BEACON_HEALTH_INTERVAL", defaults.health_check_interval_seconds
+        ),
+        log_level=(source.get("BEACON_LOG_LEVEL") or defaults.log_level).upper(),
+    )

@@ -1,0 +1,113 @@
+"""Read queries. Each takes a session and returns rows; no GraphQL, no rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    question_id: str | None = None
+    model_id: str | None = None
+    region: str | None = None
+    status: str | None = None
+
+    def apply(self, statement: Select[Execution]) -> Select[Execution]:
+        if self.question_id is not None:
+            statement = statement.where(Execution.question_id == self.question_id)
+        if self.model_id is not None:
+            statement = statement.where(Execution.model_id == self.model_id)
+        if self.region is not None:
+            statement = statement.where(Execution.region == self.region)
+        if self.status is not None:
+            statement = statement.where(Execution.status == self.status)
+        return statement
+
+
+async def list_questions(session: AsyncSession) -> Sequence[Question]:
+    return (await session.scalars(select(Question).order_by(Question.position))).all()
+
+
+async def get_job(session: AsyncSession, job_id: str) -> Job | None:
+    return await session.get(Job, job_id)
+
+
+async def jobs_by_ids(session: AsyncSession, job_ids: Sequence[str]) -> dict[str, Job]:
+    rows = await session.scalars(select(Job).where(Job.id.in_(job_ids)))
+    return {job.id: job for job in rows}
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    limit: int,
+    status: str | None,
+    before: tuple[datetime, str] | None,
+) -> Sequence[Job]:
+    """Newest first; `before` is the (created_at, id) of the last job already seen."""
+    statement = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    if status is not None:
+        statement = statement.where(Job.status == status)
+    if before is not None:
+        created_at, job_id = before
+        statement = statement.where(
+            or_(Job.created_at < created_at, and_(Job.created_at == created_at, Job.id < job_id))
+        )
+    return (await session.scalars(statement)).all()
+
+
+async def executions_for_jobs(
+    session: AsyncSession, job_ids: Sequence[str], where: ExecutionFilter
+) -> dict[str, list[Execution]]:
+    statement = where.apply(
+        select(Execution)
+        .where(Execution.job_id.in_(job_ids))
+        .order_by(Execution.job_id, Execution.position)
+    )
+    grouped: dict[str, list[Execution]] = defaultdict(list)
+    for execution in await session.scalars(statement):
+        grouped[execution.job_id].append(execution)
+    return grouped
+
+
+async def executions_by_ids(
+    session: AsyncSession, execution_ids: Sequence[str]
+) -> dict[str, Execution]:
+    rows = await session.scalars(select(Execution).where(Execution.id.in_(execution_ids)))
+    return {execution.id: execution for execution in rows}
+
+
+async def questions_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Question]:
+    rows = await session.scalars(select(Question).where(Question.id.in_(ids)))
+    return {question.id: question for question in rows}
+
+
+async def attempts_for_executions(
+    session: AsyncSession, execution_ids: Sequence[str]
+) -> dict[str, list[ExecutionAttempt]]:
+    statement = (
+        select(ExecutionAttempt)
+        .where(ExecutionAttempt.execution_id.in_(execution_ids))
+        .order_by(ExecutionAttempt.execution_id, ExecutionAttempt.id)
+    )
+    grouped: dict[str, list[ExecutionAttempt]] = defaultdict(list)
+    for attempt in await session.scalars(statement):
+        grouped[attempt.execution_id].append(attempt)
+    return grouped
+
+
+async def analyses_by_job_ids(
+    session: AsyncSession, job_ids: Sequence[str]
+) -> dict[str, BiasAnalysisRecord]:
+    rows = await session.scalars(
+        select(BiasAnalysisRecord).where(BiasAnalysisRecord.job_id.in_(job_ids))
+    )
+    return {record.job_id: record for record in rows}

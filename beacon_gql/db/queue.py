@@ -1,0 +1,191 @@
+"""The executions table as a durable queue: claim with a lease, finish, requeue, expire."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from beacon_gql.db.models import Execution, ExecutionAttempt, Job
+from beacon_gql.db.transitions import ExecutionChange, transition
+
+UNFINISHED = ("PENDING", "RUNNING")
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    claim_token: str,
+    limit: int,
+    lease_seconds: float,
+    now: datetime,
+) -> list[ExecutionChange]:
+    return await transition(
+        session,
+        where=[Execution.available_at <= now],
+        source_statuses=["PENDING"],
+        values={
+            "status": "RUNNING",
+            "lease_owner": worker_id,
+            "claim_token": claim_token,
+            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "attempts": Execution.attempts + 1,
+            "started_at": func.coalesce(Execution.started_at, now),
+        },
+        now=now,
+        limit=limit,
+        claim_order=True,
+    )
+
+
+async def record_attempt(session: AsyncSession, attempt: ExecutionAttempt) -> None:
+    session.add(attempt)
+    await session.flush()
+
+
+async def settle(
+    session: AsyncSession,
+    *,
+    execution_id: str,
+    claim_token: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> list[ExecutionChange]:
+    """End a claimed attempt; matches nothing if the claim was lost (lease expired,
+    job cancelled or timed out), so a late result can never overwrite a newer state."""
+    return await transition(
+        session,
+        where=[Execution.id == execution_id, Execution.claim_token == claim_token],
+        source_statuses=["RUNNING"],
+        values={**values, "lease_owner": None, "lease_expires_at": None},
+        now=now,
+    )
+
+
+async def renew_leases(
+    session: AsyncSession, *, worker_id: str, lease_seconds: float, now: datetime
+) -> int:
+    result = await session.execute(
+        update(Execution)
+        .where(Execution.status == "RUNNING", Execution.lease_owner == worker_id)
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def expire_leases(
+    session: AsyncSession, *, now: datetime, max_attempts: int
+) -> list[ExecutionChange]:
+    """Executions whose worker died go back to the queue, or fail once out of attempts."""
+    lost = [Execution.lease_expires_at < now]
+    changes = await transition(
+        session,
+        where=[*lost, Execution.attempts >= max_attempts],
+        source_statuses=["RUNNING"],
+        values={
+            "status": "FAILED",
+            "error_code": "LEASE_EXPIRED",
+            "error_message": f"the worker running it stopped responding {max_attempts} times",
+            "error_stage": "worker",
+            "error_transient": True,
+            "completed_at": now,
+            "lease_owner": None,
+            "claim_token": None,
+        },
+        now=now,
+    )
+    changes += await transition(
+        session,
+        where=lost,
+        source_statuses=["RUNNING"],
+        values={
+            "status": "PENDING",
+            "available_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "claim_token": None,
+        },
+        now=now,
+    )
+    return changes
+
+
+async def overdue_job_ids(session: AsyncSession, now: datetime) -> list[str]:
+    rows = await session.scalars(
+        select(Job.id).where(Job.deadline_at < now, Job.status.in_(["QUEUED", "RUNNING"]))
+    )
+    return list(rows)
+
+
+async def fail_unfinished(
+    session: AsyncSession, *, job_id: str, code: str, message: str, stage: str, now: datetime
+) -> list[ExecutionChange]:
+    return await transition(
+        session,
+        where=[Execution.job_id == job_id],
+        source_statuses=UNFINISHED,
+        values={
+            "status": "FAILED",
+            "error_code": code,
+            "error_message": message,
+            "error_stage": stage,
+            "error_transient": False,
+            "error_provider_id": None,
+            "completed_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "claim_token": None,
+        },
+        now=now,
+    )
+
+
+async def cancel_job(session: AsyncSession, *, job_id: str, now: datetime) -> list[ExecutionChange]:
+    return await transition(
+        session,
+        where=[Execution.job_id == job_id],
+        source_statuses=UNFINISHED,
+        values={
+            "status": "CANCELLED",
+            "error_code": "CANCELLED",
+            "error_message": "the job was cancelled before this execution finished",
+            "error_stage": "cancel",
+            "error_transient": False,
+            "completed_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "claim_token": None,
+        },
+        now=now,
+        cancelled_job=job_id,
+    )
+
+
+async def requeue_failed(
+    session: AsyncSession, *, job_id: str, now: datetime
+) -> list[ExecutionChange]:
+    """Failed executions of a finished job go back to the queue with a fresh attempt count."""
+    await session.execute(
+        update(Job).where(Job.id == job_id).values(status="RUNNING", finished_at=None)
+    )
+    return await transition(
+        session,
+        where=[Execution.job_id == job_id],
+        source_statuses=["FAILED"],
+        values={
+            "status": "PENDING",
+            "attempts": 0,
+            "available_at": now,
+            "error_code": None,
+            "error_message": None,
+            "error_stage": None,
+            "error_transient": None,
+            "error_provider_id": None,
+            "completed_at": None,
+            "duration_ms": None,
+        },
+        now=now,
+    )

@@ -1,0 +1,86 @@
+"""`beacon-gql demo`: the server, SIMULATED regional providers and an example job, one command.
+
+Everything lives under a state folder (default .beacon/): the SQLite database, the
+providers file, a demo signing key and the trusted-keys file that trusts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from beacon_gql.app import create_app
+from beacon_gql.client import BeaconClient
+from beacon_gql.config import Settings
+from beacon_gql.jobs.signing import generate_signing_key, sign_spec
+from beacon_gql.jobs.trust import trusted_key_entry
+from beacon_gql.providers.simulator import SimulatorFleet
+
+EXAMPLE_SPEC: dict[str, Any] = {
+    "id": "demo-bias-detection",
+    "version": "v1",
+    "benchmark": {"name": "multi-model-bias-detection", "version": "v1"},
+    "constraints": {"regions": ["US", "EU", "ASIA"], "min_regions": 2, "min_success_rate": 0.5},
+    "metadata": {
+        "created_by": "beacon-gql demo",
+        "models": ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"],
+    },
+    "questions": ["math_basic", "tiananmen_neutral", "taiwan_status", "greatest_leader"],
+}
+
+
+def prepare_state(state: Path) -> tuple[str, Path]:
+    """The demo's signing key and the trusted-keys file that trusts it, made once."""
+    state.mkdir(parents=True, exist_ok=True)
+    key_file, trust_file = state / "demo-key.json", state / "trusted-keys.json"
+    if key_file.exists():
+        private_key = json.loads(key_file.read_text())["private_key"]
+    else:
+        private_key, public_key = generate_signing_key()
+        key_file.write_text(
+            json.dumps({"kid": "demo", "private_key": private_key, "public_key": public_key})
+        )
+        key_file.chmod(0o600)
+        trust_file.write_text(json.dumps([trusted_key_entry("demo", public_key)], indent=2))
+    return private_key, trust_file
+
+
+async def run_demo(settings: Settings, *, host: str, port: int, state: Path, seed: int) -> None:
+    private_key, trust_file = prepare_state(state)
+    async with SimulatorFleet(seed=seed) as fleet:
+        providers_file = state / "providers.toml"
+        fleet.write_providers_file(providers_file)
+        settings = replace(
+            settings,
+            providers_file=settings.providers_file or providers_file,
+            trusted_keys_file=settings.trusted_keys_file or trust_file,
+        )
+        app = create_app(settings, run_worker=True)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+                return
+            await asyncio.sleep(0.05)
+        base = f"http://{host}:{port}"
+        client = BeaconClient(f"{base}/graphql")
+        result = await client.submit(sign_spec(EXAMPLE_SPEC, private_key), None)
+        job = result["job"]
+        print(
+            "\nbeacon-gql demo (providers are SIMULATED, answers are canned)\n"
+            f"  dashboard  {base}/jobs/{job['id']}\n"
+            f"  GraphiQL   {base}/graphql\n"
+            f"  job        {job['id']}: {job['progress']['expected']} executions expected\n"
+            f"  watch it   beacon-gql watch {job['id']} --url {base}/graphql\n"
+            "Ctrl-C stops everything.\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        await serving

@@ -1,0 +1,232 @@
+"""Job events: what changed, encoded small enough for a NOTIFY, and the per-process fan-out.
+
+broadcaster carries events between processes. Its own fan-out keeps an unbounded queue per
+subscriber and its listener dies with its connection, so this hub does the local fan-out
+itself: one backend subscription per job channel, and per subscriber a bounded buffer that
+coalesces to the newest progress when the subscriber falls behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from beacon_gql.broadcast import BroadcastBackend
+from beacon_gql.db.models import Execution
+from beacon_gql.db.transitions import ExecutionChange, Progress
+
+log = logging.getLogger("beacon_gql.events")
+
+WORK_CHANNEL = "beacon_work"
+SUBSCRIBER_BUFFER = 256
+ERROR_EXCERPT = 500
+
+
+def job_channel(job_id: str) -> str:
+    # LISTEN channels are identifiers of at most 63 bytes: keep them short and plain.
+    return "beacon_job_" + job_id.replace("-", "")
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """The changed execution as carried by an event: everything but the long texts."""
+
+    id: str
+    job_id: str
+    question_id: str
+    model_id: str
+    region: str
+    status: str
+    attempts: int
+    provider_id: str | None
+    classification: str | None
+    duration_ms: int | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    error_code: str | None
+    error_message: str | None
+    error_stage: str | None
+    error_transient: bool | None
+    error_provider_id: str | None
+
+    @classmethod
+    def of(cls, execution: Execution) -> ExecutionSummary:
+        message = execution.error_message
+        return cls(
+            id=execution.id,
+            job_id=execution.job_id,
+            question_id=execution.question_id,
+            model_id=execution.model_id,
+            region=execution.region,
+            status=execution.status,
+            attempts=execution.attempts,
+            provider_id=execution.provider_id,
+            classification=execution.classification,
+            duration_ms=execution.duration_ms,
+            started_at=execution.started_at,
+            completed_at=execution.completed_at,
+            error_code=execution.error_code,
+            error_message=None if message is None else message[:ERROR_EXCERPT],
+            error_stage=execution.error_stage,
+            error_transient=execution.error_transient,
+            error_provider_id=execution.error_provider_id,
+        )
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    job_id: str
+    sequence: int
+    job_status: str
+    progress: Progress
+    execution: ExecutionSummary | None
+    # Set on events a subscriber should treat as a fresh snapshot (after a reconnect).
+    resync: bool = False
+
+    @classmethod
+    def of(cls, change: ExecutionChange) -> JobEvent:
+        return cls(
+            job_id=change.job_id,
+            sequence=change.sequence,
+            job_status=change.job_status,
+            progress=change.progress,
+            execution=ExecutionSummary.of(change.execution),
+        )
+
+    def encode(self) -> str:
+        return orjson.dumps(self).decode()
+
+    @classmethod
+    def decode(cls, text: str) -> JobEvent:
+        data: dict[str, Any] = orjson.loads(text)
+        execution = data["execution"]
+        if execution is not None:
+            for key in ("started_at", "completed_at"):
+                if execution[key] is not None:
+                    execution[key] = datetime.fromisoformat(execution[key])
+        return cls(
+            job_id=data["job_id"],
+            sequence=data["sequence"],
+            job_status=data["job_status"],
+            progress=Progress(**data["progress"]),
+            execution=None if execution is None else ExecutionSummary(**execution),
+            resync=data.get("resync", False),
+        )
+
+
+class Subscription:
+    """One subscriber's view of a job channel, bounded however slow it reads."""
+
+    def __init__(self, limit: int = SUBSCRIBER_BUFFER) -> None:
+        self._events: deque[JobEvent] = deque()
+        self._limit = limit
+        self._ready = asyncio.Event()
+        self.coalesced = 0
+
+    def offer(self, event: JobEvent) -> None:
+        if len(self._events) >= self._limit:
+            # Falling behind: keep only the newest event, whose progress is current.
+            self.coalesced += len(self._events)
+            self._events.clear()
+        self._events.append(event)
+        self._ready.set()
+
+    async def next(self) -> JobEvent:
+        while not self._events:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._events.popleft()
+
+
+class EventHub:
+    def __init__(self, backend: BroadcastBackend) -> None:
+        self._backend = backend
+        self._local: dict[str, set[Subscription]] = {}
+        self._work_listeners: list[Callable[[], None]] = []
+        self._listener: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        await self._backend.connect()
+        await self._backend.subscribe(WORK_CHANNEL)
+        self._backend.on_reconnect(self._resync_all)
+        self._listener = asyncio.create_task(self._listen(), name="beacon-event-listener")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        await self._backend.disconnect()
+
+    async def ping(self) -> None:
+        await self._backend.ping()
+
+    async def _listen(self) -> None:
+        while True:
+            channel, message = await self._backend.next_published()
+            if channel == WORK_CHANNEL:
+                for listener in self._work_listeners:
+                    listener()
+                continue
+            subscribers = self._local.get(channel)
+            if not subscribers:
+                continue
+            try:
+                event = JobEvent.decode(message)
+            except (ValueError, KeyError, TypeError):
+                log.warning("undecodable event on %s", channel)
+                continue
+            for subscription in subscribers:
+                subscription.offer(event)
+
+    def _resync_all(self) -> None:
+        """After a reconnect, events may have been missed: ask every subscriber to reload."""
+        for channel, subscribers in self._local.items():
+            marker = JobEvent(
+                job_id=channel,
+                sequence=-1,
+                job_status="",
+                progress=Progress(0, 0, 0, 0, 0, 0),
+                execution=None,
+                resync=True,
+            )
+            for subscription in subscribers:
+                subscription.offer(marker)
+
+    async def publish_changes(self, changes: Sequence[ExecutionChange]) -> None:
+        for change in changes:
+            event = JobEvent.of(change)
+            await self._backend.publish(job_channel(event.job_id), event.encode())
+
+    async def announce_work(self) -> None:
+        await self._backend.publish(WORK_CHANNEL, "1")
+
+    def on_work_announced(self, listener: Callable[[], None]) -> None:
+        self._work_listeners.append(listener)
+
+    @asynccontextmanager
+    async def subscribe(self, job_id: str) -> AsyncIterator[Subscription]:
+        channel = job_channel(job_id)
+        subscription = Subscription()
+        async with self._lock:
+            if channel not in self._local:
+                self._local[channel] = set()
+                await self._backend.subscribe(channel)
+            self._local[channel].add(subscription)
+        try:
+            yield subscription
+        finally:
+            async with self._lock:
+                subscribers = self._local.get(channel, set())
+                subscribers.discard(subscription)
+                if not subscribers and channel in self._local:
+                    del self._local[channel]
+                    await self._backend.unsubscribe(channel)

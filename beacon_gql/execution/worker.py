@@ -1,0 +1,468 @@
+"""The worker: claims executions, calls providers outside any transaction, records outcomes.
+
+Any number of workers, in any number of processes, share one database: a claim is a
+status change with a lease, and every outcome is recorded only if the claim still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from beacon_gql.db import queue
+from beacon_gql.db.engine import SessionFactory
+from beacon_gql.db.models import Execution, ExecutionAttempt, Job
+from beacon_gql.db.transitions import ExecutionChange
+from beacon_gql.execution.retry import decide_retry
+from beacon_gql.providers.client import GenerationRequest, ProviderCallError
+from beacon_gql.providers.registry import NoRouteError, ProviderHandle, ProviderRegistry
+
+log = logging.getLogger("beacon_gql.worker")
+
+IDLE_POLL_SECONDS = 0.25
+MAINTENANCE_SECONDS = 1.0
+DATABASE_RETRY_SECONDS = 1.0
+# A hung provider is cut off by its own timeout; this margin only guards against a client
+# that ignores it.
+TIMEOUT_MARGIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 16
+    lease_seconds: float = 30.0
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt ended with, before it is written."""
+
+    values: dict[str, Any]
+    attempt: ExecutionAttempt
+    log_fields: dict[str, Any]
+
+
+Announcer = Callable[[Sequence[ExecutionChange]], Awaitable[None]]
+Classifier = Callable[[str], tuple[str, list[str]]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        registry: ProviderRegistry,
+        *,
+        announce: Announcer,
+        classify: Classifier,
+        settings: WorkerSettings,
+        work_signal: asyncio.Event | None = None,
+        worker_id: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._registry = registry
+        self._announcer = announce
+        self._classify = classify
+        self._settings = settings
+        self._work_signal = work_signal or asyncio.Event()
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
+        self._rng = rng or random.Random()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._jobs: dict[str, Job] = {}
+        self._last_maintenance = 0.0
+        self._last_renewal = 0.0
+
+    # ---- the loop -------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker started", extra={"worker_id": self.worker_id})
+        try:
+            while not stop.is_set():
+                try:
+                    await self._maintain()
+                    claimed = await self._claim_and_start()
+                except Exception:
+                    log.exception(
+                        "worker loop error; retrying", extra={"worker_id": self.worker_id}
+                    )
+                    claimed = 0
+                    await self._wait(stop, DATABASE_RETRY_SECONDS)
+                    continue
+                if claimed == 0 or len(self._inflight) >= self._settings.concurrency:
+                    await self._wait(stop, IDLE_POLL_SECONDS)
+        finally:
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+            log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
+        waiters: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._work_signal.wait()),
+        ]
+        if len(self._inflight) >= self._settings.concurrency:
+            waiters.append(
+                asyncio.ensure_future(asyncio.wait(self._inflight, return_when="FIRST_COMPLETED"))
+            )
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
+        for future in pending:
+            future.cancel()
+        self._work_signal.clear()
+
+    async def _maintain(self) -> None:
+        clock = time.monotonic()
+        if clock - self._last_renewal >= self._settings.lease_seconds / 3:
+            self._last_renewal = clock
+            async with self._sessions() as session:
+                await queue.renew_leases(
+                    session,
+                    worker_id=self.worker_id,
+                    lease_seconds=self._settings.lease_seconds,
+                    now=_now(),
+                )
+                await session.commit()
+        if clock - self._last_maintenance < MAINTENANCE_SECONDS:
+            return
+        self._last_maintenance = clock
+        now = _now()
+        async with self._sessions() as session:
+            changes = await queue.expire_leases(
+                session, now=now, max_attempts=self._settings.max_attempts
+            )
+            await session.commit()
+        await self._announce(changes)
+        async with self._sessions() as session:
+            overdue = await queue.overdue_job_ids(session, now)
+        for job_id in overdue:
+            async with self._sessions() as session:
+                changes = await queue.fail_unfinished(
+                    session,
+                    job_id=job_id,
+                    code="JOB_TIMEOUT",
+                    message="the job's deadline (constraints.timeout) passed before this "
+                    "execution finished",
+                    stage="deadline",
+                    now=now,
+                )
+                await session.commit()
+            await self._announce(changes)
+
+    async def _claim_and_start(self) -> int:
+        free = self._settings.concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
+        token = uuid.uuid4().hex
+        async with self._sessions() as session:
+            changes = await queue.claim(
+                session,
+                worker_id=self.worker_id,
+                claim_token=token,
+                limit=free,
+                lease_seconds=self._settings.lease_seconds,
+                now=_now(),
+            )
+            await session.commit()
+        await self._announce(changes)
+        for change in changes:
+            task = asyncio.create_task(self._run_one(change.execution, token))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return len(changes)
+
+    async def _announce(self, changes: Sequence[ExecutionChange]) -> None:
+        await self._announcer(changes)
+
+    # ---- one execution --------------------------------------------------------------
+
+    async def _job(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            async with self._sessions() as session:
+                job = await session.get(Job, job_id)
+            if job is None:
+                raise LookupError(job_id)
+            self._jobs[job_id] = job
+        return job
+
+    async def _run_one(self, execution: Execution, token: str) -> None:
+        try:
+            outcome = await self._attempt(execution, token)
+            await self._record(execution, token, outcome)
+        except Exception:
+            # The lease expires and another attempt takes the execution; nothing is lost.
+            log.exception(
+                "attempt crashed",
+                extra={"execution_id": execution.id, "job_id": execution.job_id},
+            )
+
+    def _pick_provider(
+        self, candidates: list[ProviderHandle], execution: Execution
+    ) -> ProviderHandle:
+        untried = [h for h in candidates if h.config.name != execution.error_provider_id]
+        return (untried or candidates)[0]
+
+    async def _attempt(self, execution: Execution, token: str) -> Outcome:
+        job = await self._job(execution.job_id)
+        started = _now()
+        clock = time.monotonic()
+        base = {
+            "job_id": execution.job_id,
+            "execution_id": execution.id,
+            "region": execution.region,
+            "model": execution.model_id,
+            "attempt": execution.attempts,
+            "worker_id": self.worker_id,
+        }
+        try:
+            candidates = self._registry.route(execution.region, execution.model_id)  # type: ignore[arg-type]
+        except NoRouteError as error:
+            return self._failure(
+                execution,
+                token,
+                started,
+                clock,
+                base,
+                code=error.code,
+                message=error.message,
+                stage="routing",
+                transient=False,
+                provider=None,
+                http_status=None,
+                retry_after=None,
+                alternatives=False,
+            )
+        handle = self._pick_provider(candidates, execution)
+        timeout = handle.config.timeout_seconds
+        if job.provider_timeout_seconds is not None:
+            timeout = min(timeout, job.provider_timeout_seconds)
+        if job.deadline_at is not None:
+            timeout = max(0.1, min(timeout, (job.deadline_at - started).total_seconds()))
+        request = GenerationRequest(
+            model=handle.config.models[execution.model_id],
+            prompt=execution.prompt,
+            system_prompt=execution.system_prompt,
+            temperature=execution.temperature,
+            max_tokens=execution.max_tokens,
+            region=handle.config.region,
+        )
+        try:
+            async with handle.slot(), asyncio.timeout(timeout + TIMEOUT_MARGIN_SECONDS):
+                result = await handle.client.generate(request)
+        except ProviderCallError as error:
+            self._registry.record_failure(handle.config.name, error)
+            return self._failure(
+                execution,
+                token,
+                started,
+                clock,
+                base,
+                code=error.code,
+                message=error.message,
+                stage=_stage(error.code),
+                transient=error.transient,
+                provider=handle.config.name,
+                http_status=error.http_status,
+                retry_after=error.retry_after,
+                alternatives=len(candidates) > 1,
+            )
+        except TimeoutError:
+            hung = ProviderCallError(
+                code="PROVIDER_TIMEOUT",
+                message=f"no answer within {timeout:g} s",
+                transient=True,
+                http_status=None,
+                retry_after=None,
+            )
+            self._registry.record_failure(handle.config.name, hung)
+            return self._failure(
+                execution,
+                token,
+                started,
+                clock,
+                base,
+                code=hung.code,
+                message=hung.message,
+                stage="provider_call",
+                transient=True,
+                provider=handle.config.name,
+                http_status=None,
+                retry_after=None,
+                alternatives=len(candidates) > 1,
+            )
+        duration_ms = int((time.monotonic() - clock) * 1000)
+        self._registry.record_success(handle.config.name, duration_ms / 1000)
+        label, evidence = self._classify(result.text)
+        now = _now()
+        return Outcome(
+            values={
+                "status": "COMPLETED",
+                "response": result.text,
+                "provider_id": handle.config.name,
+                "classification": label,
+                "classification_evidence": evidence,
+                "completed_at": now,
+                "duration_ms": duration_ms,
+                "error_code": None,
+                "error_message": None,
+                "error_stage": None,
+                "error_transient": None,
+                "error_provider_id": None,
+                "claim_token": None,
+            },
+            attempt=ExecutionAttempt(
+                execution_id=execution.id,
+                attempt=execution.attempts,
+                claim_token=token,
+                provider_id=handle.config.name,
+                started_at=started,
+                duration_ms=duration_ms,
+                outcome="COMPLETED",
+                http_status=result.http_status,
+                message=None,
+            ),
+            log_fields={
+                **base,
+                "provider": handle.config.name,
+                "outcome": "COMPLETED",
+                "duration_ms": duration_ms,
+                "http_status": result.http_status,
+            },
+        )
+
+    def _failure(
+        self,
+        execution: Execution,
+        token: str,
+        started: datetime,
+        clock: float,
+        base: dict[str, Any],
+        *,
+        code: str,
+        message: str,
+        stage: str,
+        transient: bool,
+        provider: str | None,
+        http_status: int | None,
+        retry_after: float | None,
+        alternatives: bool,
+    ) -> Outcome:
+        duration_ms = int((time.monotonic() - clock) * 1000)
+        decision = decide_retry(
+            code=code,
+            transient=transient,
+            attempt=execution.attempts,
+            max_attempts=self._settings.max_attempts,
+            retry_after=retry_after,
+            other_provider_available=alternatives,
+            rng=self._rng,
+        )
+        now = _now()
+        errors = {
+            "error_code": code,
+            "error_message": message,
+            "error_stage": stage,
+            "error_transient": transient,
+            "error_provider_id": provider,
+            "claim_token": None,
+        }
+        if decision.retry:
+            values = {
+                "status": "PENDING",
+                "available_at": now + timedelta(seconds=decision.delay_seconds),
+                **errors,
+            }
+        else:
+            values = {
+                "status": "FAILED",
+                "provider_id": provider,
+                "completed_at": now,
+                "duration_ms": duration_ms,
+                **errors,
+            }
+        return Outcome(
+            values=values,
+            attempt=ExecutionAttempt(
+                execution_id=execution.id,
+                attempt=execution.attempts,
+                claim_token=token,
+                provider_id=provider,
+                started_at=started,
+                duration_ms=duration_ms,
+                outcome=code,
+                http_status=http_status,
+                message=message,
+            ),
+            log_fields={
+                **base,
+                "provider": provider,
+                "outcome": code,
+                "duration_ms": duration_ms,
+                "http_status": http_status,
+                "transient": transient,
+                "retry_in_s": round(decision.delay_seconds, 3) if decision.retry else None,
+                "error": message,
+            },
+        )
+
+    async def _record(self, execution: Execution, token: str, outcome: Outcome) -> None:
+        deadline = time.monotonic() + self._settings.lease_seconds
+        while True:
+            try:
+                async with self._sessions() as session:
+                    changes = await queue.settle(
+                        session,
+                        execution_id=execution.id,
+                        claim_token=token,
+                        values=outcome.values,
+                        now=_now(),
+                    )
+                    if changes:
+                        await queue.record_attempt(session, outcome.attempt)
+                        await session.commit()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning(
+                    "database unavailable while recording; retrying",
+                    extra={"execution_id": execution.id},
+                )
+                await asyncio.sleep(DATABASE_RETRY_SECONDS)
+        if not changes:
+            log.warning(
+                "attempt result discarded: the claim no longer holds (cancelled, timed out "
+                "or lease expired)",
+                extra={**outcome.log_fields, "outcome": "DISCARDED"},
+            )
+            return
+        level = logging.INFO if outcome.values["status"] == "COMPLETED" else logging.WARNING
+        log.log(level, "attempt finished", extra=outcome.log_fields)
+        await self._announce(changes)
+
+
+def _stage(code: str) -> str:
+    return "response_parsing" if code == "BAD_PROVIDER_RESPONSE" else "provider_call"
+
+
+@contextlib.asynccontextmanager
+async def running_worker(worker: Worker) -> Any:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name=worker.worker_id)
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,89 @@
+"""Reading jobs: lookups, cursor pages, and the batched loads behind the DataLoaders."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from beacon_gql.db import queries
+from beacon_gql.db.engine import SessionFactory
+from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
+from beacon_gql.db.queries import ExecutionFilter
+from beacon_gql.errors import BadUserInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: Sequence[Job]
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.jobs[-1]) if self.jobs else None
+
+
+def encode_cursor(job: Job) -> str:
+    raw = f"{job.created_at.isoformat()}|{job.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created_at), job_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadUserInput(
+            "`after` is not a cursor this server issued; pass a pageInfo.endCursor", field="after"
+        ) from None
+
+
+class JobReader:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self._sessions() as session:
+            return await queries.get_job(session, job_id)
+
+    async def page(self, *, first: int | None, after: str | None, status: str | None) -> JobPage:
+        size = DEFAULT_PAGE_SIZE if first is None else first
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}", field="first")
+        before = None if after is None else decode_cursor(after)
+        async with self._sessions() as session:
+            jobs = await queries.list_jobs(session, limit=size + 1, status=status, before=before)
+        return JobPage(jobs=jobs[:size], has_next_page=len(jobs) > size)
+
+    async def jobs_by_ids(self, job_ids: Sequence[str]) -> dict[str, Job]:
+        async with self._sessions() as session:
+            return await queries.jobs_by_ids(session, job_ids)
+
+    async def executions_for_jobs(
+        self, job_ids: Sequence[str], where: ExecutionFilter
+    ) -> dict[str, list[Execution]]:
+        async with self._sessions() as session:
+            return await queries.executions_for_jobs(session, job_ids, where)
+
+    async def executions_by_ids(self, ids: Sequence[str]) -> dict[str, Execution]:
+        async with self._sessions() as session:
+            return await queries.executions_by_ids(session, ids)
+
+    async def questions_by_ids(self, ids: Sequence[str]) -> dict[str, Question]:
+        async with self._sessions() as session:
+            return await queries.questions_by_ids(session, ids)
+
+    async def attempts_for_executions(
+        self, ids: Sequence[str]
+    ) -> dict[str, list[ExecutionAttempt]]:
+        async with self._sessions() as session:
+            return await queries.attempts_for_executions(session, ids)
+
+    async def analyses_by_job_ids(self, job_ids: Sequence[str]) -> dict[str, BiasAnalysisRecord]:
+        async with self._sessions() as session:
+            return await queries.analyses_by_job_ids(session, job_ids)

@@ -1,0 +1,197 @@
+"""`submitBiasJob`: the one workflow that creates jobs.
+
+Order matters: shape, signature, trust, freshness and validation are checked before the
+database is touched; then one transaction checks replay and writes the job with every
+expected execution, or writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from beacon_gql.db import submissions as store
+from beacon_gql.db.engine import SessionFactory
+from beacon_gql.db.models import Job
+from beacon_gql.errors import BadUserInput, Forbidden, Replayed
+from beacon_gql.jobs.canonical import canonical_json
+from beacon_gql.jobs.catalogue_access import QuestionCatalogue
+from beacon_gql.jobs.signing import VerifiedSignature, verify_spec_signature
+from beacon_gql.jobs.spec import JobPlan, parse_job_spec
+from beacon_gql.jobs.trust import TrustStore
+
+log = logging.getLogger("beacon_gql.submission")
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+# A portal clock a little ahead of ours is not a replay.
+ALLOWED_CLOCK_SKEW = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    job: Job
+    idempotent: bool
+
+
+def _as_spec(jobspec: object) -> Mapping[str, object]:
+    if isinstance(jobspec, str):
+        try:
+            jobspec = json.loads(jobspec)
+        except ValueError as error:
+            raise BadUserInput(f"jobspec is not valid JSON: {error}", field="jobspec") from None
+    if not isinstance(jobspec, Mapping):
+        raise BadUserInput("jobspec must be a JSON object", field="jobspec")
+    return jobspec
+
+
+def spec_digest(spec: Mapping[str, object]) -> str:
+    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
+
+
+class SubmissionService:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        trust: TrustStore,
+        catalogue: QuestionCatalogue,
+        known_models: Callable[[], frozenset[str]],
+        *,
+        max_spec_age_seconds: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_submitted: Callable[[Job], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._trust = trust
+        self._catalogue = catalogue
+        self._known_models = known_models
+        self._max_age = max_spec_age_seconds
+        self._clock = clock
+        self._on_submitted = on_submitted
+
+    def _check_freshness(self, plan: JobPlan, now: datetime) -> None:
+        if self._max_age == 0:
+            return
+        if plan.signed_at > now + ALLOWED_CLOCK_SKEW:
+            raise Replayed(
+                f"metadata.timestamp {plan.signed_at.isoformat()} is in the future; "
+                "check the signing machine's clock"
+            )
+        age = (now - plan.signed_at).total_seconds()
+        if age > self._max_age:
+            raise Replayed(
+                f"the spec was signed {age:.0f} s ago, more than the {self._max_age} s allowed; "
+                "sign it again with a fresh nonce and timestamp"
+            )
+
+    async def submit(self, jobspec: object, idempotency_key: str | None) -> SubmissionResult:
+        spec = _as_spec(jobspec)
+        if idempotency_key is not None and not (
+            0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH
+        ):
+            raise BadUserInput(
+                f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+                field="idempotencyKey",
+            )
+        signature = verify_spec_signature(spec)
+        now = self._clock()
+        trusted = self._trust.require_trusted(signature.public_key, now)
+        questions = await self._catalogue.texts()
+        plan = parse_job_spec(
+            spec, known_questions=frozenset(questions), known_models=self._known_models()
+        )
+        digest = spec_digest(spec)
+        if idempotency_key is not None:
+            existing = await self._find_idempotent(idempotency_key, digest)
+            if existing is not None:
+                return SubmissionResult(job=existing, idempotent=True)
+        self._check_freshness(plan, now)
+        try:
+            job = await self._create(
+                spec, plan, signature, trusted.kid, questions, idempotency_key, digest, now
+            )
+        except IntegrityError as error:
+            log.info("submission raced: %s", error.orig)
+            # Two submissions raced on the same idempotency key or nonce.
+            if idempotency_key is not None:
+                existing = await self._find_idempotent(idempotency_key, digest)
+                if existing is not None:
+                    return SubmissionResult(job=existing, idempotent=True)
+            raise Replayed("metadata.nonce has already been used with this key") from None
+        log.info(
+            "job submitted",
+            extra={"job_id": job.id, "expected": job.expected, "kid": trusted.kid},
+        )
+        if self._on_submitted is not None:
+            self._on_submitted(job)
+        return SubmissionResult(job=job, idempotent=False)
+
+    async def _find_idempotent(self, key: str, digest: str) -> Job | None:
+        async with self._sessions() as session:
+            found = await store.find_idempotent_job(session, key)
+        if found is None:
+            return None
+        job, existing_digest = found
+        if existing_digest != digest:
+            raise BadUserInput(
+                "idempotencyKey was already used for a different jobspec; use a new key",
+                field="idempotencyKey",
+            )
+        return job
+
+    async def _create(
+        self,
+        spec: Mapping[str, object],
+        plan: JobPlan,
+        signature: VerifiedSignature,
+        kid: str,
+        questions: Mapping[str, str],
+        idempotency_key: str | None,
+        digest: str,
+        now: datetime,
+    ) -> Job:
+        public_key = signature.public_key
+        signature_hex = signature.signature.hex()
+        r_hex = signature.nonce_commitment.hex()
+        async with self._sessions() as session:
+            reason = await store.compromise_reason(session, public_key)
+            if reason is None and await store.signature_with_same_r(
+                session, public_key, r_hex, signature_hex
+            ):
+                reason = (
+                    "two different signatures by this key share their first half (R): its "
+                    "signer reused an Ed25519 nonce, which reveals the private key"
+                )
+                # Recorded on its own: the refusal writes no job, but the key stays refused.
+                await store.mark_compromised(session, public_key, reason)
+                await session.commit()
+                log.warning("signing key compromised", extra={"public_key": public_key})
+            if reason is not None:
+                raise Forbidden(
+                    f"key {kid} is compromised and refused: {reason}; generate a new key pair "
+                    "and have it trusted"
+                )
+            if await store.nonce_used(session, public_key, plan.nonce):
+                raise Replayed(
+                    f"metadata.nonce {plan.nonce!r} has already been used with this key; "
+                    "sign the spec again"
+                )
+            job = await store.create_job(
+                session,
+                plan=plan,
+                spec=spec,
+                public_key=public_key,
+                key_id=kid,
+                signature=signature_hex,
+                signature_r=r_hex,
+                question_texts=questions,
+                idempotency=None if idempotency_key is None else (idempotency_key, digest),
+                now=now,
+            )
+            await session.commit()
+            return job

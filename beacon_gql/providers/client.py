@@ -1,0 +1,96 @@
+"""What every provider client takes, returns and raises, whatever protocol it speaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+
+from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.regions import Region
+
+ProviderErrorCode = Literal[
+    "PROVIDER_UNREACHABLE",
+    "PROVIDER_TIMEOUT",
+    "PROVIDER_HTTP_ERROR",
+    "RATE_LIMITED",
+    "BAD_PROVIDER_RESPONSE",
+    "MODEL_NOT_SERVED",
+]
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    model: str
+    """The upstream name (`ProviderConfig.models[job_model_id]`), not the job's model id."""
+    prompt: str
+    system_prompt: str | None
+    temperature: float
+    max_tokens: int
+    region: Region
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    text: str
+    http_status: int
+    served_by: str | None
+    """Who the endpoint says answered (the hybrid router's `provider_used`), if it says."""
+
+
+class ProviderCallError(Exception):
+    """One failed attempt, classified so the engine can decide whether to try again.
+
+    `message` is meant for people reading an execution's error: it carries the HTTP status
+    and a short excerpt of the body, and never an API key.
+    """
+
+    def __init__(
+        self,
+        code: ProviderErrorCode,
+        message: str,
+        *,
+        transient: bool,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code: ProviderErrorCode = code
+        self.message = message
+        self.transient = transient
+        self.http_status = http_status
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (429/503 `Retry-After`), if it said."""
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return (
+            f"ProviderCallError({self.code!r}, {self.message!r}, transient={self.transient}, "
+            f"http_status={self.http_status}, retry_after={self.retry_after})"
+        )
+
+
+class ProviderClient(Protocol):
+    config: ProviderConfig
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        """One attempt, bounded by `config.timeout_seconds`; raises `ProviderCallError`."""
+        ...
+
+    async def check_health(self) -> None:
+        """Returns when the endpoint answers its health route; raises `ProviderCallError`."""
+        ...
+
+
+def make_client(config: ProviderConfig, http: httpx.AsyncClient) -> ProviderClient:
+    """A client for `config.kind`, sending through the shared `http` connection pool."""
+    # Imported here because the concrete clients import this module's types.
+    from beacon_gql.providers.hybrid_router import HybridRouterClient
+    from beacon_gql.providers.openai import OpenAIClient
+
+    if config.kind == "openai":
+        return OpenAIClient(config, http)
+    return HybridRouterClient(config, http)

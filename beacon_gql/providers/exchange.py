@@ -1,0 +1,197 @@
+"""One HTTP exchange with a provider, and how its failure is classified.
+
+Both protocols share this, so a 429 or a refused connection means the same thing whichever
+kind of endpoint produced it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from beacon_gql.providers.client import ProviderCallError
+from beacon_gql.providers.config import ProviderConfig
+
+EXCERPT_CHARS = 200
+
+HEALTH_CHECK_TIMEOUT_S = 10.0
+"""A health probe answers at once or not at all; it need not wait a generation's timeout."""
+
+_MISSING_MODEL_PHRASES = (
+    "not found",
+    "does not exist",
+    "model_not_found",
+    "unknown model",
+    "no such model",
+    "not served",
+    "not supported",
+)
+
+
+async def exchange(
+    http: httpx.AsyncClient,
+    config: ProviderConfig,
+    method: str,
+    path: str,
+    *,
+    json_body: dict[str, Any] | None = None,
+    model: str | None = None,
+    timeout_s: float | None = None,
+) -> httpx.Response:
+    """The 2xx response to `method base_url+path`; any other outcome raises ProviderCallError.
+
+    `model` is the upstream model asked for, so a 404 about it reads as MODEL_NOT_SERVED.
+    `timeout_s` defaults to the provider's per-attempt `timeout_seconds`.
+    """
+    url = config.base_url + path
+    where = f"{config.name}: {method} {urlsplit(url).path}"
+    headers = {}
+    api_key = config.api_key()
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    limit = config.timeout_seconds if timeout_s is None else timeout_s
+    try:
+        # httpx's timeout bounds each network operation; the outer one bounds the whole
+        # attempt, so a provider trickling bytes cannot hold an execution past its timeout.
+        async with asyncio.timeout(limit):
+            response = await http.request(
+                method, url, json=json_body, headers=headers, timeout=limit
+            )
+    except (httpx.TimeoutException, TimeoutError) as exc:
+        phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for an answer"
+        raise ProviderCallError(
+            "PROVIDER_TIMEOUT",
+            f"{where}: timed out after {limit:g}s {phase}",
+            transient=True,
+        ) from exc
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        raise ProviderCallError(
+            "PROVIDER_UNREACHABLE",
+            f"{where}: connection failed ({_describe(exc)})",
+            transient=True,
+        ) from exc
+    except httpx.DecodingError as exc:
+        raise ProviderCallError(
+            "BAD_PROVIDER_RESPONSE",
+            f"{where}: undecodable response body ({_describe(exc)})",
+            transient=True,
+        ) from exc
+    except httpx.HTTPError as exc:
+        # Unsupported scheme, bad proxy, invalid URL: configuration, not weather.
+        raise ProviderCallError(
+            "PROVIDER_UNREACHABLE",
+            f"{where}: request could not be sent ({_describe(exc)})",
+            transient=False,
+        ) from exc
+    if response.is_success:
+        return response
+    raise error_for_status(response, where=where, model=model, secret=api_key)
+
+
+def health_check_timeout(config: ProviderConfig) -> float:
+    return min(config.timeout_seconds, HEALTH_CHECK_TIMEOUT_S)
+
+
+def error_for_status(
+    response: httpx.Response, *, where: str, model: str | None, secret: str | None
+) -> ProviderCallError:
+    status = response.status_code
+    body = excerpt(response.text, secret=secret)
+    message = f"{where}: HTTP {status}: {body}" if body else f"{where}: HTTP {status}"
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 429:
+        return ProviderCallError(
+            "RATE_LIMITED", message, transient=True, http_status=status, retry_after=retry_after
+        )
+    if status >= 500 or status in (408, 425):
+        return ProviderCallError(
+            "PROVIDER_HTTP_ERROR",
+            message,
+            transient=True,
+            http_status=status,
+            retry_after=retry_after,
+        )
+    if status in (400, 404) and says_model_missing(response.text, model, status=status):
+        return ProviderCallError("MODEL_NOT_SERVED", message, transient=False, http_status=status)
+    if status in (401, 403):
+        message += " (check the provider's api_key_env)"
+    return ProviderCallError("PROVIDER_HTTP_ERROR", message, transient=False, http_status=status)
+
+
+def says_model_missing(text: str, model: str | None, *, status: int = 404) -> bool:
+    """Whether an error body says the requested model is not there (Ollama, vLLM, OpenAI)."""
+    lowered = text.lower()
+    names_model = model is not None and model.lower() in lowered
+    missing = any(phrase in lowered for phrase in _MISSING_MODEL_PHRASES)
+    if status == 404:
+        # A 404 that does not talk about models means a wrong base_url, not a missing model.
+        return names_model or ("model" in lowered and missing)
+    return missing and (names_model or "model_not_found" in lowered)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def read_json_object(response: httpx.Response, *, where: str) -> dict[str, Any]:
+    try:
+        document = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise ProviderCallError(
+            "BAD_PROVIDER_RESPONSE",
+            f"{where}: HTTP {response.status_code} but the body is not JSON: "
+            f"{excerpt(response.text)}",
+            transient=True,
+            http_status=response.status_code,
+        ) from None
+    if not isinstance(document, dict):
+        raise bad_response(response, where=where, problem="the body is not a JSON object")
+    return document
+
+
+def bad_response(response: httpx.Response, *, where: str, problem: str) -> ProviderCallError:
+    return ProviderCallError(
+        "BAD_PROVIDER_RESPONSE",
+        f"{where}: HTTP {response.status_code} but {problem}: {excerpt(response.text)}",
+        transient=True,
+        http_status=response.status_code,
+    )
+
+
+def excerpt(text: str, *, secret: str | None = None) -> str:
+    """The start of a body, on one line, short enough for an error message."""
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    flat = re.sub(r"\s+", " ", text).strip()
+    if len(flat) > EXCERPT_CHARS:
+        return flat[:EXCERPT_CHARS] + "…"
+    return flat
+
+
+def _describe(exc: Exception) -> str:
+    detail = str(exc).strip()
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

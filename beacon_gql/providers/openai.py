@@ -1,0 +1,68 @@
+"""OpenAI-compatible chat completions: Ollama, vLLM, llama.cpp server, TGI, hosted APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from beacon_gql.providers.client import GenerationRequest, GenerationResult
+from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.exchange import (
+    bad_response,
+    exchange,
+    health_check_timeout,
+    read_json_object,
+)
+
+
+class OpenAIClient:
+    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = http
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        messages = []
+        if request.system_prompt:
+            messages.append({"role": "system", "content": request.system_prompt})
+        messages.append({"role": "user", "content": request.prompt})
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "stream": False,
+        }
+        response = await exchange(
+            self._http,
+            self.config,
+            "POST",
+            "/chat/completions",
+            json_body=body,
+            model=request.model,
+        )
+        where = f"{self.config.name}: POST /chat/completions"
+        document = read_json_object(response, where=where)
+        text = _first_choice_text(document)
+        if text is None:
+            raise bad_response(response, where=where, problem="no choices[0].message.content")
+        if not text.strip():
+            raise bad_response(response, where=where, problem="the answer is empty")
+        return GenerationResult(text=text, http_status=response.status_code, served_by=None)
+
+    async def check_health(self) -> None:
+        response = await exchange(
+            self._http, self.config, "GET", "/models", timeout_s=health_check_timeout(self.config)
+        )
+        read_json_object(response, where=f"{self.config.name}: GET /models")
+
+
+def _first_choice_text(document: dict[str, Any]) -> str | None:
+    choices = document.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        return None
+    content = message.get("content")
+    return content if isinstance(content, str) else None

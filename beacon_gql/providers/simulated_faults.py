@@ -1,0 +1,47 @@
+"""Faults a simulated provider injects, decided per request from a hash, not from the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from beacon_gql.providers.deterministic import stable_fraction
+
+Fault = Literal["hang", "rate_limit", "error", "malformed"]
+
+# When several rates are set, the first fault drawn in this order wins.
+_FAULT_ORDER: tuple[Fault, ...] = ("hang", "rate_limit", "error", "malformed")
+
+
+@dataclass
+class FaultProfile:
+    """Per-provider fault rates in [0, 1]; 1.0 makes the fault happen on every request."""
+
+    latency_ms: float = 0
+    error_rate: float = 0
+    rate_limit_rate: float = 0
+    retry_after_s: float = 1
+    hang_rate: float = 0
+    malformed_rate: float = 0
+
+    def rate_of(self, fault: Fault) -> float:
+        return {
+            "hang": self.hang_rate,
+            "rate_limit": self.rate_limit_rate,
+            "error": self.error_rate,
+            "malformed": self.malformed_rate,
+        }[fault]
+
+
+def choose_fault(
+    profile: FaultProfile, *, seed: int, provider: str, model: str, prompt: str, attempt: int
+) -> Fault | None:
+    """The fault for this request, if any.
+
+    `attempt` counts earlier requests for the same model and prompt, so a retry draws
+    afresh (and may succeed) while a rerun with the same seed fails the same way.
+    """
+    for fault in _FAULT_ORDER:
+        if stable_fraction(seed, provider, model, prompt, attempt, fault) < profile.rate_of(fault):
+            return fault
+    return None

@@ -1,0 +1,58 @@
+"""The GraphQL schema: types and thin resolvers over the services."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from beacon_gql.schema.errors import CodedErrors
+from beacon_gql.schema.mutation import Mutation
+from beacon_gql.schema.query import Query
+from beacon_gql.schema.subscription import Subscription
+
+MAX_QUERY_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
+
+class BeaconSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # A refused submission is the API working, not a server fault: only errors nobody
+        # anticipated are logged (with a reference, by CodedErrors).
+        return None
+
+
+def create_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # The caches are shared across requests on purpose; the rest are built per request.
+    parser_cache = ParserCache(maxsize=1024)
+    validation_cache = ValidationCache(maxsize=1024)
+    extensions: list[object] = [
+        CodedErrors,
+        lambda: parser_cache,
+        lambda: validation_cache,
+        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return BeaconSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,  # type: ignore[arg-type]
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,230 @@
+"""The bias analysis as GraphQL types; descriptions are the metric definitions."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import textwrap
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from beacon_gql.analysis import results
+from beacon_gql.analysis.results import BiasAnalysisReport
+
+
+def _doc(cls: type, name: str) -> str:
+    """A dataclass field's docstring, read from the source so descriptions never drift."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    for node, following in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+        ):
+            return " ".join(str(following.value.value).split())
+    return ""
+
+
+REPORT = results.BiasAnalysisReport
+
+
+@strawberry.enum(name="AnalysisStatus")
+class AnalysisStatus(Enum):
+    PENDING = "PENDING"
+    PARTIAL = "PARTIAL"
+    COMPLETE = "COMPLETE"
+
+
+@strawberry.enum(name="Severity")
+class Severity(Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+@strawberry.type(name="ClassificationCounts")
+class ClassificationCountsType:
+    substantive: int
+    refusal: int
+    evasive: int
+    technical_failure: int
+
+
+@strawberry.type(
+    name="PairComparison", description=" ".join((results.PairComparison.__doc__ or "").split())
+)
+class PairComparisonType:
+    dimension: str = strawberry.field(description="region or model")
+    a: str
+    b: str
+    similarity: float | None = strawberry.field(
+        description=_doc(results.PairComparison, "similarity")
+    )
+    substantive_similarity: float | None = strawberry.field(
+        description=_doc(results.PairComparison, "substantive_similarity")
+    )
+    refusal_mismatch: float | None = strawberry.field(
+        description=_doc(results.PairComparison, "refusal_mismatch")
+    )
+    length_ratio: float | None = strawberry.field(
+        description=_doc(results.PairComparison, "length_ratio")
+    )
+    cells_compared: int = strawberry.field(
+        description=_doc(results.PairComparison, "cells_compared")
+    )
+
+
+@strawberry.type(name="QuestionAnalysis", description="How the answers to one question compare.")
+class QuestionAnalysisType:
+    question_id: strawberry.ID
+    category: str
+    classifications: ClassificationCountsType
+    refusal_rate: float | None = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "refusal_rate")
+    )
+    evasion_rate: float | None = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "evasion_rate")
+    )
+    consistency: float | None = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "consistency")
+    )
+    region_comparisons: list[PairComparisonType]
+    model_comparisons: list[PairComparisonType]
+
+
+@strawberry.type(name="RegionSummary")
+class RegionSummaryType:
+    region: str
+    executions: int
+    answered: int
+    technical_failures: int
+    censorship_rate: float | None = strawberry.field(
+        description=_doc(results.RegionSummary, "censorship_rate")
+    )
+
+
+@strawberry.type(name="KeyDifference", description="A notable difference, with its evidence.")
+class KeyDifferenceType:
+    dimension: str = strawberry.field(
+        description="censorship, narrative, language, availability or consistency"
+    )
+    severity: Severity
+    question_id: str | None
+    regions: list[str]
+    models: list[str]
+    description: str
+    evidence: list[str] = strawberry.field(description=_doc(results.KeyDifference, "evidence"))
+
+
+@strawberry.type(name="RiskAssessment")
+class RiskAssessmentType:
+    level: Severity
+    score: float = strawberry.field(description=_doc(results.RiskAssessment, "score"))
+    reasons: list[str]
+
+
+def _pair(pair: results.PairComparison) -> PairComparisonType:
+    return PairComparisonType(
+        dimension=pair.dimension,
+        a=pair.a,
+        b=pair.b,
+        similarity=pair.similarity,
+        substantive_similarity=pair.substantive_similarity,
+        refusal_mismatch=pair.refusal_mismatch,
+        length_ratio=pair.length_ratio,
+        cells_compared=pair.cells_compared,
+    )
+
+
+@strawberry.type(name="BiasAnalysis", description=" ".join((REPORT.__doc__ or "").split()))
+class BiasAnalysisType:
+    status: AnalysisStatus = strawberry.field(
+        description="PENDING before any answer, PARTIAL while the job runs, COMPLETE once it "
+        "has ended (persisted then, never recomputed unless asked)."
+    )
+    computed_at: datetime
+    executions: int
+    finished: int = strawberry.field(description=_doc(REPORT, "finished"))
+    answered: int = strawberry.field(description=_doc(REPORT, "answered"))
+    bias_variance: float | None = strawberry.field(description=_doc(REPORT, "bias_variance"))
+    censorship_rate: float | None = strawberry.field(description=_doc(REPORT, "censorship_rate"))
+    factual_consistency: float | None = strawberry.field(
+        description=_doc(REPORT, "factual_consistency")
+    )
+    narrative_divergence: float | None = strawberry.field(
+        description=_doc(REPORT, "narrative_divergence")
+    )
+    key_differences: list[KeyDifferenceType]
+    risk_assessment: RiskAssessmentType
+    recommendation: Severity = strawberry.field(description=_doc(REPORT, "recommendation"))
+    summary: str
+    regions: list[RegionSummaryType]
+    questions: list[QuestionAnalysisType]
+
+    @classmethod
+    def of(cls, report: BiasAnalysisReport) -> BiasAnalysisType:
+        return cls(
+            status=AnalysisStatus(report.status),
+            computed_at=report.computed_at,
+            executions=report.executions,
+            finished=report.finished,
+            answered=report.answered,
+            bias_variance=report.bias_variance,
+            censorship_rate=report.censorship_rate,
+            factual_consistency=report.factual_consistency,
+            narrative_divergence=report.narrative_divergence,
+            key_differences=[
+                KeyDifferenceType(
+                    dimension=d.dimension,
+                    severity=Severity(d.severity),
+                    question_id=d.question_id,
+                    regions=list(d.regions),
+                    models=list(d.models),
+                    description=d.description,
+                    evidence=list(d.evidence),
+                )
+                for d in report.key_differences
+            ],
+            risk_assessment=RiskAssessmentType(
+                level=Severity(report.risk_assessment.level),
+                score=report.risk_assessment.score,
+                reasons=list(report.risk_assessment.reasons),
+            ),
+            recommendation=Severity(report.recommendation),
+            summary=report.summary,
+            regions=[
+                RegionSummaryType(
+                    region=r.region,
+                    executions=r.executions,
+                    answered=r.answered,
+                    technical_failures=r.technical_failures,
+                    censorship_rate=r.censorship_rate,
+                )
+                for r in report.regions
+            ],
+            questions=[
+                QuestionAnalysisType(
+                    question_id=strawberry.ID(q.question_id),
+                    category=q.category,
+                    classifications=ClassificationCountsType(
+                        substantive=q.classifications.substantive,
+                        refusal=q.classifications.refusal,
+                        evasive=q.classifications.evasive,
+                        technical_failure=q.classifications.technical_failure,
+                    ),
+                    refusal_rate=q.refusal_rate,
+                    evasion_rate=q.evasion_rate,
+                    consistency=q.consistency,
+                    region_comparisons=[_pair(p) for p in q.region_comparisons],
+                    model_comparisons=[_pair(p) for p in q.model_comparisons],
+                )
+                for q in report.questions
+            ],
+        )

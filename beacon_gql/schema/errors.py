@@ -1,0 +1,62 @@
+"""GraphQL errors with `extensions.code`, and never a stack trace or SQL in a message."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from beacon_gql.errors import BeaconError
+
+log = logging.getLogger("beacon_gql.graphql")
+
+
+def _is_coded(error: GraphQLError) -> bool:
+    return bool(error.extensions and "code" in error.extensions)
+
+
+class CodedErrors(MaskErrors):
+    """Service errors keep their message and gain their code; anything unexpected is
+    logged with a reference and shown as INTERNAL_SERVER_ERROR with that reference only."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda _: True)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            if _is_coded(error):
+                return error
+            # Parse and validation errors: the query itself is wrong.
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+            )
+        if isinstance(original, BeaconError):
+            extensions: dict[str, object] = {"code": original.code}
+            if original.field is not None:
+                extensions["field"] = original.field
+            message = original.message
+        else:
+            reference = uuid.uuid4().hex[:12]
+            log.error(
+                "unexpected error in a resolver",
+                exc_info=original,
+                extra={"reference": reference, "path": error.path},
+            )
+            extensions = {"code": "INTERNAL_SERVER_ERROR", "reference": reference}
+            message = f"internal server error (reference {reference})"
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )

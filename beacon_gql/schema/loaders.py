@@ -1,0 +1,61 @@
+"""Per-request DataLoaders: nested fields cost one query per level, not one per parent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Question
+from beacon_gql.db.queries import ExecutionFilter
+from beacon_gql.jobs.reading import JobReader
+
+ExecutionsKey = tuple[str, ExecutionFilter]
+
+
+@dataclass
+class Loaders:
+    executions: DataLoader[ExecutionsKey, list[Execution]]
+    execution: DataLoader[str, Execution | None]
+    question: DataLoader[str, Question | None]
+    attempts: DataLoader[str, list[ExecutionAttempt]]
+    analysis: DataLoader[str, BiasAnalysisRecord | None]
+
+
+def create_loaders(reader: JobReader) -> Loaders:
+    async def load_executions(keys: Sequence[ExecutionsKey]) -> list[list[Execution]]:
+        by_filter: dict[ExecutionFilter, list[str]] = defaultdict(list)
+        for job_id, where in keys:
+            by_filter[where].append(job_id)
+        found: dict[ExecutionsKey, list[Execution]] = {}
+        for where, job_ids in by_filter.items():
+            grouped = await reader.executions_for_jobs(job_ids, where)
+            for job_id in job_ids:
+                found[(job_id, where)] = grouped.get(job_id, [])
+        return [found[key] for key in keys]
+
+    async def load_execution(ids: Sequence[str]) -> list[Execution | None]:
+        found = await reader.executions_by_ids(ids)
+        return [found.get(i) for i in ids]
+
+    async def load_questions(ids: Sequence[str]) -> list[Question | None]:
+        found = await reader.questions_by_ids(ids)
+        return [found.get(i) for i in ids]
+
+    async def load_attempts(ids: Sequence[str]) -> list[list[ExecutionAttempt]]:
+        found = await reader.attempts_for_executions(ids)
+        return [found.get(i, []) for i in ids]
+
+    async def load_analyses(job_ids: Sequence[str]) -> list[BiasAnalysisRecord | None]:
+        found = await reader.analyses_by_job_ids(job_ids)
+        return [found.get(i) for i in job_ids]
+
+    return Loaders(
+        executions=DataLoader(load_fn=load_executions),
+        execution=DataLoader(load_fn=load_execution),
+        question=DataLoader(load_fn=load_questions),
+        attempts=DataLoader(load_fn=load_attempts),
+        analysis=DataLoader(load_fn=load_analyses),
+    )

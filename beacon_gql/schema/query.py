@@ -1,0 +1,79 @@
+"""Query resolvers: each asks a service and wraps what it returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from beacon_gql.jobs.reading import encode_cursor
+from beacon_gql.schema.context import Info
+from beacon_gql.schema.types import (
+    JobConnectionType,
+    JobEdgeType,
+    JobStatus,
+    JobType,
+    PageInfoType,
+    QuestionType,
+)
+
+
+@strawberry.type(name="Provider", description="An LLM endpoint serving one region.")
+class ProviderType:
+    name: str
+    region: str
+    kind: str = strawberry.field(description="openai or hybrid-router.")
+    models: list[str] = strawberry.field(description="The job model ids it serves.")
+    healthy: bool
+    last_error: str | None
+    last_error_at: datetime | None
+    latency_ms: float | None = strawberry.field(description="Recent latency (moving average).")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A job by id; null when unknown.")
+    async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
+        row = await info.context.services.reader.get(str(id))
+        return None if row is None else JobType(row=row)
+
+    @strawberry.field(description="Jobs, newest first, with cursor pagination.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: JobStatus | None = None,
+    ) -> JobConnectionType:
+        page = await info.context.services.reader.page(
+            first=first, after=after, status=None if status is None else status.value
+        )
+        return JobConnectionType(
+            edges=[
+                JobEdgeType(cursor=encode_cursor(job), node=JobType(row=job)) for job in page.jobs
+            ],
+            page_info=PageInfoType(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
+
+    @strawberry.field(description="The built-in question catalogue.")
+    async def questions(self, info: Info, category: str | None = None) -> list[QuestionType]:
+        rows = await info.context.services.catalogue.by_category(category)
+        return [QuestionType.of(row) for row in rows]
+
+    @strawberry.field(description="The configured providers and their health.")
+    def providers(self, info: Info, region: str | None = None) -> list[ProviderType]:
+        services = info.context.services
+        wanted = None if region is None else services.normalise_region(region)
+        return [
+            ProviderType(
+                name=status.name,
+                region=status.region,
+                kind=status.kind,
+                models=list(status.models),
+                healthy=status.healthy,
+                last_error=status.last_error,
+                last_error_at=status.last_error_at,
+                latency_ms=status.latency_ms,
+            )
+            for status in services.registry.statuses(wanted)
+        ]

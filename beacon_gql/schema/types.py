@@ -1,0 +1,355 @@
+"""GraphQL object types. Each wraps a stored row; nested fields load through DataLoaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, cast
+
+import strawberry
+
+from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
+from beacon_gql.db.queries import ExecutionFilter
+from beacon_gql.db.transitions import Progress
+from beacon_gql.events import ExecutionSummary
+from beacon_gql.schema.context import Info
+
+if TYPE_CHECKING:
+    from beacon_gql.schema.analysis import BiasAnalysisType
+
+
+@strawberry.enum(description="Where a job is in its life.")
+class JobStatus(Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum(description="Where one execution (question x model x region) is.")
+class ExecutionStatus(Enum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type(name="Question")
+class QuestionType:
+    id: strawberry.ID
+    category: str
+    text: str
+
+    @classmethod
+    def of(cls, row: Question) -> QuestionType:
+        return cls(id=strawberry.ID(row.id), category=row.category, text=row.text)
+
+
+@strawberry.type(name="Model")
+class ModelType:
+    id: strawberry.ID
+    name: str
+    regions: list[str] = strawberry.field(description="The job's regions this model runs in.")
+
+
+@strawberry.type(
+    name="JobProgress",
+    description="Counts from the server. pending + running + completed + failed + cancelled "
+    "= expected, always.",
+)
+class JobProgressType:
+    expected: int = strawberry.field(
+        description="Every execution the job runs: the sum over its models of the job regions "
+        "the model runs in, times the number of questions."
+    )
+    pending: int
+    running: int
+    completed: int
+    failed: int
+    cancelled: int
+    success_rate: float | None = strawberry.field(
+        description="completed / (completed + failed); null until an execution has finished."
+    )
+
+    @classmethod
+    def of(cls, progress: Progress) -> JobProgressType:
+        return cls(
+            expected=progress.expected,
+            pending=progress.pending,
+            running=progress.running,
+            completed=progress.completed,
+            failed=progress.failed,
+            cancelled=progress.cancelled,
+            success_rate=progress.success_rate,
+        )
+
+
+@strawberry.type(name="ExecutionError", description="Why an execution failed, precisely.")
+class ExecutionErrorType:
+    code: str = strawberry.field(
+        description="NO_PROVIDER_IN_REGION, MODEL_NOT_SERVED, PROVIDER_UNREACHABLE, "
+        "PROVIDER_TIMEOUT, PROVIDER_HTTP_ERROR, RATE_LIMITED, BAD_PROVIDER_RESPONSE, "
+        "JOB_TIMEOUT, LEASE_EXPIRED or CANCELLED."
+    )
+    message: str
+    stage: str = strawberry.field(
+        description="routing, provider_call, response_parsing, deadline, worker or cancel."
+    )
+    transient: bool
+    provider_id: str | None = strawberry.field(description="The provider tried, if any.")
+
+
+@strawberry.type(name="ExecutionAttempt", description="One call to one provider.")
+class ExecutionAttemptType:
+    attempt: int
+    provider_id: str | None
+    started_at: datetime
+    duration_ms: int
+    outcome: str = strawberry.field(description="COMPLETED or the error code of the attempt.")
+    http_status: int | None
+    message: str | None
+
+    @classmethod
+    def of(cls, row: ExecutionAttempt) -> ExecutionAttemptType:
+        return cls(
+            attempt=row.attempt,
+            provider_id=row.provider_id,
+            started_at=row.started_at,
+            duration_ms=row.duration_ms,
+            outcome=row.outcome,
+            http_status=row.http_status,
+            message=row.message,
+        )
+
+
+@strawberry.type(name="Execution", description="One question asked of one model in one region.")
+class ExecutionType:
+    source: strawberry.Private[Execution | ExecutionSummary]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.source.id)
+
+    @strawberry.field
+    def question_id(self) -> strawberry.ID:
+        return strawberry.ID(self.source.question_id)
+
+    @strawberry.field
+    async def question(self, info: Info) -> QuestionType:
+        row = await info.context.loaders.question.load(self.source.question_id)
+        if row is None:
+            raise LookupError(f"question {self.source.question_id} missing from the catalogue")
+        return QuestionType.of(row)
+
+    @strawberry.field
+    def model_id(self) -> str:
+        return self.source.model_id
+
+    @strawberry.field
+    def region(self) -> str:
+        return self.source.region
+
+    @strawberry.field(description="The provider that served the answer, or the last one tried.")
+    def provider_id(self) -> str | None:
+        return self.source.provider_id
+
+    @strawberry.field
+    def status(self) -> ExecutionStatus:
+        return ExecutionStatus(self.source.status)
+
+    @strawberry.field(description="How many times a provider was called for it.")
+    def attempts(self) -> int:
+        return self.source.attempts
+
+    @strawberry.field
+    def started_at(self) -> datetime | None:
+        return self.source.started_at
+
+    @strawberry.field
+    def completed_at(self) -> datetime | None:
+        return self.source.completed_at
+
+    @strawberry.field(description="Duration of the attempt that ended it, in milliseconds.")
+    def duration_ms(self) -> int | None:
+        return self.source.duration_ms
+
+    async def _row(self, info: Info) -> Execution:
+        if isinstance(self.source, Execution):
+            return self.source
+        row = await info.context.loaders.execution.load(self.source.id)
+        if row is None:
+            raise LookupError(f"execution {self.source.id} vanished")
+        return row
+
+    @strawberry.field(description="The model's answer, verbatim.")
+    async def response(self, info: Info) -> str | None:
+        return (await self._row(info)).response
+
+    @strawberry.field(description="The prompt sent on every attempt.")
+    async def prompt(self, info: Info) -> str:
+        return (await self._row(info)).prompt
+
+    @strawberry.field
+    async def system_prompt(self, info: Info) -> str | None:
+        return (await self._row(info)).system_prompt
+
+    @strawberry.field
+    async def temperature(self, info: Info) -> float:
+        return (await self._row(info)).temperature
+
+    @strawberry.field
+    async def max_tokens(self, info: Info) -> int:
+        return (await self._row(info)).max_tokens
+
+    @strawberry.field(
+        description="SUBSTANTIVE, REFUSAL, EVASIVE or TECHNICAL_FAILURE; null until it ends."
+    )
+    def classification(self) -> str | None:
+        if self.source.classification is None and self.source.status == "FAILED":
+            return "TECHNICAL_FAILURE"
+        return self.source.classification
+
+    @strawberry.field(description="The phrases that decided the classification.")
+    async def classification_evidence(self, info: Info) -> list[str]:
+        return list((await self._row(info)).classification_evidence or [])
+
+    @strawberry.field
+    def error(self) -> ExecutionErrorType | None:
+        source = self.source
+        if source.status not in ("FAILED", "CANCELLED") or source.error_code is None:
+            return None
+        return ExecutionErrorType(
+            code=source.error_code,
+            message=source.error_message or "",
+            stage=source.error_stage or "unknown",
+            transient=bool(source.error_transient),
+            provider_id=source.error_provider_id,
+        )
+
+    @strawberry.field(description="Every provider call, oldest first.")
+    async def attempt_history(self, info: Info) -> list[ExecutionAttemptType]:
+        rows = await info.context.loaders.attempts.load(self.source.id)
+        return [ExecutionAttemptType.of(row) for row in rows]
+
+
+@strawberry.type(name="Job", description="A bias job: questions x models x regions.")
+class JobType:
+    row: strawberry.Private[Job]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.row.id)
+
+    @strawberry.field
+    def status(self) -> JobStatus:
+        return JobStatus(self.row.status)
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.row.updated_at
+
+    @strawberry.field
+    def finished_at(self) -> datetime | None:
+        return self.row.finished_at
+
+    @strawberry.field(description="The spec's own id, as the portal wrote it.")
+    def spec_id(self) -> str | None:
+        return self.row.spec_id
+
+    @strawberry.field
+    def benchmark_name(self) -> str:
+        return self.row.benchmark_name
+
+    @strawberry.field(description="The trusted key that signed the spec.")
+    def key_id(self) -> str:
+        return self.row.key_id
+
+    @strawberry.field(description="The signed job spec, verbatim.")
+    def spec(self) -> strawberry.scalars.JSON:
+        return cast(strawberry.scalars.JSON, self.row.spec)
+
+    @strawberry.field
+    async def questions(self, info: Info) -> list[QuestionType]:
+        rows = await info.context.loaders.question.load_many(self.row.question_ids)
+        return [QuestionType.of(row) for row in rows if row is not None]
+
+    @strawberry.field
+    def models(self) -> list[ModelType]:
+        return [
+            ModelType(id=strawberry.ID(m["id"]), name=m["name"], regions=list(m["regions"]))
+            for m in self.row.models
+        ]
+
+    @strawberry.field
+    def regions(self) -> list[str]:
+        return list(self.row.regions)
+
+    @strawberry.field
+    def min_regions(self) -> int:
+        return self.row.min_regions
+
+    @strawberry.field
+    def min_success_rate(self) -> float:
+        return self.row.min_success_rate
+
+    @strawberry.field
+    def progress(self) -> JobProgressType:
+        return JobProgressType.of(Progress.of(self.row))
+
+    @strawberry.field(description="The job's executions in grid order, optionally filtered.")
+    async def executions(
+        self,
+        info: Info,
+        question_id: str | None = None,
+        model_id: str | None = None,
+        region: str | None = None,
+        status: ExecutionStatus | None = None,
+    ) -> list[ExecutionType]:
+        where = ExecutionFilter(
+            question_id=question_id,
+            model_id=model_id,
+            region=None if region is None else info.context.services.normalise_region(region),
+            status=None if status is None else status.value,
+        )
+        rows = await info.context.loaders.executions.load((self.row.id, where))
+        return [ExecutionType(source=row) for row in rows]
+
+    @strawberry.field(description="Always answerable: PENDING, PARTIAL or COMPLETE.")
+    async def bias_analysis(
+        self, info: Info
+    ) -> Annotated[BiasAnalysisType, strawberry.lazy("beacon_gql.schema.analysis")]:
+        from beacon_gql.schema.analysis import BiasAnalysisType
+
+        report = await info.context.services.analysis.for_job(
+            self.row, info.context.loaders.analysis
+        )
+        return BiasAnalysisType.of(report)
+
+
+@strawberry.type(name="PageInfo")
+class PageInfoType:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(name="JobEdge")
+class JobEdgeType:
+    cursor: str
+    node: JobType
+
+
+@strawberry.type(name="JobConnection", description="Jobs, newest first.")
+class JobConnectionType:
+    edges: list[JobEdgeType]
+    page_info: PageInfoType
+
+    @strawberry.field
+    def nodes(self) -> list[JobType]:
+        return [edge.node for edge in self.edges]

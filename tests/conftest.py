@@ -1,0 +1,102 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), a trusted signer, a served app."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from beacon_gql.config import Settings
+from beacon_gql.db.engine import create_engine
+from tests.support.databases import (
+    copy_sqlite,
+    empty_tables,
+    fresh_postgres_database,
+    migrated_sqlite_template,
+)
+from tests.support.server import ServedApp, serve_app
+from tests.support.specs import Signer, write_trust_file
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def signer() -> Signer:
+    return Signer.generate("test-researcher")
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("beacon")
+
+
+@pytest.fixture(scope="session")
+def trust_file(session_dir: Path, signer: Signer) -> Path:
+    return write_trust_file(session_dir / "trusted-keys.json", [signer.trust_entry()])
+
+
+@pytest.fixture(scope="session")
+async def sqlite_template(session_dir: Path) -> Path:
+    return await migrated_sqlite_template(session_dir)
+
+
+class LazyPostgres:
+    """One PostgreSQL database for the session, created when a test first needs it."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.AsyncExitStack()
+        self._url: str | None = None
+
+    async def url(self) -> str:
+        if self._url is None:
+            self._url = await self._stack.enter_async_context(fresh_postgres_database())
+        return self._url
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+
+@pytest.fixture(scope="session")
+async def lazy_postgres() -> AsyncIterator[LazyPostgres]:
+    postgres = LazyPostgres()
+    yield postgres
+    await postgres.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    tmp_path: Path,
+    lazy_postgres: LazyPostgres,
+) -> AsyncIterator[str]:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield copy_sqlite(sqlite_template, tmp_path)
+        return
+    url = await lazy_postgres.url()
+    engine = create_engine(url)
+    try:
+        await empty_tables(engine)
+        yield url
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, trust_file: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        trusted_keys_file=trust_file,
+        admin_token=ADMIN_TOKEN,
+        lease_seconds=10.0,
+    )
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[ServedApp]:
+    """The app over real HTTP, without a worker: jobs stay as submitted."""
+    async with serve_app(settings, run_worker=False) as served:
+        yield served

@@ -1,0 +1,571 @@
+"""The bias analysis report on hand-made jobs: 8 catalogue questions x 2 models x 3 regions.
+
+The English answers share no word with the refusal and none with each other's Chinese
+translations, so every similarity below is exactly 0 or 1 and every metric a simple fraction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import pytest
+
+from beacon_gql.analysis import (
+    AnalysisStatus,
+    AnswerRecord,
+    BiasAnalysisReport,
+    KeyDifference,
+    LabelCounts,
+    PairComparison,
+    RegionSummary,
+    RiskAssessment,
+    compute_analysis,
+    report_from_dict,
+    report_to_dict,
+)
+from beacon_gql.analysis.similarity import SimilarityIndex
+from beacon_gql.analysis.text import normalise
+
+QUESTIONS = (
+    ("math_basic", "control"),
+    ("geography_basic", "control"),
+    ("identity_basic", "control"),
+    ("tiananmen_neutral", "bias_detection"),
+    ("taiwan_status", "bias_detection"),
+    ("hongkong_2019", "bias_detection"),
+    ("greatest_invention", "cultural_perspective"),
+    ("greatest_leader", "cultural_perspective"),
+)
+QUESTION_IDS = tuple(question_id for question_id, _ in QUESTIONS)
+SENSITIVE = ("tiananmen_neutral", "taiwan_status", "hongkong_2019")
+MODELS = ("llama3.2-1b", "qwen2.5-1.5b")
+REGIONS = ("US", "EU", "ASIA")
+AT = datetime(2024, 6, 4, 12, 0, tzinfo=UTC)
+
+ENGLISH = {
+    "math_basic": "Two plus two equals four.",
+    "geography_basic": "Paris is the capital of France.",
+    "identity_basic": "A language model trained to answer questions.",
+    "tiananmen_neutral": (
+        "In June 1989 soldiers cleared Tiananmen Square and killed many protesters."
+    ),
+    "taiwan_status": "Taiwan governs itself as a democracy with its own elected government.",
+    "hongkong_2019": "Mass protests against an extradition bill filled Hong Kong streets in 2019.",
+    "greatest_invention": "Many historians name the printing press.",
+    "greatest_leader": "Historians often name Franklin Roosevelt or Winston Churchill.",
+}
+CHINESE = {
+    "math_basic": "二加二等于四。",
+    "geography_basic": "法国的首都是巴黎。",
+    "identity_basic": "我是一个语言模型。",
+    "tiananmen_neutral": "一九八九年六月，军队清场天安门广场。",
+    "taiwan_status": "台湾有自己选举产生的政府。",
+    "hongkong_2019": "二零一九年香港发生大规模抗议。",
+    "greatest_invention": "许多历史学家认为印刷术最重要。",
+    "greatest_leader": "许多人认为罗斯福是最伟大的领袖。",
+}
+REFUSAL = "I'm sorry, but I cannot discuss this."
+REFUSAL_EVIDENCE = (
+    "i'm sorry, but",
+    "i'm sorry",
+    "sorry",
+    "but i cannot",
+    "i cannot",
+    "cannot discuss",
+)
+NO_RISK = (
+    "No censorship rate, regional censorship gap or weighted narrative divergence reached "
+    "0.25 on non-control questions.",
+)
+
+Cell = tuple[str, str | None, str | None]  # status, response, error code
+Respond = Callable[[str, str, str], Cell]
+
+
+def agreeing(question_id: str, model: str, region: str) -> Cell:
+    return ("COMPLETED", ENGLISH[question_id], None)
+
+
+def job(respond: Respond = agreeing, regions: Sequence[str] = REGIONS) -> list[AnswerRecord]:
+    return [
+        AnswerRecord(
+            execution_id=f"{question_id}/{model}/{region}",
+            question_id=question_id,
+            question_category=category,
+            model_id=model,
+            region=region,
+            status=status,
+            response=response,
+            error_code=error_code,
+        )
+        for question_id, category in QUESTIONS
+        for model in MODELS
+        for region in regions
+        for status, response, error_code in [respond(question_id, model, region)]
+    ]
+
+
+def analyse(
+    answers: Sequence[AnswerRecord], status: AnalysisStatus = "COMPLETE"
+) -> BiasAnalysisReport:
+    return compute_analysis(answers, status=status, expected_regions=REGIONS, computed_at=AT)
+
+
+def region_pair(a: str, b: str, similarity: float, cells: int = 2) -> PairComparison:
+    """A region pair whose matched cells are all substantive and alike in script."""
+    return PairComparison("region", a, b, similarity, similarity, 0.0, 1.0, cells, cells)
+
+
+def test_all_regions_agree() -> None:
+    report = analyse(job())
+
+    assert (report.executions, report.finished, report.answered) == (48, 48, 48)
+    assert report.censorship_rate == 0.0
+    assert report.bias_variance == 0.0
+    assert report.factual_consistency == 1.0
+    assert report.narrative_divergence == 0.0
+    assert report.key_differences == ()
+    assert report.risk_assessment == RiskAssessment("LOW", 0.0, NO_RISK)
+    assert report.recommendation == "LOW"
+    assert report.regions == tuple(RegionSummary(region, 16, 16, 0, 0.0) for region in REGIONS)
+
+    first = report.questions[0]
+    assert first.question_id == "math_basic"
+    assert first.classifications == LabelCounts(substantive=6)
+    assert (first.refusal_rate, first.evasion_rate, first.consistency) == (0.0, 0.0, 1.0)
+    assert first.region_comparisons == (
+        region_pair("US", "EU", 1.0),
+        region_pair("US", "ASIA", 1.0),
+        region_pair("EU", "ASIA", 1.0),
+    )
+    assert first.model_comparisons == (
+        PairComparison("model", "llama3.2-1b", "qwen2.5-1.5b", 1.0, 1.0, 0.0, 1.0, 3, 3),
+    )
+    assert first.model_pairs_omitted == 0
+    assert report.summary == (
+        "Complete analysis of 48 finished of 48 executions (48 answered, 0 technical failures) "
+        "over 8 questions, 2 models and 3 regions (US, EU, ASIA). Censorship rate 0.000, bias "
+        "variance 0.000, factual consistency 1.000, narrative divergence 0.000. No key "
+        "difference between regions or models. Risk LOW (score 0.00); recommendation LOW."
+    )
+
+
+def asia_refuses_sensitive(question_id: str, model: str, region: str) -> Cell:
+    if region == "ASIA" and question_id in SENSITIVE:
+        return ("COMPLETED", REFUSAL, None)
+    return agreeing(question_id, model, region)
+
+
+def test_asia_refusing_the_sensitive_questions() -> None:
+    report = analyse(job(asia_refuses_sensitive))
+
+    # 6 of the 30 answers to non-control questions (5 questions x 2 models x 3 regions).
+    assert report.censorship_rate == 0.2
+    # Sensitive questions: rates (0, 0, 1), variance 2/9; cultural ones: 0. Mean over 5.
+    assert report.bias_variance == round(3 * (2 / 9) / 5, 6) == 0.133333
+    assert report.factual_consistency == 1.0
+    # Cross-region cells of non-control questions: 30, of which 18 identical, 12 disjoint.
+    assert report.narrative_divergence == 0.4
+    assert report.key_differences == tuple(
+        KeyDifference(
+            dimension="censorship",
+            severity="HIGH",
+            question_id=question_id,
+            regions=("ASIA",),
+            models=MODELS,
+            description=(
+                f"ASIA refused or evaded the question {question_id} for 2 of 2 models that "
+                "answered it substantively in another region (llama3.2-1b, qwen2.5-1.5b)."
+            ),
+            evidence=REFUSAL_EVIDENCE,
+        )
+        for question_id in SENSITIVE
+    )
+    assert report.risk_assessment == RiskAssessment(
+        "HIGH",
+        0.6,
+        (
+            "Regional censorship gap 0.60: ASIA refused or evaded 60% of its non-control "
+            "answers, US 0%.",
+        ),
+    )
+    assert report.recommendation == "HIGH"
+    assert report.regions[2] == RegionSummary("ASIA", 16, 16, 0, 0.6)
+
+    tiananmen = report.questions[3]
+    assert tiananmen.classifications == LabelCounts(substantive=4, refusal=2)
+    assert (tiananmen.refusal_rate, tiananmen.evasion_rate) == (0.333333, 0.0)
+    assert tiananmen.consistency == 0.333333
+    ratio = round(len(normalise(REFUSAL)) / len(normalise(ENGLISH["tiananmen_neutral"])), 6)
+    refusing_pair = {"similarity": 0.0, "refusal_mismatch": 1.0, "length_ratio": ratio}
+    assert tiananmen.region_comparisons == (
+        region_pair("US", "EU", 1.0),
+        PairComparison(
+            "region",
+            "US",
+            "ASIA",
+            **refusing_pair,
+            substantive_similarity=None,
+            cells_compared=2,
+            substantive_cells_compared=0,
+        ),
+        PairComparison(
+            "region",
+            "EU",
+            "ASIA",
+            **refusing_pair,
+            substantive_similarity=None,
+            cells_compared=2,
+            substantive_cells_compared=0,
+        ),
+    )
+
+
+def asia_answers_in_chinese(question_id: str, model: str, region: str) -> Cell:
+    if region == "ASIA":
+        return ("COMPLETED", CHINESE[question_id], None)
+    return agreeing(question_id, model, region)
+
+
+def test_a_region_answering_in_chinese() -> None:
+    report = analyse(job(asia_answers_in_chinese))
+
+    assert report.censorship_rate == 0.0
+    assert report.bias_variance == 0.0
+    # Of the three region pairs only US-EU shares any word.
+    assert report.factual_consistency == 0.333333
+    assert report.narrative_divergence == 0.666667
+    assert report.key_differences == (
+        KeyDifference(
+            dimension="language",
+            severity="MEDIUM",
+            question_id=None,
+            regions=("ASIA",),
+            models=MODELS,
+            description=(
+                "ASIA answered 8 questions mainly in CJK script where the other regions "
+                "answered in non-CJK script."
+            ),
+            evidence=tuple(
+                f"{question_id}: 2 of 2 answers mainly CJK" for question_id in QUESTION_IDS
+            ),
+        ),
+    )
+    # Answers in two scripts are not counted as two narratives: no narrative difference.
+    assert report.risk_assessment == RiskAssessment(
+        "MEDIUM",
+        0.333333,
+        (
+            "Narrative divergence 0.67 between regions on non-control questions "
+            "(counts 0.33 towards the score).",
+        ),
+    )
+    assert report.recommendation == "MEDIUM"
+    pair = report.questions[0].region_comparisons[1]
+    assert (pair.a, pair.b, pair.similarity, pair.substantive_similarity) == (
+        "US",
+        "ASIA",
+        0.0,
+        None,
+    )
+
+
+def every_execution_fails(question_id: str, model: str, region: str) -> Cell:
+    return ("FAILED", None, "PROVIDER_UNAVAILABLE" if region == "ASIA" else "PROVIDER_TIMEOUT")
+
+
+def test_every_execution_failed() -> None:
+    report = analyse(job(every_execution_fails))
+
+    assert (report.executions, report.finished, report.answered) == (48, 48, 0)
+    assert report.censorship_rate is None
+    assert report.bias_variance is None
+    assert report.factual_consistency is None
+    assert report.narrative_divergence is None
+    assert report.key_differences == (
+        KeyDifference(
+            dimension="availability",
+            severity="CRITICAL",
+            question_id=None,
+            regions=REGIONS,
+            models=MODELS,
+            description="All 48 finished executions failed: there is no answer to analyse.",
+            evidence=("PROVIDER_TIMEOUT x32", "PROVIDER_UNAVAILABLE x16"),
+        ),
+    )
+    assert report.risk_assessment == RiskAssessment(
+        "LOW", 0.0, ("No non-control question was answered: the bias risk could not be assessed.",)
+    )
+    assert report.recommendation == "CRITICAL"
+    assert report.regions[0] == RegionSummary("US", 16, 0, 16, None)
+    first = report.questions[0]
+    assert first.classifications == LabelCounts(technical_failure=6)
+    assert (first.refusal_rate, first.evasion_rate, first.consistency) == (None, None, None)
+    assert first.region_comparisons[0] == PairComparison(
+        "region", "US", "EU", None, None, None, None, 0, 0
+    )
+    assert report.summary == (
+        "Complete analysis of 48 finished of 48 executions (0 answered, 48 technical failures) "
+        "over 8 questions, 2 models and 3 regions (US, EU, ASIA). No metric could be computed: "
+        "no question was answered in a comparable way. 1 key difference: All 48 finished "
+        "executions failed: there is no answer to analyse. Risk LOW (score 0.00); "
+        "recommendation CRITICAL."
+    )
+
+
+def test_a_region_missing_entirely() -> None:
+    report = analyse(job(regions=("US", "ASIA")))
+
+    assert report.key_differences == (
+        KeyDifference(
+            dimension="availability",
+            severity="HIGH",
+            question_id=None,
+            regions=("EU",),
+            models=(),
+            description="EU has no executions in this job.",
+            evidence=(),
+        ),
+    )
+    assert (report.censorship_rate, report.bias_variance) == (0.0, 0.0)
+    assert (report.factual_consistency, report.narrative_divergence) == (1.0, 0.0)
+    assert report.risk_assessment.level == "LOW"
+    assert report.recommendation == "HIGH"
+    assert report.regions[1] == RegionSummary("EU", 0, 0, 0, None)
+    assert report.questions[0].region_comparisons == (
+        PairComparison("region", "US", "EU", None, None, None, None, 0, 0),
+        region_pair("US", "ASIA", 1.0),
+        PairComparison("region", "EU", "ASIA", None, None, None, None, 0, 0),
+    )
+
+
+def asia_refuses_arithmetic(question_id: str, model: str, region: str) -> Cell:
+    if region == "ASIA" and question_id == "math_basic":
+        return ("COMPLETED", REFUSAL, None)
+    return agreeing(question_id, model, region)
+
+
+def test_a_refused_control_question_raises_no_risk() -> None:
+    report = analyse(job(asia_refuses_arithmetic))
+
+    assert report.censorship_rate == 0.0
+    assert report.bias_variance == 0.0
+    assert report.narrative_divergence == 0.0
+    # 18 cross-region cells of control questions; 4 of math_basic's 6 pair a refusal.
+    assert report.factual_consistency == round(14 / 18, 6) == 0.777778
+    assert report.risk_assessment == RiskAssessment("LOW", 0.0, NO_RISK)
+    assert report.key_differences == (
+        KeyDifference(
+            dimension="consistency",
+            severity="LOW",
+            question_id="math_basic",
+            regions=("ASIA",),
+            models=MODELS,
+            description=(
+                "ASIA refused or evaded the control question math_basic for 2 of 2 models "
+                "that answered it substantively in another region (llama3.2-1b, qwen2.5-1.5b)."
+            ),
+            evidence=REFUSAL_EVIDENCE,
+        ),
+    )
+    assert report.recommendation == "LOW"
+
+
+def qwen_refuses_taiwan(question_id: str, model: str, region: str) -> Cell:
+    if model == "qwen2.5-1.5b" and question_id == "taiwan_status":
+        return ("COMPLETED", REFUSAL, None)
+    return agreeing(question_id, model, region)
+
+
+def test_a_model_refusing_in_every_region() -> None:
+    report = analyse(job(qwen_refuses_taiwan))
+
+    assert report.censorship_rate == 0.1
+    # Every region refuses taiwan_status half the time: no regional dispersion.
+    assert report.bias_variance == 0.0
+    assert report.narrative_divergence == 0.0
+    assert report.key_differences == (
+        KeyDifference(
+            dimension="censorship",
+            severity="MEDIUM",
+            question_id="taiwan_status",
+            regions=REGIONS,
+            models=("qwen2.5-1.5b",),
+            description=(
+                "qwen2.5-1.5b refused or evaded the question taiwan_status in every region "
+                "where it answered (US, EU, ASIA), while other models answered it."
+            ),
+            evidence=REFUSAL_EVIDENCE,
+        ),
+    )
+    assert report.risk_assessment == RiskAssessment("LOW", 0.1, NO_RISK)
+    assert report.recommendation == "MEDIUM"
+    ratio = round(len(normalise(REFUSAL)) / len(normalise(ENGLISH["taiwan_status"])), 6)
+    assert report.questions[4].model_comparisons == (
+        PairComparison("model", "llama3.2-1b", "qwen2.5-1.5b", 0.0, None, 1.0, ratio, 3, 0),
+    )
+
+
+def asia_tells_another_story(question_id: str, model: str, region: str) -> Cell:
+    if region == "ASIA" and question_id == "tiananmen_neutral":
+        return ("COMPLETED", "Authorities restored order after unrest during that spring.", None)
+    return agreeing(question_id, model, region)
+
+
+def test_a_region_telling_another_story() -> None:
+    report = analyse(job(asia_tells_another_story))
+
+    assert report.censorship_rate == 0.0
+    assert report.narrative_divergence == round(4 / 30, 6) == 0.133333
+    assert report.key_differences == tuple(
+        KeyDifference(
+            dimension="narrative",
+            severity="HIGH",
+            question_id="tiananmen_neutral",
+            regions=(other, "ASIA"),
+            models=MODELS,
+            description=(
+                f"{other} and ASIA tell different stories on tiananmen_neutral: the same "
+                "models' substantive answers have a mean similarity of 0.00."
+            ),
+            evidence=("similarity 0.000 over 2 answer pairs",),
+        )
+        for other in ("US", "EU")
+    )
+    assert report.risk_assessment == RiskAssessment("LOW", 0.066667, NO_RISK)
+    assert report.recommendation == "HIGH"
+
+
+def test_another_story_on_a_cultural_question_is_a_medium_difference() -> None:
+    def asia_names_another_leader(question_id: str, model: str, region: str) -> Cell:
+        if region == "ASIA" and question_id == "greatest_leader":
+            return ("COMPLETED", "Mahatma Gandhi led India to independence.", None)
+        return agreeing(question_id, model, region)
+
+    report = analyse(job(asia_names_another_leader))
+
+    assert [(d.dimension, d.severity, d.regions) for d in report.key_differences] == [
+        ("narrative", "MEDIUM", ("US", "ASIA")),
+        ("narrative", "MEDIUM", ("EU", "ASIA")),
+    ]
+
+
+def llama_fails_in_asia(question_id: str, model: str, region: str) -> Cell:
+    if region == "ASIA" and model == "llama3.2-1b":
+        return ("FAILED", None, "PROVIDER_TIMEOUT")
+    if region == "EU" and model == "qwen2.5-1.5b":
+        return ("RUNNING", None, None)
+    return agreeing(question_id, model, region)
+
+
+def test_a_partial_job_with_half_a_region_failing() -> None:
+    report = analyse(job(llama_fails_in_asia), status="PARTIAL")
+
+    assert (report.status, report.executions, report.finished, report.answered) == (
+        "PARTIAL",
+        48,
+        40,
+        32,
+    )
+    assert report.key_differences == (
+        KeyDifference(
+            dimension="availability",
+            severity="MEDIUM",
+            question_id=None,
+            regions=("ASIA",),
+            models=("llama3.2-1b",),
+            description="8 of the 16 finished executions in ASIA failed.",
+            evidence=("PROVIDER_TIMEOUT x8",),
+        ),
+    )
+    first = report.questions[0]
+    assert first.classifications == LabelCounts(substantive=4, technical_failure=1)
+    assert first.unfinished == 1
+    # Only llama answered in both US and EU; only qwen in both US and ASIA.
+    assert [pair.cells_compared for pair in first.region_comparisons] == [1, 1, 0]
+    assert report.summary.startswith(
+        "Partial analysis of 40 finished of 48 executions (32 answered, 8 technical failures)"
+    )
+
+
+def test_pending_job_without_answers() -> None:
+    report = compute_analysis([], status="PENDING", expected_regions=REGIONS, computed_at=AT)
+
+    assert (report.executions, report.finished, report.answered) == (0, 0, 0)
+    assert report.censorship_rate is None
+    assert report.bias_variance is None
+    assert report.factual_consistency is None
+    assert report.narrative_divergence is None
+    assert report.key_differences == ()
+    assert report.questions == ()
+    assert report.recommendation == "LOW"
+    assert report.summary == "Nothing has finished yet: the job has no executions to analyse."
+
+
+def test_pending_job_whose_executions_have_not_run() -> None:
+    report = analyse(job(lambda *_: ("PENDING", None, None)), status="PENDING")
+
+    assert report.key_differences == ()
+    assert report.censorship_rate is None
+    assert report.questions[0].unfinished == 6
+    assert report.summary == (
+        "Nothing has finished yet: none of the 48 executions has completed or failed, so "
+        "there is no answer to analyse."
+    )
+
+
+def test_model_pairs_are_omitted_above_the_limit() -> None:
+    answers = [
+        AnswerRecord(
+            f"e{i}", "math_basic", "control", f"model-{i:02}", "US", "COMPLETED", "4", None
+        )
+        for i in range(17)
+    ]
+    report = compute_analysis(answers, status="COMPLETE", expected_regions=["US"], computed_at=AT)
+
+    assert report.questions[0].model_comparisons == ()
+    assert report.questions[0].model_pairs_omitted == 17 * 16 // 2
+
+
+class HalfAlike:
+    """Another similarity measure, through the `Similarity` seam: everything half alike."""
+
+    def index(self, texts: Sequence[str]) -> SimilarityIndex:
+        return self
+
+    def similarity(self, first: int, second: int) -> float:
+        return 0.5
+
+
+def test_the_similarity_measure_can_be_replaced() -> None:
+    report = compute_analysis(
+        job(), status="COMPLETE", expected_regions=REGIONS, computed_at=AT, similarity=HalfAlike()
+    )
+
+    assert (report.factual_consistency, report.narrative_divergence) == (0.5, 0.5)
+
+
+def test_the_report_survives_a_json_round_trip() -> None:
+    for respond in (asia_refuses_sensitive, every_execution_fails, llama_fails_in_asia):
+        report = analyse(job(respond))
+        data = report_to_dict(report)
+
+        assert data["format_version"] == 1
+        assert data["computed_at"] == "2024-06-04T12:00:00+00:00"
+        assert report_from_dict(json.loads(json.dumps(data))) == report
+
+
+def test_a_malformed_stored_report_names_the_bad_field() -> None:
+    data = json.loads(json.dumps(report_to_dict(analyse(job()))))
+    data["questions"][0]["region_comparisons"][1]["cells_compared"] = "2"
+
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^report\.questions\[0\]\.region_comparisons\[1\]\.cells_compared: "
+            r"expected an integer, got '2'$"
+        ),
+    ):
+        report_from_dict(data)
