@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -65,34 +66,54 @@ async def lazy_postgres() -> AsyncIterator[LazyPostgres]:
     await postgres.close()
 
 
+async def emptied_postgres(lazy_postgres: LazyPostgres) -> str:
+    """The session's PostgreSQL database, emptied for the test about to run."""
+    url = await lazy_postgres.url()
+    engine = create_engine(url)
+    try:
+        await empty_tables(engine)
+    finally:
+        await engine.dispose()
+    return url
+
+
+@pytest.fixture
+async def postgres_database_url(lazy_postgres: LazyPostgres) -> str:
+    return await emptied_postgres(lazy_postgres)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(
     request: pytest.FixtureRequest,
     sqlite_template: Path,
     tmp_path: Path,
     lazy_postgres: LazyPostgres,
-) -> AsyncIterator[str]:
+) -> str:
     """Each test using this runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        yield copy_sqlite(sqlite_template, tmp_path)
-        return
-    url = await lazy_postgres.url()
-    engine = create_engine(url)
-    try:
-        await empty_tables(engine)
-        yield url
-    finally:
-        await engine.dispose()
+        return copy_sqlite(sqlite_template, tmp_path)
+    return await emptied_postgres(lazy_postgres)
 
 
-@pytest.fixture
-def settings(database_url: str, trust_file: Path) -> Settings:
+def make_settings(database_url: str, trust_file: Path) -> Settings:
     return Settings(
         database_url=database_url,
         trusted_keys_file=trust_file,
         admin_token=ADMIN_TOKEN,
         lease_seconds=10.0,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, trust_file: Path) -> Settings:
+    return make_settings(database_url, trust_file)
+
+
+@pytest.fixture
+def postgres_settings(postgres_database_url: str, trust_file: Path) -> Settings:
+    """For tests that are about PostgreSQL itself: the queue, LISTEN/NOTIFY, processes."""
+    url = postgres_database_url.replace("postgresql+asyncpg://", "postgresql://")
+    return replace(make_settings(postgres_database_url, trust_file), broadcast_url=url)
 
 
 @pytest.fixture

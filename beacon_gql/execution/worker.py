@@ -15,14 +15,15 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from beacon_gql.db import queue
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
 from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.execution.retry import decide_retry
-from beacon_gql.providers.client import GenerationRequest, ProviderCallError
+from beacon_gql.providers.client import ProviderCallError
+from beacon_gql.providers.regions import Region
 from beacon_gql.providers.registry import NoRouteError, ProviderHandle, ProviderRegistry
 
 log = logging.getLogger("beacon_gql.worker")
@@ -164,7 +165,7 @@ class Worker:
         free = self._settings.concurrency - len(self._inflight)
         if free <= 0:
             return 0
-        token = uuid.uuid4().hex
+        token = f"{self.worker_id}:{uuid.uuid4().hex}"
         async with self._sessions() as session:
             changes = await queue.claim(
                 session,
@@ -227,7 +228,7 @@ class Worker:
             "worker_id": self.worker_id,
         }
         try:
-            candidates = self._registry.route(execution.region, execution.model_id)  # type: ignore[arg-type]
+            candidates = self._registry.route(cast(Region, execution.region), execution.model_id)
         except NoRouteError as error:
             return self._failure(
                 execution,
@@ -250,19 +251,24 @@ class Worker:
             timeout = min(timeout, job.provider_timeout_seconds)
         if job.deadline_at is not None:
             timeout = max(0.1, min(timeout, (job.deadline_at - started).total_seconds()))
-        request = GenerationRequest(
-            model=handle.config.models[execution.model_id],
+        request = handle.request(
+            model_id=execution.model_id,
             prompt=execution.prompt,
             system_prompt=execution.system_prompt,
             temperature=execution.temperature,
             max_tokens=execution.max_tokens,
-            region=handle.config.region,
+        )
+        # The provider's own timeout is enforced by its client; a shorter one from the job
+        # (or its deadline) only by this guard.
+        guard = (
+            timeout
+            if timeout < handle.config.timeout_seconds
+            else (timeout + TIMEOUT_MARGIN_SECONDS)
         )
         try:
-            async with handle.slot(), asyncio.timeout(timeout + TIMEOUT_MARGIN_SECONDS):
-                result = await handle.client.generate(request)
+            async with asyncio.timeout(guard):
+                result = await self._registry.generate(handle, request)
         except ProviderCallError as error:
-            self._registry.record_failure(handle.config.name, error)
             return self._failure(
                 execution,
                 token,
@@ -280,11 +286,7 @@ class Worker:
             )
         except TimeoutError:
             hung = ProviderCallError(
-                code="PROVIDER_TIMEOUT",
-                message=f"no answer within {timeout:g} s",
-                transient=True,
-                http_status=None,
-                retry_after=None,
+                "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
             )
             self._registry.record_failure(handle.config.name, hung)
             return self._failure(
@@ -303,7 +305,6 @@ class Worker:
                 alternatives=len(candidates) > 1,
             )
         duration_ms = int((time.monotonic() - clock) * 1000)
-        self._registry.record_success(handle.config.name, duration_ms / 1000)
         label, evidence = self._classify(result.text)
         now = _now()
         return Outcome(
