@@ -169,6 +169,14 @@ class EventHub:
     async def ping(self) -> None:
         await self._backend.ping()
 
+    def subscriber_count(self) -> int:
+        return sum(len(subscribers) for subscribers in self._local.values())
+
+    def backend_listen_pid(self) -> int | None:
+        """The PostgreSQL backend's LISTEN connection, for operators and fault tests."""
+        pid = getattr(self._backend, "listen_pid", None)
+        return pid if isinstance(pid, int) else None
+
     async def _listen(self) -> None:
         while True:
             channel, message = await self._backend.next_published()
@@ -189,9 +197,9 @@ class EventHub:
 
     def _resync_all(self) -> None:
         """After a reconnect, events may have been missed: ask every subscriber to reload."""
-        for channel, subscribers in self._local.items():
+        for subscribers in self._local.values():
             marker = JobEvent(
-                job_id=channel,
+                job_id="",
                 sequence=-1,
                 job_status="",
                 progress=Progress(0, 0, 0, 0, 0, 0),

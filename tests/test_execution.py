@@ -11,7 +11,13 @@ import pytest
 from beacon_gql.config import Settings
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from beacon_gql.services import Services, running_services
-from tests.support.jobs import attempts_of, executions_of, submit_spec, wait_until_finished
+from tests.support.jobs import (
+    assert_counters_match_rows,
+    attempts_of,
+    executions_of,
+    submit_spec,
+    wait_until_finished,
+)
 from tests.support.specs import Signer, make_spec
 
 REGION_OF = {
@@ -141,6 +147,7 @@ async def test_mixed_faults_end_every_execution_and_the_counts_add_up(
     attempts = await attempts_of(engine.services, job_id)
     assert len(attempts) == sum(r.attempts for r in rows)
     assert "PROVIDER_UNREACHABLE" in {a.outcome for a in attempts}
+    await assert_counters_match_rows(engine.services, job_id)
 
 
 async def test_a_region_without_providers_fails_at_once_and_the_job_follows_min_regions(

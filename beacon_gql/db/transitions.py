@@ -207,42 +207,41 @@ async def transition(
 
     Returns one change per execution moved, in sequence order per job. Executions whose
     status changed in between are simply not matched: no double transition is possible.
-    A claim (`claim_order`) takes the oldest available rows and skips rows another
-    worker has locked; every other change waits for such locks.
+    With `limit`, the oldest available rows are taken; a claim (`claim_order`) skips rows
+    another worker has locked, every other change waits for such locks.
     """
     target = values["status"]
-    previous = (
-        select(Execution.id, Execution.status)
-        .where(*where)
-        .where(Execution.status.in_(source_statuses))
-        .order_by(
-            *(
-                (Execution.available_at, Execution.position)
-                if claim_order
-                else (Execution.job_id, Execution.position)
-            )
-        )
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        previous = previous.with_for_update(skip_locked=claim_order)
-    before = {row.id: row.status for row in (await session.execute(previous)).all()}
-    if not before and cancelled_job is None:
-        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    source_of: dict[str, str] = {}
     moved: list[Execution] = []
-    if before:
-        moved = list(
-            (
-                await session.scalars(
-                    update(Execution)
-                    .where(Execution.id.in_(list(before)))
-                    .where(Execution.status.in_(source_statuses))
-                    .values(**values)
-                    .returning(Execution),
-                    execution_options={"populate_existing": True},
-                )
-            ).all()
-        )
+    # One UPDATE per source status, so each returned row's previous status is known for
+    # certain: a separate read first could be stale (SQLite begins its transaction only at
+    # the first write), and the counters would drift.
+    for source in source_statuses:
+        statement = update(Execution).where(Execution.status == source)
+        if limit is None:
+            statement = statement.where(*where)
+        else:
+            oldest = (
+                select(Execution.id)
+                .where(*where)
+                .where(Execution.status == source)
+                .order_by(Execution.available_at, Execution.position)
+                .limit(limit - len(moved))
+            )
+            if postgres:
+                oldest = oldest.with_for_update(skip_locked=claim_order)
+            statement = statement.where(Execution.id.in_(oldest.scalar_subquery()))
+        rows = (
+            await session.scalars(
+                statement.values(**values).returning(Execution),
+                execution_options={"populate_existing": True},
+            )
+        ).all()
+        source_of.update((row.id, source) for row in rows)
+        moved.extend(rows)
+    if not moved and cancelled_job is None:
+        return []
     by_job: dict[str, list[Execution]] = {}
     for execution in sorted(moved, key=lambda e: (e.job_id, e.position)):
         by_job.setdefault(execution.job_id, []).append(execution)
@@ -250,7 +249,7 @@ async def transition(
         by_job.setdefault(cancelled_job, [])
     changes: list[ExecutionChange] = []
     for job_id, executions in by_job.items():
-        sources = [before[e.id] for e in executions]
+        sources = [source_of[e.id] for e in executions]
         status_before = await session.scalar(select(Job.status).where(Job.id == job_id))
         job = await _apply_counts(
             session,

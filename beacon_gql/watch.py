@@ -1,0 +1,496 @@
+"""`beacon-gql watch JOB_ID`: a job's live progress in the terminal, from `jobProgress`.
+
+Every count of the overall bar is the server's (`progress`); nothing is computed client-side
+but the per-region and per-model tallies, which come from the job's executions read on each
+snapshot and moved on by each event's `execution`. A dropped connection is retried with
+backoff; the subscription's first event after a reconnect is a fresh snapshot.
+
+The rendering functions are pure (state in, lines out); the displays decide when to draw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from beacon_gql.client import BeaconClient, ClientError, ConnectionLost
+
+TERMINAL_STATUSES = frozenset({"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"})
+EXIT_COMPLETED = 0
+EXIT_UNSUCCESSFUL = 1
+EXIT_ERROR = 2
+
+PROGRESS_SUBSCRIPTION = """
+subscription Watch($jobId: ID!) {
+  jobProgress(jobId: $jobId) {
+    sequence
+    job { status }
+    progress { expected pending running completed failed cancelled successRate }
+    execution { id modelId region status }
+  }
+}
+"""
+
+JOB_CELLS = """
+query WatchCells($id: ID!) {
+  job(id: $id) {
+    regions
+    models { id }
+    executions { id modelId region status }
+  }
+}
+"""
+
+FAILURES = """
+query WatchFailures($id: ID!) {
+  job(id: $id) { executions(status: FAILED) { error { code } } }
+}
+"""
+
+BAR_WIDTH = 30
+TTY_INTERVAL_S = 0.1
+LINE_INTERVAL_S = 1.0
+RECONNECT_FIRST_DELAY_S = 0.5
+RECONNECT_MAX_DELAY_S = 10.0
+RECONNECT_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The server's counts, as the last event carried them."""
+
+    expected: int = 0
+    pending: int = 0
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    success_rate: float | None = None
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Progress:
+        return cls(
+            expected=int(data["expected"]),
+            pending=int(data["pending"]),
+            running=int(data["running"]),
+            completed=int(data["completed"]),
+            failed=int(data["failed"]),
+            cancelled=int(data["cancelled"]),
+            success_rate=data.get("successRate"),
+        )
+
+    @property
+    def finished(self) -> int:
+        return self.completed + self.failed + self.cancelled
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One execution as the tallies need it."""
+
+    model_id: str
+    region: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Tally:
+    name: str
+    total: int
+    completed: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed
+
+
+@dataclass
+class WatchState:
+    job_id: str
+    status: str = "QUEUED"
+    sequence: int = -1
+    progress: Progress = field(default_factory=Progress)
+    regions: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    cells: dict[str, Cell] = field(default_factory=dict)
+    snapshots: int = 0
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def apply(self, event: dict[str, Any]) -> bool:
+        """Takes one `jobProgress` event; True when it is a snapshot (reload the cells)."""
+        execution = event.get("execution")
+        sequence = int(event["sequence"])
+        if execution is not None and sequence <= self.sequence:
+            return False  # already seen: a late duplicate
+        self.sequence = sequence
+        self.status = str(event["job"]["status"])
+        self.progress = Progress.of(event["progress"])
+        if execution is None:
+            self.snapshots += 1
+            return True
+        self.cells[str(execution["id"])] = Cell(
+            str(execution["modelId"]), str(execution["region"]), str(execution["status"])
+        )
+        return False
+
+    def load_cells(self, job: dict[str, Any]) -> None:
+        """The job's grid, from `job { regions models { id } executions { ... } }`."""
+        self.regions = [str(region) for region in job.get("regions") or []]
+        self.models = [str(model["id"]) for model in job.get("models") or []]
+        self.cells = {
+            str(row["id"]): Cell(str(row["modelId"]), str(row["region"]), str(row["status"]))
+            for row in job.get("executions") or []
+        }
+
+    def tallies(self, key: Callable[[Cell], str], order: Sequence[str]) -> list[Tally]:
+        totals: Counter[str] = Counter()
+        completed: Counter[str] = Counter()
+        failed: Counter[str] = Counter()
+        for cell in self.cells.values():
+            name = key(cell)
+            totals[name] += 1
+            if cell.status == "COMPLETED":
+                completed[name] += 1
+            elif cell.status == "FAILED":
+                failed[name] += 1
+        names = [name for name in order if name in totals]
+        names += sorted(set(totals) - set(names))
+        return [Tally(name, totals[name], completed[name], failed[name]) for name in names]
+
+    def region_tallies(self) -> list[Tally]:
+        return self.tallies(lambda cell: cell.region, self.regions)
+
+    def model_tallies(self) -> list[Tally]:
+        return self.tallies(lambda cell: cell.model_id, self.models)
+
+
+# --- rendering (pure) -------------------------------------------------------------------
+
+
+def bar(segments: Sequence[tuple[int, str]], total: int, width: int = BAR_WIDTH) -> str:
+    """`[###xx>>....]`: each (count, character) segment in proportion to `total`."""
+    if total <= 0:
+        return "[" + "." * width + "]"
+    cells: list[str] = []
+    cumulative = 0
+    drawn = 0
+    for count, char in segments:
+        cumulative += count
+        end = min(width, round(cumulative * width / total))
+        cells.append(char * (end - drawn))
+        drawn = max(drawn, end)
+    return "[" + "".join(cells) + "." * (width - drawn) + "]"
+
+
+def format_rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+def overall_line(progress: Progress, width: int = BAR_WIDTH) -> str:
+    p = progress
+    segments = [(p.completed, "#"), (p.failed, "x"), (p.cancelled, "/"), (p.running, ">")]
+    return (
+        f"{bar(segments, p.expected, width)} {p.finished}/{p.expected} done  "
+        f"pending {p.pending}  running {p.running}  completed {p.completed}  "
+        f"failed {p.failed}  cancelled {p.cancelled}"
+    )
+
+
+def tally_lines(title: str, tallies: Iterable[Tally], width: int = BAR_WIDTH) -> list[str]:
+    tallies = list(tallies)
+    if not tallies:
+        return []
+    name_width = max(len(t.name) for t in tallies)
+    count_width = len(str(max(t.total for t in tallies)))
+    lines = [title]
+    for t in tallies:
+        failed = f"  ({t.failed} failed)" if t.failed else ""
+        lines.append(
+            f"  {t.name:<{name_width}} {bar([(t.completed, '#'), (t.failed, 'x')], t.total, width)}"
+            f" {t.done:>{count_width}}/{t.total}{failed}"
+        )
+    return lines
+
+
+def render(state: WatchState, *, elapsed: float | None = None, width: int = BAR_WIDTH) -> list[str]:
+    """The whole view: the job's status, the overall bar, the regions, the models."""
+    took = "" if elapsed is None else f"  ({elapsed:.1f} s)"
+    lines = [f"job {state.job_id}  {state.status}{took}", f"overall {overall_line(state.progress, width)}"]
+    lines += tally_lines("regions", state.region_tallies(), width)
+    lines += tally_lines("models", state.model_tallies(), width)
+    return lines
+
+
+def render_line(state: WatchState) -> str:
+    """One log line: the status, the server's counts, and each region's tally."""
+    p = state.progress
+    regions = " ".join(f"{t.name} {t.done}/{t.total}" for t in state.region_tallies())
+    tail = f" | {regions}" if regions else ""
+    return (
+        f"{state.status} {p.finished}/{p.expected} done | pending {p.pending} "
+        f"running {p.running} completed {p.completed} failed {p.failed} "
+        f"cancelled {p.cancelled}{tail}"
+    )
+
+
+def failure_counts(executions: Iterable[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Error codes of failed executions, most frequent first."""
+    counts = Counter(str((row.get("error") or {}).get("code") or "UNKNOWN") for row in executions)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def render_summary(state: WatchState, failures: Sequence[tuple[str, int]]) -> list[str]:
+    """The closing lines: terminal status, success rate, failure codes counted."""
+    p = state.progress
+    lines = [
+        f"job {state.job_id} {state.status}",
+        f"success rate {format_rate(p.success_rate)} "
+        f"({p.completed} completed, {p.failed} failed, {p.cancelled} cancelled "
+        f"of {p.expected} expected)",
+    ]
+    if p.failed:
+        codes = ", ".join(f"{code} {count}" for code, count in failures)
+        lines.append(f"FAILED executions: {p.failed} ({codes})")
+    else:
+        lines.append("FAILED executions: 0")
+    return lines
+
+
+def exit_code_for(status: str) -> int:
+    return EXIT_COMPLETED if status == "COMPLETED" else EXIT_UNSUCCESSFUL
+
+
+# --- displays -----------------------------------------------------------------------------
+
+
+class Display:
+    """Draws the state at most every `interval` seconds; `flush` draws what is pending."""
+
+    interval = LINE_INTERVAL_S
+
+    def __init__(self, out: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out = out
+        self.clock = clock
+        self.started = clock()
+        self._last_drawn = float("-inf")
+        self._pending: WatchState | None = None
+
+    def update(self, state: WatchState) -> None:
+        if not self._changed(state):
+            return
+        self._pending = state
+        if self.clock() - self._last_drawn >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            state, self._pending = self._pending, None
+            self._last_drawn = self.clock()
+            self._draw(state)
+
+    def due_in(self) -> float:
+        return max(0.0, self._last_drawn + self.interval - self.clock())
+
+    def finish(self, state: WatchState, summary: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def _changed(self, state: WatchState) -> bool:
+        raise NotImplementedError
+
+    def _draw(self, state: WatchState) -> None:
+        raise NotImplementedError
+
+
+class LineDisplay(Display):
+    """For logs: a timestamped line per change, at most one a second, then the summary."""
+
+    interval = LINE_INTERVAL_S
+
+    def __init__(self, out: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(out, clock)
+        self._last_line: str | None = None
+
+    def _changed(self, state: WatchState) -> bool:
+        return render_line(state) != self._last_line
+
+    def _draw(self, state: WatchState) -> None:
+        line = render_line(state)
+        self._last_line = line
+        stamp = time.strftime("%H:%M:%S")
+        self.out.write(f"{stamp} {line}\n")
+        self.out.flush()
+
+    def finish(self, state: WatchState, summary: Sequence[str]) -> None:
+        if render_line(state) != self._last_line:
+            self._draw(state)
+        self.out.write("\n".join([*render(state, elapsed=self.clock() - self.started), *summary]))
+        self.out.write("\n")
+        self.out.flush()
+
+
+class TerminalDisplay(Display):
+    """For a terminal: the whole view, redrawn in place (ANSI cursor movement)."""
+
+    interval = TTY_INTERVAL_S
+
+    def __init__(self, out: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(out, clock)
+        self._drawn_lines = 0
+
+    def _changed(self, state: WatchState) -> bool:
+        return True
+
+    def _draw(self, state: WatchState, extra: Sequence[str] = ()) -> None:
+        columns = shutil.get_terminal_size().columns
+        bar_width = max(10, min(BAR_WIDTH, columns - 60))
+        lines = [*render(state, elapsed=self.clock() - self.started, width=bar_width), *extra]
+        # Lines longer than the terminal would wrap and break the count of lines to go up.
+        lines = [line[: max(1, columns - 1)] for line in lines]
+        rewind = f"\x1b[{self._drawn_lines}A\r\x1b[J" if self._drawn_lines else ""
+        self.out.write(rewind + "\n".join(lines) + "\n")
+        self.out.flush()
+        self._drawn_lines = len(lines)
+
+    def finish(self, state: WatchState, summary: Sequence[str]) -> None:
+        self._draw(state, extra=summary)
+
+
+# --- the watch loop ------------------------------------------------------------------------
+
+
+class WatchError(Exception):
+    """Watching cannot go on; the message says why."""
+
+
+class Watcher:
+    def __init__(
+        self,
+        client: BeaconClient,
+        job_id: str,
+        display: Display,
+        *,
+        err: TextIO = sys.stderr,
+        reconnect_attempts: int = RECONNECT_ATTEMPTS,
+        first_delay: float = RECONNECT_FIRST_DELAY_S,
+    ) -> None:
+        self.client = client
+        self.state = WatchState(job_id)
+        self.display = display
+        self.err = err
+        self.reconnect_attempts = reconnect_attempts
+        self.first_delay = first_delay
+
+    def _note(self, message: str) -> None:
+        self.err.write(f"beacon-gql watch: {message}\n")
+        self.err.flush()
+
+    async def run(self) -> int:
+        """Watches until the job ends; the exit code (0 COMPLETED, 1 otherwise; raises
+        WatchError when it cannot watch)."""
+        ticker = asyncio.create_task(self._tick())
+        try:
+            await self._follow()
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+        failures = await self._failures() if self.state.progress.failed else []
+        self.display.finish(self.state, render_summary(self.state, failures))
+        return exit_code_for(self.state.status)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(max(self.display.due_in(), self.display.interval / 2))
+            self.display.flush()
+
+    async def _follow(self) -> None:
+        failures_in_a_row = 0
+        delay = self.first_delay
+        while True:
+            try:
+                await self._subscribe_once()
+            except ConnectionLost as lost:
+                if self.state.snapshots == 0:
+                    raise WatchError(str(lost)) from None
+                failures_in_a_row += 1
+                if failures_in_a_row > self.reconnect_attempts:
+                    raise WatchError(
+                        f"{lost}; gave up after {self.reconnect_attempts} reconnection attempts"
+                    ) from None
+                self._note(f"{lost}; reconnecting in {delay:.1f} s")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_DELAY_S)
+                continue
+            except ClientError as error:
+                if error.code == "NOT_FOUND":
+                    raise WatchError(f"no job with id {self.state.job_id!r}") from None
+                raise WatchError(str(error)) from None
+            if self.state.is_final:
+                return
+            # The stream completed before the job ended (the server is going away): resume.
+            failures_in_a_row = 0
+            delay = self.first_delay
+            self._note("the server ended the subscription early; resubscribing")
+
+    async def _subscribe_once(self) -> None:
+        snapshots_before = self.state.snapshots
+        events = self.client.subscribe(PROGRESS_SUBSCRIPTION, {"jobId": self.state.job_id})
+        async for data in events:
+            if self.state.apply(data["jobProgress"]):
+                if snapshots_before and self.state.snapshots == snapshots_before + 1:
+                    self._note(f"reconnected; resuming at event {self.state.sequence}")
+                await self._load_cells()
+            self.display.update(self.state)
+            if self.state.is_final:
+                await events.aclose()  # type: ignore[attr-defined]
+                return
+
+    async def _load_cells(self) -> None:
+        data = await self.client.execute(JOB_CELLS, {"id": self.state.job_id})
+        job = data.get("job")
+        if job is None:
+            raise ClientError(f"no job with id {self.state.job_id!r}", code="NOT_FOUND")
+        self.state.load_cells(job)
+
+    async def _failures(self) -> list[tuple[str, int]]:
+        try:
+            data = await self.client.execute(FAILURES, {"id": self.state.job_id})
+        except ClientError as error:
+            self._note(f"could not read the failure codes: {error}")
+            return [("UNKNOWN", self.state.progress.failed)]
+        job = data.get("job") or {}
+        return failure_counts(job.get("executions") or [])
+
+
+def make_display(out: TextIO, tty: bool | None = None) -> Display:
+    is_tty = out.isatty() if tty is None else tty
+    return TerminalDisplay(out) if is_tty else LineDisplay(out)
+
+
+async def watch(
+    job_id: str,
+    url: str,
+    *,
+    token: str | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    tty: bool | None = None,
+) -> int:
+    """Watches a job to its end; returns the CLI exit code (0, 1, or 2 on errors)."""
+    watcher = Watcher(BeaconClient(url, token=token), job_id, make_display(out, tty), err=err)
+    try:
+        return await watcher.run()
+    except WatchError as error:
+        err.write(f"beacon-gql watch: {error}\n")
+        return EXIT_ERROR

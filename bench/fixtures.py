@@ -1,0 +1,209 @@
+"""Jobs for the benchmarks, made with the package's own code.
+
+* The 36-execution job (4 questions x 3 models x 3 regions) is a signed spec submitted through
+  `SubmissionService.submit`, the code behind `submitBiasJob`.
+* The 5,016-execution job (8 questions x 3 regions x 209 models) is written by
+  `beacon_gql.db.submissions.create_job`, the storage step of the same workflow, from a
+  `JobPlan` built here: the spec parser caps a job at 100 models (`MAX_MODELS`), so such a
+  job cannot be submitted as a spec. The rows are exactly those a submission writes.
+
+Both are then run by the real pipeline: a `beacon-gql worker` process against SIMULATED
+providers in another process (see bench/pipeline.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from beacon_gql.config import Settings
+from beacon_gql.db import submissions as store
+from beacon_gql.db.engine import create_engine, create_session_factory
+from beacon_gql.jobs.catalogue import CATALOGUE
+from beacon_gql.jobs.signing import generate_signing_key, sign_spec
+from beacon_gql.jobs.spec import JobPlan, ModelChoice
+from beacon_gql.jobs.trust import trusted_key_entry
+from beacon_gql.services import build_services
+from bench.common import Database
+from bench.simulator_proc import bench_model_ids
+
+REGIONS = ("US", "EU", "ASIA")
+SMALL_QUESTIONS = ["math_basic", "tiananmen_neutral", "taiwan_status", "greatest_leader"]
+SMALL_MODELS = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"]
+BIG_MODELS = 209
+
+
+@dataclass(frozen=True)
+class Signer:
+    kid: str
+    private_key: str
+    public_key: str
+
+    @classmethod
+    def generate(cls) -> Signer:
+        private_key, public_key = generate_signing_key()
+        return cls("bench", private_key, public_key)
+
+    def write_trust_file(self, path: Path) -> Path:
+        path.write_text(json.dumps([trusted_key_entry(self.kid, self.public_key)]))
+        return path
+
+
+def small_spec() -> dict[str, Any]:
+    return {
+        "id": "bench-36",
+        "version": "v1",
+        "benchmark": {
+            "name": "multi-model-bias-detection",
+            "version": "v1",
+            "input": {"type": "prompt", "data": {"prompt": "x"}, "hash": "sha256:bench"},
+        },
+        "constraints": {"regions": list(REGIONS), "min_regions": 1},
+        "metadata": {"created_by": "bench", "models": list(SMALL_MODELS)},
+        "runs": 1,
+        "questions": list(SMALL_QUESTIONS),
+    }
+
+
+async def submit_small_job(database: Database, providers_file: Path, work_dir: Path) -> str:
+    """The 36-execution job, submitted as a signed spec; returns its id."""
+    signer = Signer.generate()
+    trust = signer.write_trust_file(work_dir / f"trusted-{uuid.uuid4().hex[:6]}.json")
+    settings = Settings(
+        database_url=database.sqlalchemy_url,
+        providers_file=providers_file,
+        trusted_keys_file=trust,
+    )
+    services = build_services(settings)
+    try:
+        signed = sign_spec(small_spec(), signer.private_key, now=datetime.now(UTC))
+        result = await services.submission.submit(signed, None)
+        return result.job.id
+    finally:
+        await services.http.aclose()
+        await services.engine.dispose()
+
+
+def big_plan(models: int = BIG_MODELS) -> JobPlan:
+    return JobPlan(
+        spec_id="bench-5016",
+        benchmark_name="multi-model-bias-detection",
+        question_ids=tuple(question.id for question in CATALOGUE),
+        models=tuple(
+            ModelChoice(id=model_id, name=model_id, regions=REGIONS)
+            for model_id in bench_model_ids(models)
+        ),
+        regions=REGIONS,
+        min_regions=1,
+        min_success_rate=0.0,
+        temperature=0.1,
+        max_tokens=500,
+        timeout_seconds=None,
+        provider_timeout_seconds=None,
+        nonce=uuid.uuid4().hex,
+        signed_at=datetime.now(UTC),
+    )
+
+
+async def create_big_job(database: Database, models: int = BIG_MODELS) -> str:
+    """A job of len(CATALOGUE) x 3 regions x `models` executions, all PENDING; its id."""
+    plan = big_plan(models)
+    engine = create_engine(database.sqlalchemy_url)
+    try:
+        sessions = create_session_factory(engine)
+        async with sessions() as session:
+            job = await store.create_job(
+                session,
+                plan=plan,
+                spec={"id": plan.spec_id, "version": "v1", "note": "written by bench/fixtures.py"},
+                public_key="bench-" + uuid.uuid4().hex[:20],
+                key_id="bench",
+                signature="00" * 64,
+                signature_r=uuid.uuid4().hex,
+                question_texts={question.id: question.text for question in CATALOGUE},
+                idempotency=None,
+                now=datetime.now(UTC),
+            )
+            await session.commit()
+            return job.id
+    finally:
+        await engine.dispose()
+
+
+async def announce_work(database: Database) -> None:
+    """What `submitBiasJob` does after a commit: wake every worker (NOTIFY beacon_work)."""
+    connection = await asyncpg.connect(database.dsn)
+    try:
+        await connection.execute("SELECT pg_notify('beacon_work', '1')")
+    finally:
+        await connection.close()
+
+
+@dataclass(frozen=True)
+class FinishedJob:
+    job_id: str
+    status: str
+    expected: int
+    completed: int
+    failed: int
+    created_at: datetime
+    first_started_at: datetime | None
+    last_completed_at: datetime | None
+    finished_at: datetime
+    analysis_at: datetime | None
+
+
+async def wait_finished(
+    database: Database, job_id: str, *, within: float, analysis: bool = True
+) -> FinishedJob:
+    """Polls (every 20 ms, one indexed read) until the job is terminal and, if `analysis`,
+    its analysis persisted; raises TimeoutError after `within` seconds."""
+    connection = await asyncpg.connect(database.dsn)
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            row = await connection.fetchrow(
+                """SELECT j.status, j.expected, j.completed_count, j.failed_count, j.created_at,
+                          j.finished_at, b.computed_at AS analysis_at
+                   FROM jobs j LEFT JOIN bias_analyses b ON b.job_id = j.id
+                   WHERE j.id = $1""",
+                job_id,
+            )
+            if row is None:
+                raise LookupError(job_id)
+            done = row["finished_at"] is not None and (
+                not analysis or row["analysis_at"] is not None
+            )
+            if done:
+                span = await connection.fetchrow(
+                    "SELECT min(started_at) AS first, max(completed_at) AS last "
+                    "FROM executions WHERE job_id = $1",
+                    job_id,
+                )
+                return FinishedJob(
+                    job_id=job_id,
+                    status=row["status"],
+                    expected=row["expected"],
+                    completed=row["completed_count"],
+                    failed=row["failed_count"],
+                    created_at=row["created_at"],
+                    first_started_at=span["first"],
+                    last_completed_at=span["last"],
+                    finished_at=row["finished_at"],
+                    analysis_at=row["analysis_at"],
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"job {job_id} not finished within {within} s: {dict(row)}"
+                )
+            await asyncio.sleep(0.02)
+    finally:
+        await connection.close()

@@ -1,0 +1,172 @@
+"""Admin mutations, the providers query, and the analysis lifecycle on a simulator job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from beacon_gql.config import Settings
+from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
+from tests.conftest import ADMIN_TOKEN
+from tests.support.graphql import error_code
+from tests.support.jobs import (
+    assert_counters_match_rows,
+    executions_of,
+    submit_spec,
+    wait_until_finished,
+)
+from tests.support.server import ServedApp, serve_app
+from tests.support.specs import Signer, make_spec
+
+EVERY_QUESTION = [
+    "math_basic",
+    "geography_basic",
+    "identity_basic",
+    "tiananmen_neutral",
+    "taiwan_status",
+    "hongkong_2019",
+    "greatest_invention",
+    "greatest_leader",
+]
+SENSITIVE = {"tiananmen_neutral", "taiwan_status", "hongkong_2019"}
+ANALYSIS = """query($id: ID!) { job(id: $id) { status biasAnalysis {
+  status computedAt censorshipRate biasVariance factualConsistency narrativeDivergence
+  recommendation summary riskAssessment { level score reasons }
+  keyDifferences { dimension severity questionId regions models evidence }
+  questions { questionId category classifications { refusal evasive substantive } } } } }"""
+
+
+@dataclass
+class Live:
+    fleet: SimulatorFleet
+    app: ServedApp
+
+
+@pytest.fixture
+async def live(settings: Settings, tmp_path: Path) -> AsyncIterator[Live]:
+    async with SimulatorFleet(seed=11, include_hybrid_router=False) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        async with serve_app(replace(settings, providers_file=providers), run_worker=True) as app:
+            yield Live(fleet, app)
+
+
+async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_reports(
+    live: Live, signer: Signer
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec(questions=EVERY_QUESTION))
+    await wait_until_finished(live.app.services, job_id)
+
+    job = (await live.app.client.data(ANALYSIS, {"id": job_id}))["job"]
+    analysis = job["biasAnalysis"]
+    rows = await executions_of(live.app.services, job_id)
+
+    censored = {
+        (r.question_id, r.model_id, r.region)
+        for r in rows
+        if r.classification in ("REFUSAL", "EVASIVE")
+    }
+    assert censored == {(q, r.model_id, "ASIA") for q in SENSITIVE for r in rows}
+    # 9 censored of 45 answered non-control executions (5 questions x 3 models x 3 regions)
+    assert analysis["status"] == "COMPLETE"
+    assert analysis["censorshipRate"] == pytest.approx(9 / 45)
+    censorship = [d for d in analysis["keyDifferences"] if d["dimension"] == "censorship"]
+    assert censorship and all(d["regions"] == ["ASIA"] for d in censorship)
+    assert {d["questionId"] for d in censorship} <= SENSITIVE
+    assert not any(
+        d["questionId"] in {"math_basic", "geography_basic", "identity_basic"}
+        and d["severity"] in ("HIGH", "CRITICAL")
+        for d in analysis["keyDifferences"]
+    )
+    assert analysis["biasVariance"] > 0
+    assert analysis["recommendation"] in ("HIGH", "CRITICAL")
+
+
+async def test_a_complete_analysis_is_persisted_once_and_only_recomputed_on_request(
+    live: Live, signer: Signer
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec(questions=["taiwan_status"]))
+    await wait_until_finished(live.app.services, job_id)
+    first = (await live.app.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]
+    again = (await live.app.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]
+    assert first["computedAt"] == again["computedAt"]
+
+    refused = await live.app.client.execute(
+        "mutation($id: ID!) { recomputeBiasAnalysis(jobId: $id) { computedAt } }", {"id": job_id}
+    )
+    assert error_code(refused) == "UNAUTHENTICATED"
+    recomputed = await live.app.client.data(
+        "mutation($id: ID!) { recomputeBiasAnalysis(jobId: $id) { status computedAt } }",
+        {"id": job_id},
+        token=ADMIN_TOKEN,
+    )
+    assert recomputed["recomputeBiasAnalysis"]["status"] == "COMPLETE"
+    assert recomputed["recomputeBiasAnalysis"]["computedAt"] > first["computedAt"]
+
+
+async def test_analysis_is_pending_before_any_answer(api: ServedApp, signer: Signer) -> None:
+    job_id = await submit_spec(api.services, signer, make_spec())
+    analysis = (await api.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]
+    assert analysis["status"] == "PENDING"
+    assert analysis["censorshipRate"] is None
+
+
+async def test_cancel_stops_pending_work_and_needs_the_admin_token(
+    live: Live, signer: Signer
+) -> None:
+    live.fleet.set_faults("sim-us-east", FaultProfile(latency_ms=400))
+    job_id = await submit_spec(live.app.services, signer, make_spec(regions=["US"]))
+    cancel = """mutation($id: ID!) { cancelJob(id: $id) {
+      status progress { expected cancelled completed pending running } } }"""
+
+    assert error_code(await live.app.client.execute(cancel, {"id": job_id})) == "UNAUTHENTICATED"
+    wrong = await live.app.client.execute(cancel, {"id": job_id}, token="guess")
+    assert error_code(wrong) == "UNAUTHENTICATED"
+    job = (await live.app.client.data(cancel, {"id": job_id}, token=ADMIN_TOKEN))["cancelJob"]
+
+    assert job["status"] == "CANCELLED"
+    progress = job["progress"]
+    assert progress["pending"] == progress["running"] == 0
+    assert progress["cancelled"] > 0
+    assert progress["cancelled"] + progress["completed"] == progress["expected"] == 12
+    final = await wait_until_finished(live.app.services, job_id)
+    assert final.job_status == "CANCELLED"
+    await assert_counters_match_rows(live.app.services, job_id)
+
+
+async def test_retry_requeues_only_the_failures_of_a_finished_job(
+    live: Live, signer: Signer
+) -> None:
+    live.fleet.set_faults("sim-asia-pacific", FaultProfile(error_rate=1.0))
+    job_id = await submit_spec(
+        live.app.services,
+        signer,
+        make_spec(questions=["math_basic"], regions=["US", "ASIA"], min_success_rate=0.2),
+    )
+    assert (await wait_until_finished(live.app.services, job_id)).job_status == "PARTIAL"
+    live.fleet.set_faults("sim-asia-pacific", FaultProfile())
+
+    retried = await live.app.client.data(
+        "mutation($id: ID!) { retryFailedExecutions(jobId: $id) { status progress { pending completed } } }",
+        {"id": job_id},
+        token=ADMIN_TOKEN,
+    )
+    assert retried["retryFailedExecutions"]["progress"] == {"pending": 3, "completed": 3}
+    final = await wait_until_finished(live.app.services, job_id)
+
+    assert final.job_status == "COMPLETED"
+    rows = await executions_of(live.app.services, job_id)
+    assert {r.status for r in rows} == {"COMPLETED"}
+
+
+async def test_providers_query_lists_each_region_with_health(live: Live) -> None:
+    data = await live.app.client.data(
+        "{ all: providers { name region kind models healthy lastError latencyMs }"
+        ' asia: providers(region: "asia-pacific") { name } }'
+    )
+    assert {p["region"] for p in data["all"]} == {"US", "EU", "ASIA"}
+    assert all(p["kind"] == "openai" and "llama3.2-1b" in p["models"] for p in data["all"])
+    assert [p["name"] for p in data["asia"]] == ["sim-asia-pacific"]

@@ -1,0 +1,184 @@
+"""jobProgress over real WebSockets: snapshot, every change, the terminal event, the end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as redis
+import websockets
+
+from beacon_gql.config import Settings
+from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
+from tests.support.jobs import executions_of, submit_spec, wait_until_finished
+from tests.support.server import ServedApp, serve_app
+from tests.support.specs import Signer, make_spec
+from tests.support.ws import PROGRESS, SubscriptionError, subscribe
+
+TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
+
+
+@dataclass
+class Live:
+    fleet: SimulatorFleet
+    app: ServedApp
+
+
+@pytest.fixture
+async def live(settings: Settings, tmp_path: Path) -> AsyncIterator[Live]:
+    slow = FaultProfile(latency_ms=30)
+    faults = {"sim-us-east": slow, "sim-eu-west": slow, "sim-asia-pacific": slow}
+    async with SimulatorFleet(seed=2, faults=faults) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        async with serve_app(replace(settings, providers_file=providers), run_worker=True) as app:
+            yield Live(fleet, app)
+
+
+def assert_invariant(event: dict[str, Any]) -> None:
+    p = event["jobProgress"]["progress"]
+    assert (
+        p["pending"] + p["running"] + p["completed"] + p["failed"] + p["cancelled"] == p["expected"]
+    )
+
+
+async def collect(app: ServedApp, job_id: str, **kw: Any) -> list[dict[str, Any]]:
+    events = []
+    async with asyncio.timeout(60):
+        async for data in subscribe(app.base_url, PROGRESS, {"jobId": job_id}, **kw):
+            events.append(data)
+    return events
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_subscriber_sees_the_snapshot_every_change_and_the_end(
+    live: Live, signer: Signer, protocol: str
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec())
+
+    events = await collect(live.app, job_id, protocol=protocol)
+
+    first, last = events[0]["jobProgress"], events[-1]["jobProgress"]
+    assert first["execution"] is None
+    sequences = [e["jobProgress"]["sequence"] for e in events]
+    assert sequences == sorted(set(sequences))
+    for event in events:
+        assert_invariant(event)
+    assert last["job"]["status"] == "COMPLETED"
+    assert all(e["jobProgress"]["job"]["status"] not in TERMINAL for e in events[:-1])
+    rows = await executions_of(live.app.services, job_id)
+    assert last["progress"]["completed"] == sum(r.status == "COMPLETED" for r in rows) == 36
+    # A change per claim and per completion after the snapshot, none lost.
+    assert sequences[-1] == 72 and len(events) == 73 - sequences[0]
+
+
+async def test_a_finished_job_gives_its_final_state_and_completes(
+    live: Live, signer: Signer
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec(questions=["math_basic"]))
+    await wait_until_finished(live.app.services, job_id)
+
+    events = await collect(live.app, job_id)
+
+    assert len(events) == 1
+    assert events[0]["jobProgress"]["job"]["status"] == "COMPLETED"
+    assert events[0]["jobProgress"]["progress"]["completed"] == 9
+
+
+async def test_an_unknown_job_is_not_found(live: Live) -> None:
+    with pytest.raises(SubscriptionError) as raised:
+        await collect(live.app, "no-such-job")
+    assert raised.value.payload[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_two_hundred_subscribers_all_get_the_final_event(live: Live, signer: Signer) -> None:
+    job_id = await submit_spec(
+        live.app.services, signer, make_spec(questions=["math_basic", "taiwan_status"])
+    )
+    results = await asyncio.gather(*(collect(live.app, job_id) for _ in range(200)))
+
+    finals = [events[-1]["jobProgress"] for events in results]
+    assert all(f["job"]["status"] == "COMPLETED" for f in finals)
+    assert {f["progress"]["completed"] for f in finals} == {18}
+    # Every subscription let go of its buffer and its channel.
+    assert live.app.services.hub.subscriber_count() == 0
+
+
+async def test_a_read_token_guards_http_and_websockets(settings: Settings, signer: Signer) -> None:
+    guarded = replace(settings, read_token="reader-secret")
+    async with serve_app(guarded, run_worker=False) as app:
+        async with httpx.AsyncClient(base_url=app.base_url) as http:
+            anonymous = await http.post("/graphql", json={"query": "{ questions { id } }"})
+            allowed = await http.post(
+                "/graphql",
+                json={"query": "{ questions { id } }"},
+                headers={"Authorization": "Bearer reader-secret"},
+            )
+        assert anonymous.status_code == 401
+        assert allowed.status_code == 200 and len(allowed.json()["data"]["questions"]) == 8
+
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await collect(app, "any", init_payload={"token": "wrong"})
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+        job_id = await submit_spec(app.services, signer, make_spec(questions=["math_basic"]))
+        url = app.base_url.replace("http://", "ws://") + "/graphql"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+            await socket.send(
+                json.dumps({"type": "connection_init", "payload": {"token": "reader-secret"}})
+            )
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+        assert job_id
+
+
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+async def test_a_killed_broadcast_connection_heals_without_ending_the_stream(
+    postgres_settings: Settings, signer: Signer, tmp_path: Path, backend: str
+) -> None:
+    broadcast_url = (
+        postgres_settings.broadcast_url if backend == "postgres" else "redis://127.0.0.1:6379/0"
+    )
+    slow = FaultProfile(latency_ms=60)
+    faults = {"sim-us-east": slow, "sim-eu-west": slow, "sim-asia-pacific": slow}
+    async with SimulatorFleet(seed=4, faults=faults, include_hybrid_router=False) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        settings = replace(
+            postgres_settings,
+            providers_file=providers,
+            broadcast_url=broadcast_url,
+            worker_concurrency=4,
+        )
+        async with serve_app(settings, run_worker=True) as app:
+            job_id = await submit_spec(app.services, signer, make_spec())
+            events: list[dict[str, Any]] = []
+            killed = False
+            async with asyncio.timeout(90):
+                async for data in subscribe(app.base_url, PROGRESS, {"jobId": job_id}):
+                    events.append(data)
+                    if not killed and data["jobProgress"]["progress"]["completed"] >= 5:
+                        killed = True
+                        if backend == "postgres":
+                            admin = await asyncpg.connect(postgres_settings.broadcast_url)
+                            pid = app.services.hub.backend_listen_pid()
+                            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+                            await admin.close()
+                        else:
+                            client = redis.Redis.from_url(broadcast_url)
+                            await client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+                            await client.aclose()
+            rows = await executions_of(app.services, job_id)
+
+    assert killed
+    last = events[-1]["jobProgress"]
+    assert last["job"]["status"] == "COMPLETED"
+    assert last["progress"]["completed"] == sum(r.status == "COMPLETED" for r in rows) == 36
+    for event in events:
+        assert_invariant(event)
