@@ -158,6 +158,22 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.watch import watch
+
+    try:
+        return asyncio.run(watch(args.job_id, args.url, token=args.token))
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.export import export
+
+    output = Path(args.output) if args.output else None
+    return asyncio.run(export(args.job_id, args.url, args.format, output, token=args.token))
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.providers.simulator import serve_simulators
 
@@ -220,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
     submit.add_argument("--idempotency-key")
     submit.set_defaults(handler=cmd_submit)
+
+    watch = commands.add_parser("watch", help="follow a job's progress live until it ends")
+    watch.add_argument("job_id", metavar="JOB_ID")
+    watch.add_argument("--url", default="http://127.0.0.1:8000/graphql")
+    watch.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
+    watch.set_defaults(handler=cmd_watch)
+
+    export = commands.add_parser("export", help="write a job's executions and analysis")
+    export.add_argument("job_id", metavar="JOB_ID")
+    export.add_argument("--format", choices=["json", "csv"], required=True)
+    export.add_argument("--output", "-o", help="write here (CSV: also FILE.analysis.json)")
+    export.add_argument("--url", default="http://127.0.0.1:8000/graphql")
+    export.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
+    export.set_defaults(handler=cmd_export)
 
     simulate = commands.add_parser("simulate", help="serve SIMULATED regional providers")
     simulate.add_argument("--seed", type=int, default=0)

@@ -4,7 +4,7 @@ subscriptions over WebSockets (the `graphql-transport-ws` protocol)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -99,7 +99,7 @@ class BeaconClient:
 
     async def subscribe(
         self, query: str, variables: dict[str, Any] | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Yields the `data` of each result until the server completes the subscription.
 
         Raises ConnectionLost when the server cannot be reached or the connection drops

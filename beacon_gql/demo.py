@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -51,7 +52,22 @@ def prepare_state(state: Path) -> tuple[str, Path]:
     return private_key, trust_file
 
 
+class PortInUse(OSError):
+    pass
+
+
+def _check_port_free(host: str, port: int) -> None:
+    # uvicorn reports a taken port by exiting the process from inside a task; say it plainly.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse(f"{host}:{port} is already in use; pass --port") from None
+
+
 async def run_demo(settings: Settings, *, host: str, port: int, state: Path, seed: int) -> None:
+    _check_port_free(host, port)
     private_key, trust_file = prepare_state(state)
     async with SimulatorFleet(seed=seed) as fleet:
         providers_file = state / "providers.toml"

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 from beacon_gql.client import BeaconClient, ClientError, ConnectionLost
@@ -48,9 +49,9 @@ query WatchCells($id: ID!) {
 }
 """
 
-FAILURES = """
-query WatchFailures($id: ID!) {
-  job(id: $id) { executions(status: FAILED) { error { code } } }
+ENDING = """
+query WatchEnding($id: ID!) {
+  job(id: $id) { createdAt finishedAt executions(status: FAILED) { error { code } } }
 }
 """
 
@@ -223,10 +224,19 @@ def tally_lines(title: str, tallies: Iterable[Tally], width: int = BAR_WIDTH) ->
     return lines
 
 
-def render(state: WatchState, *, elapsed: float | None = None, width: int = BAR_WIDTH) -> list[str]:
+def render(
+    state: WatchState,
+    *,
+    elapsed: float | None = None,
+    width: int = BAR_WIDTH,
+    header: bool = True,
+) -> list[str]:
     """The whole view: the job's status, the overall bar, the regions, the models."""
-    took = "" if elapsed is None else f"  ({elapsed:.1f} s)"
-    lines = [f"job {state.job_id}  {state.status}{took}", f"overall {overall_line(state.progress, width)}"]
+    lines = []
+    if header:
+        took = "" if elapsed is None else f"  ({elapsed:.1f} s)"
+        lines.append(f"job {state.job_id}  {state.status}{took}")
+    lines.append(f"overall {overall_line(state.progress, width)}")
     lines += tally_lines("regions", state.region_tallies(), width)
     lines += tally_lines("models", state.model_tallies(), width)
     return lines
@@ -250,17 +260,24 @@ def failure_counts(executions: Iterable[dict[str, Any]]) -> list[tuple[str, int]
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def render_summary(state: WatchState, failures: Sequence[tuple[str, int]]) -> list[str]:
+@dataclass(frozen=True)
+class Ending:
+    failures: Sequence[tuple[str, int]]
+    duration_s: float | None = None
+
+
+def render_summary(state: WatchState, ending: Ending) -> list[str]:
     """The closing lines: terminal status, success rate, failure codes counted."""
     p = state.progress
+    ran = "" if ending.duration_s is None else f" (ran {ending.duration_s:.1f} s)"
     lines = [
-        f"job {state.job_id} {state.status}",
+        f"job {state.job_id} ended {state.status}{ran}",
         f"success rate {format_rate(p.success_rate)} "
         f"({p.completed} completed, {p.failed} failed, {p.cancelled} cancelled "
         f"of {p.expected} expected)",
     ]
     if p.failed:
-        codes = ", ".join(f"{code} {count}" for code, count in failures)
+        codes = ", ".join(f"{code} {count}" for code, count in ending.failures)
         lines.append(f"FAILED executions: {p.failed} ({codes})")
     else:
         lines.append("FAILED executions: 0")
@@ -334,7 +351,7 @@ class LineDisplay(Display):
     def finish(self, state: WatchState, summary: Sequence[str]) -> None:
         if render_line(state) != self._last_line:
             self._draw(state)
-        self.out.write("\n".join([*render(state, elapsed=self.clock() - self.started), *summary]))
+        self.out.write("\n".join([*render(state, header=False), *summary]))
         self.out.write("\n")
         self.out.flush()
 
@@ -351,10 +368,12 @@ class TerminalDisplay(Display):
     def _changed(self, state: WatchState) -> bool:
         return True
 
-    def _draw(self, state: WatchState, extra: Sequence[str] = ()) -> None:
+    def _draw(self, state: WatchState, summary: Sequence[str] | None = None) -> None:
         columns = shutil.get_terminal_size().columns
         bar_width = max(10, min(BAR_WIDTH, columns - 60))
-        lines = [*render(state, elapsed=self.clock() - self.started, width=bar_width), *extra]
+        elapsed = self.clock() - self.started
+        view = render(state, elapsed=elapsed, width=bar_width, header=summary is None)
+        lines = [*view, *(summary or ())]
         # Lines longer than the terminal would wrap and break the count of lines to go up.
         lines = [line[: max(1, columns - 1)] for line in lines]
         rewind = f"\x1b[{self._drawn_lines}A\r\x1b[J" if self._drawn_lines else ""
@@ -363,7 +382,7 @@ class TerminalDisplay(Display):
         self._drawn_lines = len(lines)
 
     def finish(self, state: WatchState, summary: Sequence[str]) -> None:
-        self._draw(state, extra=summary)
+        self._draw(state, summary)
 
 
 # --- the watch loop ------------------------------------------------------------------------
@@ -405,8 +424,8 @@ class Watcher:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-        failures = await self._failures() if self.state.progress.failed else []
-        self.display.finish(self.state, render_summary(self.state, failures))
+        ending = await self._ending()
+        self.display.finish(self.state, render_summary(self.state, ending))
         return exit_code_for(self.state.status)
 
     async def _tick(self) -> None:
@@ -417,12 +436,19 @@ class Watcher:
     async def _follow(self) -> None:
         failures_in_a_row = 0
         delay = self.first_delay
+        snapshots_seen = 0
         while True:
             try:
                 await self._subscribe_once()
+                return
             except ConnectionLost as lost:
                 if self.state.snapshots == 0:
                     raise WatchError(str(lost)) from None
+                if self.state.snapshots > snapshots_seen:
+                    # It was connected since the last failure: start the backoff afresh.
+                    snapshots_seen = self.state.snapshots
+                    failures_in_a_row = 0
+                    delay = self.first_delay
                 failures_in_a_row += 1
                 if failures_in_a_row > self.reconnect_attempts:
                     raise WatchError(
@@ -431,30 +457,27 @@ class Watcher:
                 self._note(f"{lost}; reconnecting in {delay:.1f} s")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_DELAY_S)
-                continue
             except ClientError as error:
                 if error.code == "NOT_FOUND":
                     raise WatchError(f"no job with id {self.state.job_id!r}") from None
                 raise WatchError(str(error)) from None
-            if self.state.is_final:
-                return
-            # The stream completed before the job ended (the server is going away): resume.
-            failures_in_a_row = 0
-            delay = self.first_delay
-            self._note("the server ended the subscription early; resubscribing")
 
     async def _subscribe_once(self) -> None:
+        """Follows one subscription to the job's end; ConnectionLost if it stops before."""
         snapshots_before = self.state.snapshots
         events = self.client.subscribe(PROGRESS_SUBSCRIPTION, {"jobId": self.state.job_id})
-        async for data in events:
-            if self.state.apply(data["jobProgress"]):
-                if snapshots_before and self.state.snapshots == snapshots_before + 1:
-                    self._note(f"reconnected; resuming at event {self.state.sequence}")
-                await self._load_cells()
-            self.display.update(self.state)
-            if self.state.is_final:
-                await events.aclose()  # type: ignore[attr-defined]
-                return
+        try:
+            async for data in events:
+                if self.state.apply(data["jobProgress"]):
+                    if snapshots_before and self.state.snapshots == snapshots_before + 1:
+                        self._note(f"reconnected; resuming at event {self.state.sequence}")
+                    await self._load_cells()
+                self.display.update(self.state)
+                if self.state.is_final:
+                    return
+        finally:
+            await events.aclose()
+        raise ConnectionLost("the server ended the subscription before the job ended")
 
     async def _load_cells(self) -> None:
         data = await self.client.execute(JOB_CELLS, {"id": self.state.job_id})
@@ -463,14 +486,28 @@ class Watcher:
             raise ClientError(f"no job with id {self.state.job_id!r}", code="NOT_FOUND")
         self.state.load_cells(job)
 
-    async def _failures(self) -> list[tuple[str, int]]:
+    async def _ending(self) -> Ending:
+        """The failure codes and how long the job ran, read once it has ended."""
         try:
-            data = await self.client.execute(FAILURES, {"id": self.state.job_id})
+            data = await self.client.execute(ENDING, {"id": self.state.job_id})
         except ClientError as error:
             self._note(f"could not read the failure codes: {error}")
-            return [("UNKNOWN", self.state.progress.failed)]
+            failed = self.state.progress.failed
+            return Ending(failures=[("UNKNOWN", failed)] if failed else [], duration_s=None)
         job = data.get("job") or {}
-        return failure_counts(job.get("executions") or [])
+        return Ending(
+            failures=failure_counts(job.get("executions") or []),
+            duration_s=_seconds_between(job.get("createdAt"), job.get("finishedAt")),
+        )
+
+
+def _seconds_between(start: object, end: object) -> float | None:
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError):
+        return None
 
 
 def make_display(out: TextIO, tty: bool | None = None) -> Display:

@@ -150,7 +150,8 @@ async def test_retry_requeues_only_the_failures_of_a_finished_job(
     live.fleet.set_faults("sim-asia-pacific", FaultProfile())
 
     retried = await live.app.client.data(
-        "mutation($id: ID!) { retryFailedExecutions(jobId: $id) { status progress { pending completed } } }",
+        """mutation($id: ID!) { retryFailedExecutions(jobId: $id) {
+          status progress { pending completed } } }""",
         {"id": job_id},
         token=ADMIN_TOKEN,
     )

@@ -320,7 +320,7 @@ export function renderJobPage(root, jobId) {
       body.append(tr);
     }
     const legend = h("ul", { class: "legend", "aria-label": "Legend" },
-      [["s-pending", "pending"], ["s-running", "running"], ["c-substantive", "answered"], ["c-refusal", "refused"],
+      [["s-pending", "pending"], ["s-running", "running"], ["s-completed c-substantive", "answered"], ["c-refusal", "refused"],
         ["c-evasive", "evasive"], ["c-technical_failure", "tech. failure"], ["s-failed", "failed"], ["s-cancelled", "cancelled"]]
         .map(([cls, text]) => h("li", {}, h("span", { class: `legend-swatch cell ${cls}`, "aria-hidden": "true" }), text)),
     );
