@@ -211,8 +211,10 @@ class EventHub:
 
     async def publish_changes(self, changes: Sequence[ExecutionChange]) -> None:
         for change in changes:
-            event = JobEvent.of(change)
-            await self._backend.publish(job_channel(event.job_id), event.encode())
+            await self.publish_job_event(JobEvent.of(change))
+
+    async def publish_job_event(self, event: JobEvent) -> None:
+        await self._backend.publish(job_channel(event.job_id), event.encode())
 
     async def announce_work(self) -> None:
         await self._backend.publish(WORK_CHANNEL, "1")

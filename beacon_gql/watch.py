@@ -198,14 +198,16 @@ def format_rate(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
 
 
-def overall_line(progress: Progress, width: int = BAR_WIDTH) -> str:
+def overall_lines(progress: Progress, width: int = BAR_WIDTH) -> list[str]:
+    """The overall bar (# completed, x failed, / cancelled, > running, . pending) and the
+    server's counts."""
     p = progress
     segments = [(p.completed, "#"), (p.failed, "x"), (p.cancelled, "/"), (p.running, ">")]
-    return (
-        f"{bar(segments, p.expected, width)} {p.finished}/{p.expected} done  "
-        f"pending {p.pending}  running {p.running}  completed {p.completed}  "
-        f"failed {p.failed}  cancelled {p.cancelled}"
-    )
+    return [
+        f"overall {bar(segments, p.expected, width)} {p.finished}/{p.expected} done",
+        f"  pending {p.pending}  running {p.running}  completed {p.completed}  "
+        f"failed {p.failed}  cancelled {p.cancelled}",
+    ]
 
 
 def tally_lines(title: str, tallies: Iterable[Tally], width: int = BAR_WIDTH) -> list[str]:
@@ -232,11 +234,11 @@ def render(
     header: bool = True,
 ) -> list[str]:
     """The whole view: the job's status, the overall bar, the regions, the models."""
-    lines = []
+    lines: list[str] = []
     if header:
         took = "" if elapsed is None else f"  ({elapsed:.1f} s)"
         lines.append(f"job {state.job_id}  {state.status}{took}")
-    lines.append(f"overall {overall_line(state.progress, width)}")
+    lines += overall_lines(state.progress, width)
     lines += tally_lines("regions", state.region_tallies(), width)
     lines += tally_lines("models", state.model_tallies(), width)
     return lines

@@ -147,6 +147,104 @@ async def announce_work(database: Database) -> None:
         await connection.close()
 
 
+FAILURE_EVERY = 33  # about 3% of executions fail, so `error { code message }` has data
+
+
+async def finish_by_sql(database: Database, job_id: str) -> None:
+    """Finishes every execution of `job_id` with direct SQL, as the worker would have:
+    the answer the SIMULATED provider gives for that cell (the simulator's own
+    `simulated_answer`), classified by the package's classifier; one execution in 33 failed
+    with PROVIDER_TIMEOUT instead. Writes one execution_attempts row per execution, the
+    job's counters, status (PARTIAL: some failed) and event sequence, then persists the
+    bias analysis with the package's AnalysisService, as the announcer does."""
+    from beacon_gql.analysis.service import AnalysisService
+    from beacon_gql.providers.simulated_answers import simulated_answer
+    from beacon_gql.services import classify
+    from bench.simulator_proc import model_map
+
+    upstream_of = model_map(BIG_MODELS)
+    upstream_ids = {"llama3.2:1b": "llama3.2-1b", "mistral:7b": "mistral-7b"}
+    upstream_ids["qwen2.5:1.5b"] = "qwen2.5-1.5b"
+    providers = {"US": "sim-us-east", "EU": "sim-eu-west", "ASIA": "sim-asia-pacific"}
+    connection = await asyncpg.connect(database.dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT id, model_id, region, prompt, position FROM executions WHERE job_id = $1",
+            job_id,
+        )
+        now = datetime.now(UTC)
+        updates = []
+        attempts = []
+        completed = failed = 0
+        for row in rows:
+            provider = providers[row["region"]]
+            duration = 40 + row["position"] % 60
+            if row["position"] % FAILURE_EVERY == 7:
+                failed += 1
+                message = f"no answer within 30 s from {provider}"
+                updates.append(
+                    (row["id"], "FAILED", None, None, None, "PROVIDER_TIMEOUT", message,
+                     "provider_call", True, provider, duration)
+                )  # fmt: skip
+                attempts.append((row["id"], 1, "bench", provider, now, duration,
+                                 "PROVIDER_TIMEOUT", None, message))  # fmt: skip
+                continue
+            completed += 1
+            answer = simulated_answer(
+                seed=1,
+                region=row["region"],
+                model_id=upstream_ids[upstream_of[row["model_id"]]],
+                prompt=row["prompt"],
+            )
+            label, evidence = classify(answer)
+            updates.append(
+                (row["id"], "COMPLETED", answer, label, json.dumps(evidence), None, None, None,
+                 None, None, duration)
+            )  # fmt: skip
+            attempts.append((row["id"], 1, "bench", provider, now, duration, "COMPLETED", 200,
+                             None))  # fmt: skip
+        async with connection.transaction():
+            await connection.executemany(
+                """UPDATE executions SET status = $2::varchar, response = $3, classification = $4,
+                       classification_evidence = $5::json, error_code = $6, error_message = $7,
+                       error_stage = $8, error_transient = $9, error_provider_id = $10::varchar,
+                       provider_id = CASE WHEN $2::varchar = 'FAILED' THEN $10::varchar
+                                          ELSE (CASE region WHEN 'US' THEN 'sim-us-east'
+                                                WHEN 'EU' THEN 'sim-eu-west'
+                                                ELSE 'sim-asia-pacific' END) END,
+                       duration_ms = $11, attempts = 1, started_at = $12, completed_at = $12,
+                       claim_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+                   WHERE id = $1""",
+                [(*update, now) for update in updates],
+            )
+            await connection.copy_records_to_table(
+                "execution_attempts",
+                records=attempts,
+                columns=[
+                    "execution_id", "attempt", "claim_token", "provider_id", "started_at",
+                    "duration_ms", "outcome", "http_status", "message",
+                ],
+            )  # fmt: skip
+            await connection.execute(
+                """UPDATE jobs SET status = $2, pending_count = 0, running_count = 0,
+                       completed_count = $3, failed_count = $4, cancelled_count = 0,
+                       event_sequence = $5, updated_at = $6, finished_at = $6 WHERE id = $1""",
+                job_id,
+                "PARTIAL" if failed else "COMPLETED",
+                completed,
+                failed,
+                2 * len(rows),
+                now,
+            )
+    finally:
+        await connection.close()
+    engine = create_engine(database.sqlalchemy_url)
+    try:
+        await AnalysisService(create_session_factory(engine)).persist_final(job_id)
+    finally:
+        await engine.dispose()
+
+
 @dataclass(frozen=True)
 class FinishedJob:
     job_id: str

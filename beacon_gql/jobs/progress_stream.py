@@ -19,6 +19,7 @@ from beacon_gql.events import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader
 
 QUIET_RECHECK_SECONDS = 5.0
+GAP_WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,17 @@ def _snapshot(job: Job) -> ProgressUpdate:
 
 class ProgressStreams:
     def __init__(
-        self, hub: EventHub, reader: JobReader, *, recheck_seconds: float = QUIET_RECHECK_SECONDS
+        self,
+        hub: EventHub,
+        reader: JobReader,
+        *,
+        recheck_seconds: float = QUIET_RECHECK_SECONDS,
+        gap_seconds: float = GAP_WAIT_SECONDS,
     ) -> None:
         self._hub = hub
         self._reader = reader
         self._recheck_seconds = recheck_seconds
+        self._gap_seconds = gap_seconds
 
     async def stream(self, job_id: str) -> AsyncIterator[ProgressUpdate]:
         async with self._hub.subscribe(job_id) as subscription:
@@ -60,22 +67,37 @@ class ProgressStreams:
             update = _snapshot(job)
             yield update
             last = update.sequence
+            # Events committed in one order can be published in another (each worker task
+            # publishes after its own commit): early ones wait, briefly, for the gap to fill.
+            early: dict[int, JobEvent] = {}
+            gap_deadline = 0.0
+            loop = asyncio.get_running_loop()
             while not update.is_final:
+                wait = max(0.0, gap_deadline - loop.time()) if early else self._recheck_seconds
                 try:
-                    event: JobEvent | None = await asyncio.wait_for(
-                        subscription.next(), self._recheck_seconds
-                    )
+                    event: JobEvent | None = await asyncio.wait_for(subscription.next(), wait)
                 except TimeoutError:
                     event = None
-                if event is None or event.resync:
+                if event is not None and not event.resync:
+                    if event.sequence > last:
+                        if not early:
+                            gap_deadline = loop.time() + self._gap_seconds
+                        early[event.sequence] = event
+                    give_up_on_gap = False
+                elif early and event is None:
+                    give_up_on_gap = True  # the missing event was lost; go on without it
+                else:
                     fresh = await self._reader.get(job_id)
                     if fresh is None or fresh.event_sequence <= last:
                         continue
-                    job = fresh
-                    update = _snapshot(fresh)
-                elif event.sequence <= last:
+                    job, update = fresh, _snapshot(fresh)
+                    last = update.sequence
+                    early = {seq: e for seq, e in early.items() if seq > last}
+                    yield update
                     continue
-                else:
+                while early and (min(early) == last + 1 or give_up_on_gap):
+                    event = early.pop(min(early))
+                    give_up_on_gap = False
                     update = ProgressUpdate(
                         sequence=event.sequence,
                         job=job,
@@ -83,5 +105,9 @@ class ProgressStreams:
                         progress=event.progress,
                         execution=event.execution,
                     )
-                last = update.sequence
-                yield update
+                    last = update.sequence
+                    yield update
+                    if update.is_final:
+                        return
+                if early:
+                    gap_deadline = loop.time() + self._gap_seconds

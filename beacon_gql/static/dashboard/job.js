@@ -18,6 +18,7 @@ import {
   formatDuration,
   formatNumber,
   formatPercent,
+  formatTime,
   h,
   severityBadge,
   statusBadge,
@@ -345,15 +346,20 @@ export function renderJobPage(root, jobId) {
     else label = status.toLowerCase();
     if (status === "COMPLETED" && execution.durationMs !== null && execution.durationMs !== undefined) {
       sub = formatDuration(execution.durationMs);
-    } else if (status === "FAILED" && execution.error) sub = execution.error.code;
-    if (execution.attempts > 1) sub = `${sub ? `${sub} · ` : ""}${execution.attempts} tries`;
+      if (execution.attempts > 1) sub += ` · try ${execution.attempts}`;
+    } else if (status === "FAILED" && execution.attempts > 0) {
+      sub = execution.attempts === 1 ? "1 try" : `${execution.attempts} tries`;
+    } else if ((status === "RUNNING" || status === "PENDING") && execution.attempts > (status === "RUNNING" ? 1 : 0)) {
+      sub = status === "RUNNING" ? `try ${execution.attempts}` : `retry after ${execution.attempts}`;
+    }
     button.className = `cell s-${status.toLowerCase()}${classification ? ` c-${classification.toLowerCase()}` : ""}`;
     button.dataset.status = status;
     if (classification) button.dataset.classification = classification;
     else delete button.dataset.classification;
     if (execution.error) button.dataset.errorCode = execution.error.code;
     else delete button.dataset.errorCode;
-    clear(button).append(h("span", { class: "cell-label", text: label }), sub ? h("span", { class: "cell-sub", text: sub }) : null);
+    clear(button).append(h("span", { class: "cell-label", text: label }));
+    if (sub) button.append(h("span", { class: "cell-sub", text: sub }));
     const detail = [status, classification, execution.error && execution.error.code].filter(Boolean).join(", ");
     button.setAttribute("aria-label", `${execution.questionId} · ${execution.modelId} · ${execution.region}: ${detail}`);
     button.title = `${execution.modelId} in ${execution.region}: ${detail}`;
@@ -611,7 +617,7 @@ export function renderJobPage(root, jobId) {
               h("tr", { "data-testid": "attempt-row" },
                 h("td", { text: String(a.attempt) }),
                 h("td", { text: a.providerId || "—" }),
-                h("td", { text: formatDate(a.startedAt) }),
+                h("td", { class: "nowrap", title: a.startedAt, text: formatTime(a.startedAt) }),
                 h("td", { text: formatDuration(a.durationMs) }),
                 h("td", {}, h("span", { class: `outcome ${a.outcome === "COMPLETED" ? "ok" : "bad"}`, text: a.outcome })),
                 h("td", { text: a.httpStatus === null ? "—" : String(a.httpStatus) }),
@@ -698,7 +704,7 @@ export function renderJobPage(root, jobId) {
           return h("div", { class: "metric card", "data-metric": m.key },
             h("div", { class: "metric-label", text: m.label }),
             h("div", { class: "metric-value", "data-testid": `metric-${m.key}`, text: value === null ? "—" : m.format(value) }),
-            value === null ? h("div", { class: "small muted", text: "not measurable yet" }) : meter(value, m.scale, m.good ? "good" : "bad"),
+            value === null ? h("div", { class: "small muted", text: analysis.status === "COMPLETE" ? "not measurable for this job" : "not measurable yet" }) : meter(value, m.scale, m.good ? "good" : "bad"),
             h("p", { class: "metric-help small muted", text: m.help }),
           );
         }),
@@ -724,7 +730,7 @@ export function renderJobPage(root, jobId) {
     if (analysis.keyDifferences.length) {
       body.append(
         h("ul", { class: "differences", "data-testid": "key-differences" },
-          analysis.keyDifferences.map((d) => h("li", { class: `difference severity-${d.severity.toLowerCase()}`, "data-testid": "key-difference" },
+          analysis.keyDifferences.map((d) => h("li", { class: `difference diff-${d.severity.toLowerCase()}`, "data-testid": "key-difference" },
             h("div", { class: "difference-head" },
               severityBadge(d.severity),
               h("span", { class: "dimension", text: d.dimension }),

@@ -115,7 +115,7 @@ export function renderJobList(root) {
   function row(job) {
     const p = job.progress;
     const href = `/jobs/${encodeURIComponent(job.id)}`;
-    const shape = `${job.questions.length} questions × ${job.models.length} models × ${job.regions.length} regions`;
+    const shape = `${job.questions.length} questions × ${job.models.length} models × ${job.regions.join("/")}`;
     return h(
       "tr",
       { "data-testid": "job-row", "data-job-id": job.id, "data-status": job.status },

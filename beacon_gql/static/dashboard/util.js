@@ -49,6 +49,21 @@ export function formatDate(iso) {
   return Number.isNaN(date.getTime()) ? iso : DATE_FORMAT.format(date);
 }
 
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  fractionalSecondDigits: 3,
+  hour12: false,
+});
+
+/** The time of day with milliseconds, for attempts a fraction of a second apart. */
+export function formatTime(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : TIME_FORMAT.format(date);
+}
+
 export function formatAgo(iso, now = Date.now()) {
   if (!iso) return "";
   const seconds = Math.round((now - new Date(iso).getTime()) / 1000);
