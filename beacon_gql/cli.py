@@ -237,18 +237,34 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--idempotency-key")
     submit.set_defaults(handler=cmd_submit)
 
-    watch = commands.add_parser("watch", help="follow a job's progress live until it ends")
+    watch = commands.add_parser(
+        "watch",
+        help="follow a job's progress live until it ends "
+        "(exit 0 COMPLETED, 1 PARTIAL/FAILED/CANCELLED, 2 error)",
+    )
     watch.add_argument("job_id", metavar="JOB_ID")
-    watch.add_argument("--url", default="http://127.0.0.1:8000/graphql")
-    watch.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
+    watch.add_argument(
+        "--url", default="http://127.0.0.1:8000/graphql", help="the GraphQL endpoint (http://...)"
+    )
+    watch.add_argument(
+        "--token",
+        default=os.environ.get("BEACON_READ_TOKEN"),
+        help="the read token (default: $BEACON_READ_TOKEN)",
+    )
     watch.set_defaults(handler=cmd_watch)
 
     export = commands.add_parser("export", help="write a job's executions and analysis")
     export.add_argument("job_id", metavar="JOB_ID")
     export.add_argument("--format", choices=["json", "csv"], required=True)
     export.add_argument("--output", "-o", help="write here (CSV: also FILE.analysis.json)")
-    export.add_argument("--url", default="http://127.0.0.1:8000/graphql")
-    export.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
+    export.add_argument(
+        "--url", default="http://127.0.0.1:8000/graphql", help="the GraphQL endpoint (http://...)"
+    )
+    export.add_argument(
+        "--token",
+        default=os.environ.get("BEACON_READ_TOKEN"),
+        help="the read token (default: $BEACON_READ_TOKEN)",
+    )
     export.set_defaults(handler=cmd_export)
 
     simulate = commands.add_parser("simulate", help="serve SIMULATED regional providers")

@@ -83,6 +83,7 @@ class Services:
                 max_attempts=self.settings.max_attempts,
             ),
             work_signal=self.work_signal,
+            serialize_writes=self.settings.is_sqlite,
         )
 
     async def wake_workers(self) -> None:

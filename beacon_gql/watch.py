@@ -43,6 +43,7 @@ JOB_CELLS = """
 query WatchCells($id: ID!) {
   job(id: $id) {
     regions
+    progress { expected pending running completed failed cancelled successRate }
     models { id }
     executions { id modelId region status }
   }
@@ -61,6 +62,7 @@ LINE_INTERVAL_S = 1.0
 RECONNECT_FIRST_DELAY_S = 0.5
 RECONNECT_MAX_DELAY_S = 10.0
 RECONNECT_ATTEMPTS = 12
+CATCH_UP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,17 @@ class Progress:
     @property
     def finished(self) -> int:
         return self.completed + self.failed + self.cancelled
+
+    @property
+    def counts(self) -> tuple[int, int, int, int, int, int]:
+        return (
+            self.expected,
+            self.pending,
+            self.running,
+            self.completed,
+            self.failed,
+            self.cancelled,
+        )
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,8 @@ class WatchState:
     models: list[str] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)
     snapshots: int = 0
+    catching_up_to: Progress | None = None
+    """The counts read with the cells, while the stream's events have not reached them."""
 
     @property
     def is_final(self) -> bool:
@@ -137,6 +152,10 @@ class WatchState:
         self.sequence = sequence
         self.status = str(event["job"]["status"])
         self.progress = Progress.of(event["progress"])
+        if self.catching_up_to is not None and (
+            self.is_final or self.progress.counts == self.catching_up_to.counts
+        ):
+            self.catching_up_to = None
         if execution is None:
             self.snapshots += 1
             return True
@@ -146,13 +165,21 @@ class WatchState:
         return False
 
     def load_cells(self, job: dict[str, Any]) -> None:
-        """The job's grid, from `job { regions models { id } executions { ... } }`."""
+        """The job's grid, from `job { regions models { id } progress executions { ... } }`.
+
+        Read after the snapshot, the cells may be ahead of the stream's counts; until the
+        stream's events catch up with the counts read alongside them, `catching_up_to` holds
+        those counts (and a display may wait rather than show tallies ahead of the bar).
+        """
         self.regions = [str(region) for region in job.get("regions") or []]
         self.models = [str(model["id"]) for model in job.get("models") or []]
         self.cells = {
             str(row["id"]): Cell(str(row["modelId"]), str(row["region"]), str(row["status"]))
             for row in job.get("executions") or []
         }
+        read = Progress.of(job["progress"]) if job.get("progress") else None
+        ahead = read is not None and read.counts != self.progress.counts and not self.is_final
+        self.catching_up_to = read if ahead else None
 
     def tallies(self, key: Callable[[Cell], str], order: Sequence[str]) -> list[Tally]:
         totals: Counter[str] = Counter()
@@ -324,6 +351,9 @@ class Display:
     def finish(self, state: WatchState, summary: Sequence[str]) -> None:
         raise NotImplementedError
 
+    def interrupted(self) -> None:
+        """Something else was written to the terminal (a note on stderr)."""
+
     def _changed(self, state: WatchState) -> bool:
         raise NotImplementedError
 
@@ -383,6 +413,10 @@ class TerminalDisplay(Display):
         self.out.flush()
         self._drawn_lines = len(lines)
 
+    def interrupted(self) -> None:
+        # Draw the next frame below the note instead of rewinding over it.
+        self._drawn_lines = 0
+
     def finish(self, state: WatchState, summary: Sequence[str]) -> None:
         self._draw(state, summary)
 
@@ -411,10 +445,13 @@ class Watcher:
         self.err = err
         self.reconnect_attempts = reconnect_attempts
         self.first_delay = first_delay
+        self._catch_up_until = 0.0
+        self._loading_cells = False
 
     def _note(self, message: str) -> None:
         self.err.write(f"beacon-gql watch: {message}\n")
         self.err.flush()
+        self.display.interrupted()
 
     async def run(self) -> int:
         """Watches until the job ends; the exit code (0 COMPLETED, 1 otherwise; raises
@@ -433,7 +470,19 @@ class Watcher:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(max(self.display.due_in(), self.display.interval / 2))
+            self._show()
             self.display.flush()
+
+    def _show(self) -> None:
+        """Hands the state to the display, unless the stream is catching up with the cells
+        just read (for at most CATCH_UP_S: the counts may also have moved on meanwhile)."""
+        if self._loading_cells:
+            return  # the counts of a new snapshot with the cells of the old one: wait
+        if self.state.catching_up_to is not None:
+            if time.monotonic() < self._catch_up_until:
+                return
+            self.state.catching_up_to = None
+        self.display.update(self.state)
 
     async def _follow(self) -> None:
         failures_in_a_row = 0
@@ -474,7 +523,7 @@ class Watcher:
                     if snapshots_before and self.state.snapshots == snapshots_before + 1:
                         self._note(f"reconnected; resuming at event {self.state.sequence}")
                     await self._load_cells()
-                self.display.update(self.state)
+                self._show()
                 if self.state.is_final:
                     return
         finally:
@@ -482,11 +531,16 @@ class Watcher:
         raise ConnectionLost("the server ended the subscription before the job ended")
 
     async def _load_cells(self) -> None:
-        data = await self.client.execute(JOB_CELLS, {"id": self.state.job_id})
+        self._loading_cells = True
+        try:
+            data = await self.client.execute(JOB_CELLS, {"id": self.state.job_id})
+        finally:
+            self._loading_cells = False
         job = data.get("job")
         if job is None:
             raise ClientError(f"no job with id {self.state.job_id!r}", code="NOT_FOUND")
         self.state.load_cells(job)
+        self._catch_up_until = time.monotonic() + CATCH_UP_S
 
     async def _ending(self) -> Ending:
         """The failure codes and how long the job ran, read once it has ended."""

@@ -34,6 +34,7 @@ from playwright.async_api import (  # noqa: E402
     ConsoleMessage,
     Page,
     Playwright,
+    Request,
     async_playwright,
     expect,
 )
@@ -196,7 +197,8 @@ async def test_the_job_page_fills_live_from_the_subscription(
         # Caught in the middle: some cells done, others not, the page never reloaded.
         await page.wait_for_function(
             """() => {
-                const done = document.querySelectorAll('[data-cell][data-status="COMPLETED"]').length;
+                const cells = '[data-cell][data-status="COMPLETED"]';
+                const done = document.querySelectorAll(cells).length;
                 return done > 0 && done < 36;
             }""",
             timeout=LIVE_TIMEOUT_MS,
@@ -380,14 +382,12 @@ async def test_graphiql_runs_a_typed_query(
     async with serve_on(sqlite_settings, run_worker=False) as served:
         job_id = await submit_spec(served.services, signer, make_spec(regions=["US"]))
         offsite: list[str] = []
-        page.on(
-            "request",
-            lambda request: (
+
+        def note_offsite(request: Request) -> None:
+            if not request.url.startswith((served.base_url, "data:", "blob:")):
                 offsite.append(request.url)
-                if not request.url.startswith((served.base_url, "data:", "blob:"))
-                else None
-            ),
-        )
+
+        page.on("request", note_offsite)
         await page.goto(f"{served.base_url}/graphql")
         editor = page.locator(".graphiql-query-editor .CodeMirror").first
         await expect(editor).to_be_visible()

@@ -162,6 +162,27 @@ def test_a_snapshot_after_a_reconnect_asks_for_the_cells_again() -> None:
     assert state.snapshots == 2 and state.sequence == 7
 
 
+def test_cells_read_ahead_of_the_stream_wait_for_the_events_to_catch_up() -> None:
+    state = WatchState("job-2")
+    state.apply(snapshot(3, "RUNNING", expected=2, pending=2))
+    state.load_cells(
+        {
+            "regions": ["US"],
+            "models": [{"id": "m"}],
+            "progress": progress(expected=2, pending=1, running=1),
+            "executions": [
+                {"id": "a", "modelId": "m", "region": "US", "status": "RUNNING"},
+                {"id": "b", "modelId": "m", "region": "US", "status": "PENDING"},
+            ],
+        }
+    )
+    assert state.catching_up_to is not None
+    state.apply(change(4, "a", "m", "US", "RUNNING", expected=2, pending=1, running=1))
+    assert state.catching_up_to is None
+    state.load_cells({"progress": progress(expected=2, pending=1, running=1), "executions": []})
+    assert state.catching_up_to is None  # read at the stream's counts: nothing to wait for
+
+
 def test_the_summary_names_the_status_rate_and_failure_codes() -> None:
     state = WatchState("job-9")
     state.apply(snapshot(80, "PARTIAL", expected=36, completed=32, failed=4, successRate=32 / 36))

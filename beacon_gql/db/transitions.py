@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
@@ -113,6 +113,9 @@ async def _apply_counts(
         name: getattr(Job, name) + delta for name, delta in deltas.items() if delta
     }
     values["event_sequence"] = Job.event_sequence + sum(moves.values())
+    # Read the clock now that the row is being written, not when the caller started: a
+    # writer that waited for SQLite's lock would otherwise move updated_at backwards.
+    now = max(now, datetime.now(UTC))
     values["updated_at"] = now
     if any(target == "RUNNING" for _, target in moves):
         values["status"] = _running_unless_terminal()

@@ -72,6 +72,7 @@ class Worker:
         work_signal: asyncio.Event | None = None,
         worker_id: str | None = None,
         rng: random.Random | None = None,
+        serialize_writes: bool = False,
     ) -> None:
         self._sessions = sessions
         self._registry = registry
@@ -82,9 +83,15 @@ class Worker:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._rng = rng or random.Random()
         self._inflight: set[asyncio.Task[None]] = set()
+        # SQLite has one writer at a time and makes the others retry on a timer, which
+        # starves some; taking turns here in FIFO order keeps recording prompt and fair.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if serialize_writes else None
         self._jobs: dict[str, Job] = {}
         self._last_maintenance = 0.0
         self._last_renewal = 0.0
+
+    def _write_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     # ---- the loop -------------------------------------------------------------------
 
@@ -127,7 +134,7 @@ class Worker:
         clock = time.monotonic()
         if clock - self._last_renewal >= self._settings.lease_seconds / 3:
             self._last_renewal = clock
-            async with self._sessions() as session:
+            async with self._write_turn(), self._sessions() as session:
                 await queue.renew_leases(
                     session,
                     worker_id=self.worker_id,
@@ -139,7 +146,7 @@ class Worker:
             return
         self._last_maintenance = clock
         now = _now()
-        async with self._sessions() as session:
+        async with self._write_turn(), self._sessions() as session:
             changes = await queue.expire_leases(
                 session, now=now, max_attempts=self._settings.max_attempts
             )
@@ -148,7 +155,7 @@ class Worker:
         async with self._sessions() as session:
             overdue = await queue.overdue_job_ids(session, now)
         for job_id in overdue:
-            async with self._sessions() as session:
+            async with self._write_turn(), self._sessions() as session:
                 changes = await queue.fail_unfinished(
                     session,
                     job_id=job_id,
@@ -166,7 +173,7 @@ class Worker:
         if free <= 0:
             return 0
         token = f"{self.worker_id}:{uuid.uuid4().hex}"
-        async with self._sessions() as session:
+        async with self._write_turn(), self._sessions() as session:
             changes = await queue.claim(
                 session,
                 worker_id=self.worker_id,
@@ -422,7 +429,7 @@ class Worker:
         deadline = time.monotonic() + self._settings.lease_seconds
         while True:
             try:
-                async with self._sessions() as session:
+                async with self._write_turn(), self._sessions() as session:
                     changes = await queue.settle(
                         session,
                         execution_id=execution.id,

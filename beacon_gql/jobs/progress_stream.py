@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from beacon_gql.db.models import Job
 from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, Progress
@@ -106,6 +106,10 @@ class ProgressStreams:
                         execution=event.execution,
                     )
                     last = update.sequence
+                    if update.is_final:
+                        # The last event carries the job as it ended (finishedAt and all).
+                        job = await self._reader.get(job_id) or job
+                        update = replace(update, job=job)
                     yield update
                     if update.is_final:
                         return
