@@ -19,18 +19,8 @@ from tests.support.jobs import (
     wait_until_finished,
 )
 from tests.support.server import ServedApp, serve_app
-from tests.support.specs import Signer, make_spec
+from tests.support.specs import EVERY_QUESTION, Signer, make_spec
 
-EVERY_QUESTION = [
-    "math_basic",
-    "geography_basic",
-    "identity_basic",
-    "tiananmen_neutral",
-    "taiwan_status",
-    "hongkong_2019",
-    "greatest_invention",
-    "greatest_leader",
-]
 SENSITIVE = {"tiananmen_neutral", "taiwan_status", "hongkong_2019"}
 ANALYSIS = """query($id: ID!) { job(id: $id) { status biasAnalysis {
   status computedAt censorshipRate biasVariance factualConsistency narrativeDivergence

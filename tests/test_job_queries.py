@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from beacon_gql.config import Settings
 from tests.support.server import ServedApp, serve_app
-from tests.support.specs import Signer, make_spec
+from tests.support.specs import EVERY_QUESTION, Signer, make_spec
 
 SUBMIT = """mutation($spec: JSON!) { submitBiasJob(input: {jobspec: $spec}) { job { id } } }"""
 NESTED = """query($id: ID!) { job(id: $id) { id executions { id region question { id text } } } }"""
@@ -65,19 +65,9 @@ async def test_nested_query_costs_the_same_for_4_and_408_executions(
             )
         ),
     )
-    every_question = [
-        "math_basic",
-        "geography_basic",
-        "identity_basic",
-        "tiananmen_neutral",
-        "taiwan_status",
-        "hongkong_2019",
-        "greatest_invention",
-        "greatest_leader",
-    ]
     large = await submit_job(
         wide_api,
-        signer.sign(make_spec(questions=every_question, models=[f"model-{n}" for n in range(17)])),
+        signer.sign(make_spec(questions=EVERY_QUESTION, models=[f"model-{n}" for n in range(17)])),
     )
     tiny = await wide_api.client.data(NESTED, {"id": small})
     big = await wide_api.client.data(NESTED, {"id": large})

@@ -18,18 +18,7 @@ from beacon_gql.providers.config import providers_to_toml
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from beacon_gql.services import running_services
 from tests.support.jobs import attempts_of, executions_of, submit_spec, wait_until_finished
-from tests.support.specs import Signer, make_spec
-
-EVERY_QUESTION = [
-    "math_basic",
-    "geography_basic",
-    "identity_basic",
-    "tiananmen_neutral",
-    "taiwan_status",
-    "hongkong_2019",
-    "greatest_invention",
-    "greatest_leader",
-]
+from tests.support.specs import EVERY_QUESTION, Signer, make_spec
 
 
 def many_models_file(fleet: SimulatorFleet, path: Path, count: int) -> Path:

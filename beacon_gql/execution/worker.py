@@ -236,15 +236,15 @@ class Worker:
         }
         try:
             candidates = self._registry.route(cast(Region, execution.region), execution.model_id)
-        except NoRouteError as error:
+        except NoRouteError as unroutable:
             return self._failure(
                 execution,
                 token,
                 started,
                 clock,
                 base,
-                code=error.code,
-                message=error.message,
+                code=unroutable.code,
+                message=unroutable.message,
                 stage="routing",
                 transient=False,
                 provider=None,
@@ -272,43 +272,31 @@ class Worker:
             if timeout < handle.config.timeout_seconds
             else (timeout + TIMEOUT_MARGIN_SECONDS)
         )
+        failure: ProviderCallError | None = None
         try:
             async with asyncio.timeout(guard):
                 result = await self._registry.generate(handle, request)
-        except ProviderCallError as error:
-            return self._failure(
-                execution,
-                token,
-                started,
-                clock,
-                base,
-                code=error.code,
-                message=error.message,
-                stage=_stage(error.code),
-                transient=error.transient,
-                provider=handle.config.name,
-                http_status=error.http_status,
-                retry_after=error.retry_after,
-                alternatives=len(candidates) > 1,
-            )
+        except ProviderCallError as raised:
+            failure = raised
         except TimeoutError:
-            hung = ProviderCallError(
+            failure = ProviderCallError(
                 "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
             )
-            self._registry.record_failure(handle.config.name, hung)
+            self._registry.record_failure(handle.config.name, failure)
+        if failure is not None:
             return self._failure(
                 execution,
                 token,
                 started,
                 clock,
                 base,
-                code=hung.code,
-                message=hung.message,
-                stage="provider_call",
-                transient=True,
+                code=failure.code,
+                message=failure.message,
+                stage=_stage(failure.code),
+                transient=failure.transient,
                 provider=handle.config.name,
-                http_status=None,
-                retry_after=None,
+                http_status=failure.http_status,
+                retry_after=failure.retry_after,
                 alternatives=len(candidates) > 1,
             )
         duration_ms = int((time.monotonic() - clock) * 1000)

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from beacon_gql.jobs.catalogue import CATALOGUE
 from beacon_gql.jobs.signing import generate_signing_key, sign_spec
 from beacon_gql.jobs.trust import trusted_key_entry
 
 FOUR_QUESTIONS = ["math_basic", "tiananmen_neutral", "taiwan_status", "greatest_leader"]
 THREE_MODELS = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"]
 THREE_REGIONS = ["US", "EU", "ASIA"]
+EVERY_QUESTION = [question.id for question in CATALOGUE]
 
 
 def make_spec(
