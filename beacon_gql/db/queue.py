@@ -165,11 +165,14 @@ async def cancel_job(session: AsyncSession, *, job_id: str, now: datetime) -> li
 
 
 async def requeue_failed(
-    session: AsyncSession, *, job_id: str, now: datetime
+    session: AsyncSession, *, job_id: str, now: datetime, deadline_at: datetime | None
 ) -> list[ExecutionChange]:
-    """Failed executions of a finished job go back to the queue with a fresh attempt count."""
+    """Failed executions of a finished job go back to the queue with a fresh attempt count
+    (their attempt history stays) and the job gets a fresh deadline."""
     await session.execute(
-        update(Job).where(Job.id == job_id).values(status="RUNNING", finished_at=None)
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status="RUNNING", finished_at=None, deadline_at=deadline_at)
     )
     return await transition(
         session,

@@ -197,7 +197,8 @@ class Worker:
 
     async def _job(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
-        if job is None:
+        # A cached deadline that has passed may have been extended by a retry: re-read it.
+        if job is None or (job.deadline_at is not None and job.deadline_at < _now()):
             async with self._sessions() as session:
                 job = await session.get(Job, job_id)
             if job is None:

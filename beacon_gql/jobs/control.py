@@ -49,7 +49,12 @@ class JobControl:
                 )
             if job.failed_count == 0:
                 raise BadUserInput(f"job {job_id} has no failed executions to retry")
-            changes = await queue.requeue_failed(session, job_id=job_id, now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            # The job's timeout runs again from now, or the retry would time out at once.
+            deadline = None if job.deadline_at is None else now + (job.deadline_at - job.created_at)
+            changes = await queue.requeue_failed(
+                session, job_id=job_id, now=now, deadline_at=deadline
+            )
             await analyses.forget(session, job_id)
             await session.commit()
             await session.refresh(job)
