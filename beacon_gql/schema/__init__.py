@@ -36,19 +36,25 @@ class BeaconSchema(strawberry.Schema):
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # The caches are shared across requests on purpose; the rest are built per request.
+    # The caches are shared by every request (that is what makes them caches); their hooks
+    # read the request's context synchronously at the start of an operation, before any
+    # suspension. The limiters are built per request from rule classes made once: the
+    # validation cache keys on the rules, so new classes per request would never hit it.
     parser_cache = ParserCache(maxsize=1024)
     validation_cache = ValidationCache(maxsize=1024)
+    rules = [
+        *QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[object] = [
         CodedErrors,
         lambda: parser_cache,
         lambda: validation_cache,
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ]
-    if not introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return BeaconSchema(
         query=Query,
         mutation=Mutation,
