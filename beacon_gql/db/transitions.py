@@ -234,7 +234,13 @@ async def transition(
             )
             if postgres:
                 oldest = oldest.with_for_update(skip_locked=claim_order)
-            statement = statement.where(Execution.id.in_(oldest.scalar_subquery()))
+            # Locked in a statement of its own: as a subquery of the UPDATE, PostgreSQL may
+            # re-run it and, skipping the rows it has just locked, take more than `limit`.
+            # The status guard above keeps this right on SQLite, which reads before it locks.
+            ids = list(await session.scalars(oldest))
+            if not ids:
+                continue
+            statement = statement.where(Execution.id.in_(ids))
         rows = (
             await session.scalars(
                 statement.values(**values).returning(Execution),
