@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from cross_web import HTTPException, StarletteRequestAdapter
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -26,6 +28,16 @@ from strawberry.types.unset import UnsetType
 
 from beacon_gql.config import Settings, load_settings
 from beacon_gql.graphiql import offline_graphiql
+from beacon_gql.jobs.abuse import AuthFailureLimiter
+from beacon_gql.limits import (
+    GRAPHQL_REQUEST_MEDIA_TYPES,
+    BodySizeLimit,
+    UnacceptableJSON,
+    error_body,
+    media_type,
+    strict_json_loads,
+    unsupported_media_type,
+)
 from beacon_gql.metrics import render_metrics
 from beacon_gql.schema import create_schema
 from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token, tokens_match
@@ -33,8 +45,25 @@ from beacon_gql.services import Services, running_services
 
 STATIC_DIR = Path(__file__).parent / "static"
 
+# extensions.code of a request refused before GraphQL runs it, by HTTP status.
+HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+class _RequestAdapter(StarletteRequestAdapter):
+    @property
+    def content_type(self) -> str | None:
+        # strawberry parses only bodies whose type contains `application/json`, compared
+        # case-sensitively; `guarded_graphql` has already accepted the type (in any case, or
+        # application/graphql-response+json), so strawberry is told the plain spelling.
+        content_type = super().content_type
+        if media_type(content_type) in GRAPHQL_REQUEST_MEDIA_TYPES:
+            return "application/json"
+        return content_type
+
 
 class BeaconGraphQL(GraphQL[BeaconContext, None]):
+    request_adapter_class = _RequestAdapter
+
     def __init__(self, services_ref: ServicesRef, *, introspection: bool) -> None:
         super().__init__(
             create_schema(introspection=introspection), keep_alive=True, keep_alive_interval=15
@@ -48,7 +77,21 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
         return BeaconContext(
             services=self._services.get(),
             header_token=bearer_token(request.headers.get("authorization")),
+            # Per-address limits (repeated signature failures) key on this. Behind a reverse
+            # proxy it is the proxy's address unless uvicorn trusts its X-Forwarded-For.
+            client_host=request.client.host if request.client is not None else "unknown",
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        # WebSocket messages; an UnacceptableJSON is a JSONDecodeError to strawberry.
+        return strict_json_loads(data)
+
+    def parse_json(self, data: str | bytes) -> object:
+        # HTTP bodies and the `variables` of a GET.
+        try:
+            return strict_json_loads(data)
+        except UnacceptableJSON as error:
+            raise HTTPException(400, f"the request is refused: {error.reason}") from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._graphiql_page)
@@ -87,6 +130,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with running_services(settings, run_worker=run_worker) as services:
+            # In memory, per process (docs/security.md): each API process counts on its own.
+            services.submission.auth_failures = AuthFailureLimiter(
+                settings.auth_failure_limit, settings.auth_failure_window_seconds
+            )
             ref.set(services)
             app.state.services = services
             try:
@@ -95,6 +142,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                 ref.set(None)
 
     async def guarded_graphql(request: Request) -> Response:
+        if request.method == "POST":
+            # CSRF: a page on another site can make a browser POST only text/plain, urlencoded
+            # or multipart bodies without a CORS preflight; none of them is accepted here.
+            refusal = unsupported_media_type(request.headers.get("content-type"))
+            if refusal is not None:
+                return Response(refusal, status_code=415, media_type="application/json")
         read_token = settings.read_token
         wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
         if read_token is not None and not wants_page:
@@ -112,7 +165,16 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                     },
                     status_code=401,
                 )
-        return await graphql.run(request)  # type: ignore[return-value]
+        try:
+            return await graphql.run(request)  # type: ignore[return-value]
+        except HTTPException as error:
+            # strawberry's own refusals (a body that is not JSON, a mutation over GET, no
+            # query): GraphQL-style, with a code, instead of a bare 500 from Starlette.
+            return Response(
+                error_body(error.reason, HTTP_ERROR_CODES.get(error.status_code, "BAD_REQUEST")),
+                status_code=error.status_code,
+                media_type="application/json",
+            )
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -158,5 +220,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             Route("/jobs/{job_id}", dashboard),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
+        middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SQLITE_PATH = Path(".beacon") / "beacon.db"
+ONE_MIB = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -72,6 +73,11 @@ class Settings:
     max_attempts: int = 3
     health_check_interval_seconds: float = 15.0
     log_level: str = "INFO"
+    # Adversarial input (docs/security.md): the largest HTTP request body accepted, and how
+    # many refused signatures one client address may send within the window (0: no limit).
+    max_body_bytes: int = ONE_MIB
+    auth_failure_limit: int = 20
+    auth_failure_window_seconds: float = 60.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,4 +105,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             source, "BEACON_HEALTH_INTERVAL", defaults.health_check_interval_seconds
         ),
         log_level=(source.get("BEACON_LOG_LEVEL") or defaults.log_level).upper(),
+        max_body_bytes=_int(source, "BEACON_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
+        auth_failure_limit=_int(
+            source, "BEACON_AUTH_FAILURE_LIMIT", defaults.auth_failure_limit, minimum=0
+        ),
+        auth_failure_window_seconds=_float(
+            source, "BEACON_AUTH_FAILURE_WINDOW", defaults.auth_failure_window_seconds
+        ),
     )

@@ -8,7 +8,6 @@ expected execution, or writes nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from beacon_gql.db import submissions as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Job
-from beacon_gql.errors import BadUserInput, Forbidden, Replayed
+from beacon_gql.errors import BadUserInput, Forbidden, Replayed, Unauthenticated
+from beacon_gql.jobs.abuse import AuthFailureLimiter
 from beacon_gql.jobs.canonical import canonical_json
 from beacon_gql.jobs.catalogue_access import QuestionCatalogue
 from beacon_gql.jobs.signing import VerifiedSignature, verify_spec_signature
 from beacon_gql.jobs.spec import JobPlan, parse_job_spec
 from beacon_gql.jobs.trust import TrustStore
+from beacon_gql.limits import UnacceptableJSON, json_problem, strict_json_loads, text_problem
 
 log = logging.getLogger("beacon_gql.submission")
 
@@ -42,12 +43,35 @@ class SubmissionResult:
 def _as_spec(jobspec: object) -> Mapping[str, object]:
     if isinstance(jobspec, str):
         try:
-            jobspec = json.loads(jobspec)
-        except ValueError as error:
-            raise BadUserInput(f"jobspec is not valid JSON: {error}", field="jobspec") from None
+            jobspec = strict_json_loads(jobspec)
+        except UnacceptableJSON as error:
+            raise BadUserInput(f"jobspec is refused: {error.reason}", field="jobspec") from None
     if not isinstance(jobspec, Mapping):
         raise BadUserInput("jobspec must be a JSON object", field="jobspec")
+    # A GraphQL literal or a WebSocket message reaches here without the HTTP body's checks;
+    # NaN or infinity would verify (they sign as null) and then fail in the database.
+    problem = json_problem(jobspec)
+    if problem is not None:
+        raise BadUserInput(f"jobspec is refused: {problem}", field="jobspec")
     return jobspec
+
+
+# Width of the text columns the spec's id, benchmark name, nonce and idempotency key go to.
+TEXT_COLUMN_LENGTH = 200
+
+
+def _require_storable(plan: JobPlan, idempotency_key: str | None) -> None:
+    """Strings stored in text columns (not in the JSON spec) must fit them on both databases,
+    or the insert would fail as an internal error."""
+    for field, value in (
+        ("id", plan.spec_id),
+        ("benchmark.name", plan.benchmark_name),
+        ("metadata.nonce", plan.nonce),
+        ("idempotencyKey", idempotency_key),
+    ):
+        problem = None if value is None else text_problem(value, max_length=TEXT_COLUMN_LENGTH)
+        if problem is not None:
+            raise BadUserInput(f"{field} {problem}", field=field)
 
 
 def spec_digest(spec: Mapping[str, object]) -> str:
@@ -65,6 +89,7 @@ class SubmissionService:
         max_spec_age_seconds: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_submitted: Callable[[Job], None] | None = None,
+        auth_failures: AuthFailureLimiter | None = None,
     ) -> None:
         self._sessions = sessions
         self._trust = trust
@@ -73,6 +98,8 @@ class SubmissionService:
         self._max_age = max_spec_age_seconds
         self._clock = clock
         self._on_submitted = on_submitted
+        # Refused signatures per client address; the app sets it from BEACON_AUTH_FAILURE_*.
+        self.auth_failures = auth_failures or AuthFailureLimiter()
 
     def _check_freshness(self, plan: JobPlan, now: datetime) -> None:
         if self._max_age == 0:
@@ -89,7 +116,19 @@ class SubmissionService:
                 "sign it again with a fresh nonce and timestamp"
             )
 
-    async def submit(self, jobspec: object, idempotency_key: str | None) -> SubmissionResult:
+    async def submit(
+        self, jobspec: object, idempotency_key: str | None, *, client_host: str | None = None
+    ) -> SubmissionResult:
+        """`client_host`: the network client's address, for the limit on refused signatures
+        (None for in-process callers, which are not limited)."""
+        self.auth_failures.check(client_host)
+        try:
+            return await self._submit(jobspec, idempotency_key)
+        except (Unauthenticated, Forbidden):
+            self.auth_failures.record_failure(client_host)
+            raise
+
+    async def _submit(self, jobspec: object, idempotency_key: str | None) -> SubmissionResult:
         spec = _as_spec(jobspec)
         if idempotency_key is not None and not (
             0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH
@@ -105,6 +144,7 @@ class SubmissionService:
         plan = parse_job_spec(
             spec, known_questions=frozenset(questions), known_models=self._known_models()
         )
+        _require_storable(plan, idempotency_key)
         digest = spec_digest(spec)
         if idempotency_key is not None:
             existing = await self._find_idempotent(idempotency_key, digest)

@@ -48,6 +48,8 @@ class BeaconContext:
     header_token: str | None
     # Filled in by strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, object] | None = None
+    # The client's network address (None when not over the network), for per-client limits.
+    client_host: str | None = None
     loaders: Loaders = field(init=False)
 
     @property

@@ -36,7 +36,9 @@ class Mutation:
         "create a job)."
     )
     async def submit_bias_job(self, info: Info, input: SubmitBiasJobInput) -> SubmitBiasJobPayload:
-        result = await info.context.services.submission.submit(input.jobspec, input.idempotency_key)
+        result = await info.context.services.submission.submit(
+            input.jobspec, input.idempotency_key, client_host=info.context.client_host
+        )
         if not result.idempotent:
             await info.context.services.wake_workers()
         return SubmitBiasJobPayload(job=JobType(row=result.job), idempotent=result.idempotent)

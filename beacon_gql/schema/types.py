@@ -12,6 +12,7 @@ from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter
 from beacon_gql.db.transitions import Progress
 from beacon_gql.events import ExecutionSummary
+from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
 
 if TYPE_CHECKING:
@@ -271,9 +272,14 @@ class JobType:
     def key_id(self) -> str:
         return self.row.key_id
 
-    @strawberry.field(description="The signed job spec, verbatim.")
+    @strawberry.field(
+        description="The signed job spec, verbatim, except that the value of every key, at "
+        "any depth, named like a secret (private_key, privateKey, secret, seed, password, "
+        'api_key, mnemonic, token, ...) is shown as "[redacted]". The stored spec, which the '
+        "signature covers, is kept verbatim."
+    )
     def spec(self) -> strawberry.scalars.JSON:
-        return cast(strawberry.scalars.JSON, self.row.spec)
+        return cast(strawberry.scalars.JSON, redact_secrets(self.row.spec))
 
     @strawberry.field
     async def questions(self, info: Info) -> list[QuestionType]:
