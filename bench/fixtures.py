@@ -57,9 +57,11 @@ class Signer:
         return path
 
 
-def small_spec() -> dict[str, Any]:
+def small_spec(
+    questions: list[str] | None = None, models: list[str] | None = None
+) -> dict[str, Any]:
     return {
-        "id": "bench-36",
+        "id": "bench-small",
         "version": "v1",
         "benchmark": {
             "name": "multi-model-bias-detection",
@@ -67,14 +69,21 @@ def small_spec() -> dict[str, Any]:
             "input": {"type": "prompt", "data": {"prompt": "x"}, "hash": "sha256:bench"},
         },
         "constraints": {"regions": list(REGIONS), "min_regions": 1},
-        "metadata": {"created_by": "bench", "models": list(SMALL_MODELS)},
+        "metadata": {"created_by": "bench", "models": list(models or SMALL_MODELS)},
         "runs": 1,
-        "questions": list(SMALL_QUESTIONS),
+        "questions": list(questions or SMALL_QUESTIONS),
     }
 
 
-async def submit_small_job(database: Database, providers_file: Path, work_dir: Path) -> str:
-    """The 36-execution job, submitted as a signed spec; returns its id."""
+async def submit_small_job(
+    database: Database,
+    providers_file: Path | None,
+    work_dir: Path,
+    *,
+    questions: list[str] | None = None,
+    models: list[str] | None = None,
+) -> str:
+    """A job submitted as a signed spec (by default the 36-execution one); returns its id."""
     signer = Signer.generate()
     trust = signer.write_trust_file(work_dir / f"trusted-{uuid.uuid4().hex[:6]}.json")
     settings = Settings(
@@ -84,7 +93,7 @@ async def submit_small_job(database: Database, providers_file: Path, work_dir: P
     )
     services = build_services(settings)
     try:
-        signed = sign_spec(small_spec(), signer.private_key, now=datetime.now(UTC))
+        signed = sign_spec(small_spec(questions, models), signer.private_key, now=datetime.now(UTC))
         result = await services.submission.submit(signed, None)
         return result.job.id
     finally:
@@ -246,62 +255,71 @@ async def finish_by_sql(database: Database, job_id: str) -> None:
 
 
 @dataclass(frozen=True)
-class FinishedJob:
+class JobState:
     job_id: str
     status: str
     expected: int
     completed: int
     failed: int
-    created_at: datetime
+    finished: bool
+    observed_at: float  # time.time() when this process saw the state
     first_started_at: datetime | None
     last_completed_at: datetime | None
-    finished_at: datetime
+    finished_at: datetime | None
     analysis_at: datetime | None
 
 
 async def wait_finished(
     database: Database, job_id: str, *, within: float, analysis: bool = True
-) -> FinishedJob:
+) -> JobState:
     """Polls (every 20 ms, one indexed read) until the job is terminal and, if `analysis`,
-    its analysis persisted; raises TimeoutError after `within` seconds."""
+    its analysis persisted, or `within` seconds passed; returns the last state seen
+    (`finished` False on time-out)."""
     connection = await asyncpg.connect(database.dsn)
     deadline = time.monotonic() + within
     try:
         while True:
             row = await connection.fetchrow(
-                """SELECT j.status, j.expected, j.completed_count, j.failed_count, j.created_at,
+                """SELECT j.status, j.expected, j.completed_count, j.failed_count,
                           j.finished_at, b.computed_at AS analysis_at
                    FROM jobs j LEFT JOIN bias_analyses b ON b.job_id = j.id
                    WHERE j.id = $1""",
                 job_id,
             )
+            observed = time.time()
             if row is None:
                 raise LookupError(job_id)
             done = row["finished_at"] is not None and (
                 not analysis or row["analysis_at"] is not None
             )
-            if done:
+            if done or time.monotonic() > deadline:
                 span = await connection.fetchrow(
                     "SELECT min(started_at) AS first, max(completed_at) AS last "
                     "FROM executions WHERE job_id = $1",
                     job_id,
                 )
-                return FinishedJob(
+                return JobState(
                     job_id=job_id,
                     status=row["status"],
                     expected=row["expected"],
                     completed=row["completed_count"],
                     failed=row["failed_count"],
-                    created_at=row["created_at"],
+                    finished=done,
+                    observed_at=observed,
                     first_started_at=span["first"],
                     last_completed_at=span["last"],
                     finished_at=row["finished_at"],
                     analysis_at=row["analysis_at"],
                 )
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"job {job_id} not finished within {within} s: {dict(row)}"
-                )
             await asyncio.sleep(0.02)
+    finally:
+        await connection.close()
+
+
+async def analyze(database: Database) -> None:
+    """Refresh the planner's statistics, as autovacuum does on a database in service."""
+    connection = await asyncpg.connect(database.dsn)
+    try:
+        await connection.execute("ANALYZE")
     finally:
         await connection.close()

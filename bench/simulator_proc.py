@@ -21,7 +21,11 @@ from beacon_gql.providers.config import providers_to_toml
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 
 UPSTREAMS = ("llama3.2:1b", "mistral:7b", "qwen2.5:1.5b")
-BUILT_IN = {"llama3.2-1b": "llama3.2:1b", "mistral-7b": "mistral:7b", "qwen2.5-1.5b": "qwen2.5:1.5b"}
+BUILT_IN = {
+    "llama3.2-1b": "llama3.2:1b",
+    "mistral-7b": "mistral:7b",
+    "qwen2.5-1.5b": "qwen2.5:1.5b",
+}
 
 
 def bench_model_ids(count: int) -> list[str]:
@@ -48,10 +52,9 @@ async def serve(args: argparse.Namespace) -> None:
             )
             for config in fleet.provider_configs()
         ]
-        Path(args.providers_out).write_text(
-            "# SIMULATED providers of the benchmark; canned answers.\n\n"
-            + providers_to_toml(configs),
-            encoding="utf-8",
+        text = "# SIMULATED providers of the benchmark; canned answers.\n\n"
+        await asyncio.to_thread(
+            Path(args.providers_out).write_text, text + providers_to_toml(configs), "utf-8"
         )
         print("READY", flush=True)
         await asyncio.Event().wait()

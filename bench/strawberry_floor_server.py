@@ -1,0 +1,183 @@
+"""A reference point for the job query: the least a strawberry schema can cost.
+
+    python -m bench.strawberry_floor_server --dsn postgresql://... --port 8125
+
+The portal's job query against a minimal strawberry schema with the same type and field
+names: plain attribute fields (no resolver methods, no DataLoaders, no ORM, no schema
+extensions), every object built eagerly from the raw endpoint's three asyncpg queries.
+Between raw (no GraphQL) and beacon, it tells how much of beacon's cost is GraphQL
+execution itself and how much is what beacon adds on top; it is not a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import AsyncIterator
+from enum import Enum
+
+import asyncpg
+import strawberry
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from bench.raw_server import ANALYSIS, EXECUTIONS, JOB, execution_json
+
+POOL: dict[str, asyncpg.Pool] = {}
+
+
+@strawberry.enum
+class JobStatus(Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum
+class ExecutionStatus(Enum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum
+class AnalysisStatus(Enum):
+    PENDING = "PENDING"
+    PARTIAL = "PARTIAL"
+    COMPLETE = "COMPLETE"
+
+
+@strawberry.type
+class ExecutionError:
+    code: str
+    message: str
+
+
+@strawberry.type
+class Execution:
+    question_id: strawberry.ID
+    model_id: str
+    region: str
+    status: ExecutionStatus
+    provider_id: str | None
+    duration_ms: int | None
+    response: str | None
+    classification: str | None
+    error: ExecutionError | None
+
+
+@strawberry.type
+class JobProgress:
+    expected: int
+    pending: int
+    running: int
+    completed: int
+    failed: int
+    cancelled: int
+
+
+@strawberry.type
+class BiasAnalysis:
+    status: AnalysisStatus
+    censorship_rate: float | None
+
+
+@strawberry.type
+class Job:
+    status: JobStatus
+    progress: JobProgress
+    executions: list[Execution]
+    bias_analysis: BiasAnalysis | None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def job(self, id: strawberry.ID) -> Job | None:
+        async with POOL["pool"].acquire() as connection:
+            row = await connection.fetchrow(JOB, str(id))
+            if row is None:
+                return None
+            rows = await connection.fetch(EXECUTIONS, str(id))
+            analysis = await connection.fetchrow(ANALYSIS, str(id))
+        executions = []
+        for execution in rows:
+            shaped = execution_json(execution)
+            error = shaped["error"]
+            executions.append(
+                Execution(
+                    question_id=strawberry.ID(shaped["questionId"]),
+                    model_id=shaped["modelId"],
+                    region=shaped["region"],
+                    status=ExecutionStatus(shaped["status"]),
+                    provider_id=shaped["providerId"],
+                    duration_ms=shaped["durationMs"],
+                    response=shaped["response"],
+                    classification=shaped["classification"],
+                    error=None if error is None else ExecutionError(**error),
+                )
+            )
+        return Job(
+            status=JobStatus(row["status"]),
+            progress=JobProgress(
+                expected=row["expected"],
+                pending=row["pending_count"],
+                running=row["running_count"],
+                completed=row["completed_count"],
+                failed=row["failed_count"],
+                cancelled=row["cancelled_count"],
+            ),
+            executions=executions,
+            bias_analysis=None
+            if analysis is None
+            else BiasAnalysis(
+                status=AnalysisStatus(analysis["status"]),
+                censorship_rate=analysis["censorship_rate"],
+            ),
+        )
+
+
+def create_app(dsn: str) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        POOL["pool"] = await asyncpg.create_pool(dsn, min_size=4, max_size=20)
+        try:
+            yield
+        finally:
+            await POOL.pop("pool").close()
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    graphql = GraphQL[None, None](strawberry.Schema(query=Query))
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),  # type: ignore[arg-type]
+            Route("/health", health),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        create_app(args.dsn), host=args.host, port=args.port, log_level="warning", lifespan="on"
+    )
+
+
+if __name__ == "__main__":
+    main()
