@@ -41,7 +41,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         f"worker {'off' if args.no_worker else 'on'})",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    # Progress events are small: compressing each one per subscriber costs more than it saves.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        lifespan="on",
+        ws_per_message_deflate=False,
+    )
     return 0
 
 
