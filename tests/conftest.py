@@ -110,6 +110,12 @@ def settings(database_url: str, trust_file: Path) -> Settings:
 
 
 @pytest.fixture
+def sqlite_settings(sqlite_template: Path, tmp_path: Path, trust_file: Path) -> Settings:
+    """For tests whose subject does not depend on the database (HTTP limits and the like)."""
+    return make_settings(copy_sqlite(sqlite_template, tmp_path), trust_file)
+
+
+@pytest.fixture
 def postgres_settings(postgres_database_url: str, trust_file: Path) -> Settings:
     """For tests that are about PostgreSQL itself: the queue, LISTEN/NOTIFY, processes."""
     url = postgres_database_url.replace("postgresql+asyncpg://", "postgresql://")

@@ -9,9 +9,6 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,26 +21,14 @@ from beacon_gql.db.models import Job
 from beacon_gql.errors import RateLimited
 from beacon_gql.jobs.abuse import REDACTED, AuthFailureLimiter, is_secret_name, redact_secrets
 from beacon_gql.jobs.signing import verify_spec_signature
-from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.support.databases import copy_sqlite
+from tests.conftest import ADMIN_TOKEN
 from tests.support.graphql import error_code
-from tests.support.server import ServedApp, serve_app
+from tests.support.server import ServedApp, serving
 from tests.support.specs import Signer, make_spec
 from tests.test_submission import row_counts
 
 SUBMIT = """mutation($input: SubmitBiasJobInput!) {
   submitBiasJob(input: $input) { job { id status spec } } }"""
-
-
-@pytest.fixture
-def sqlite_settings(sqlite_template: Path, tmp_path: Path, trust_file: Path) -> Settings:
-    return make_settings(copy_sqlite(sqlite_template, tmp_path), trust_file)
-
-
-@asynccontextmanager
-async def serving(settings: Settings, **overrides: Any) -> AsyncIterator[ServedApp]:
-    async with serve_app(replace(settings, **overrides), run_worker=False) as served:
-        yield served
 
 
 @pytest.fixture

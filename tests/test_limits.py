@@ -9,9 +9,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,26 +17,13 @@ import pytest
 import beacon_gql.schema
 from beacon_gql.config import ONE_MIB, ConfigError, Settings, load_settings
 from beacon_gql.limits import MAX_JSON_DEPTH
-from tests.conftest import make_settings
-from tests.support.databases import copy_sqlite
 from tests.support.graphql import error_code
-from tests.support.server import ServedApp, serve_app
+from tests.support.server import ServedApp, serving
 from tests.support.specs import Signer, make_spec
 from tests.test_submission import row_counts
 
 SUBMIT = """mutation($input: SubmitBiasJobInput!) {
   submitBiasJob(input: $input) { idempotent job { id } } }"""
-
-
-@pytest.fixture
-def sqlite_settings(sqlite_template: Path, tmp_path: Path, trust_file: Path) -> Settings:
-    return make_settings(copy_sqlite(sqlite_template, tmp_path), trust_file)
-
-
-@asynccontextmanager
-async def serving(settings: Settings, **overrides: Any) -> AsyncIterator[ServedApp]:
-    async with serve_app(replace(settings, **overrides), run_worker=False) as served:
-        yield served
 
 
 @pytest.fixture

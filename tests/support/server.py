@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -62,3 +64,10 @@ async def serve_app(settings: Settings, *, run_worker: bool) -> AsyncIterator[Se
             yield served
         finally:
             await served.client.aclose()
+
+
+@asynccontextmanager
+async def serving(settings: Settings, **overrides: Any) -> AsyncIterator[ServedApp]:
+    """The app without a worker, with some settings changed."""
+    async with serve_app(replace(settings, **overrides), run_worker=False) as served:
+        yield served
