@@ -39,6 +39,7 @@ from beacon_gql.limits import (
     unsupported_media_type,
 )
 from beacon_gql.metrics import render_metrics
+from beacon_gql.response_cache import request_key
 from beacon_gql.schema import create_schema
 from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token, tokens_match
 from beacon_gql.services import Services, running_services
@@ -74,13 +75,16 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> BeaconContext:
-        return BeaconContext(
+        context = BeaconContext(
             services=self._services.get(),
             header_token=bearer_token(request.headers.get("authorization")),
             # Per-address limits (repeated signature failures) key on this. Behind a reverse
             # proxy it is the proxy's address unless uvicorn trusts its X-Forwarded-For.
             client_host=request.client.host if request.client is not None else "unknown",
         )
+        # `guarded_graphql` reads the ledger back once the answer is built.
+        request.state.beacon_context = context
+        return context
 
     def decode_json(self, data: str | bytes) -> object:
         # WebSocket messages; an UnacceptableJSON is a JSONDecodeError to strawberry.
@@ -166,7 +170,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                     status_code=401,
                 )
         try:
-            return await graphql.run(request)  # type: ignore[return-value]
+            return await answer(request)
         except HTTPException as error:
             # strawberry's own refusals (a body that is not JSON, a mutation over GET, no
             # query): GraphQL-style, with a code, instead of a bare 500 from Starlette.
@@ -175,6 +179,34 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                 status_code=error.status_code,
                 media_type="application/json",
             )
+
+    async def answer(request: Request) -> Response:
+        responses = ref.get().responses
+        if not responses.enabled:
+            return await graphql.run(request)  # type: ignore[return-value]
+        headers = request.headers
+        key = request_key(
+            request.method.encode(),
+            request.url.query.encode(),
+            await request.body(),
+            headers.get("accept", "").encode(),
+            headers.get("authorization", "").encode(),
+        )
+        cached = await responses.lookup(key)
+        if cached is not None:
+            return Response(cached, media_type="application/json")
+        response: Response = await graphql.run(request)  # type: ignore[assignment]
+        context: BeaconContext | None = getattr(request.state, "beacon_context", None)
+        body = getattr(response, "body", None)
+        if (
+            context is not None
+            and response.status_code == 200
+            and isinstance(body, bytes)
+            and media_type(response.headers.get("content-type")) == "application/json"
+            and b'"errors"' not in body
+        ):
+            await responses.store(key, body, context.ledger)
+        return response
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -78,6 +78,8 @@ class Settings:
     max_body_bytes: int = ONE_MIB
     auth_failure_limit: int = 20
     auth_failure_window_seconds: float = 60.0
+    # Answers about finished jobs kept for reuse, per process (0 turns the cache off).
+    response_cache_mib: int = 64
 
     @property
     def is_sqlite(self) -> bool:
@@ -112,4 +114,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_failure_window_seconds=_float(
             source, "BEACON_AUTH_FAILURE_WINDOW", defaults.auth_failure_window_seconds
         ),
+        response_cache_mib=_int(source, "BEACON_RESPONSE_CACHE_MB", defaults.response_cache_mib),
     )

@@ -30,6 +30,7 @@ from beacon_gql.jobs.trust import TrustStore
 from beacon_gql.providers.config import load_providers_file
 from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.registry import ProviderRegistry
+from beacon_gql.response_cache import ResponseCache
 
 log = logging.getLogger("beacon_gql.services")
 
@@ -58,6 +59,7 @@ class Services:
     control: JobControl
     progress: ProgressStreams
     announcer: ChangeAnnouncer
+    responses: ResponseCache
     work_signal: asyncio.Event = field(default_factory=asyncio.Event)
 
     def known_models(self) -> frozenset[str]:
@@ -143,6 +145,7 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
         control=JobControl(sessions, announcer, wake),
         progress=ProgressStreams(hub, reader),
         announcer=announcer,
+        responses=ResponseCache(settings.response_cache_mib * 2**20, reader.versions),
         work_signal=work_signal,
     )
     return services

@@ -14,6 +14,15 @@ from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt
 
 
 @dataclass(frozen=True)
+class JobVersion:
+    """Changes whenever anything shown about the job does: each state change bumps its event
+    sequence, and recomputing its analysis gives a new `computed_at`."""
+
+    event_sequence: int
+    analysis_computed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ExecutionFilter:
     question_id: str | None = None
     model_id: str | None = None
@@ -43,6 +52,18 @@ async def get_job(session: AsyncSession, job_id: str) -> Job | None:
 async def jobs_by_ids(session: AsyncSession, job_ids: Sequence[str]) -> dict[str, Job]:
     rows = await session.scalars(select(Job).where(Job.id.in_(job_ids)))
     return {job.id: job for job in rows}
+
+
+async def job_versions(session: AsyncSession, job_ids: Sequence[str]) -> dict[str, JobVersion]:
+    statement = (
+        select(Job.id, Job.event_sequence, BiasAnalysisRecord.computed_at)
+        .outerjoin(BiasAnalysisRecord, BiasAnalysisRecord.job_id == Job.id)
+        .where(Job.id.in_(job_ids))
+    )
+    return {
+        job_id: JobVersion(sequence, computed_at)
+        for job_id, sequence, computed_at in await session.execute(statement)
+    }
 
 
 async def list_jobs(

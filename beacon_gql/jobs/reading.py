@@ -11,7 +11,7 @@ from datetime import datetime
 from beacon_gql.db import queries
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
-from beacon_gql.db.queries import ExecutionFilter
+from beacon_gql.db.queries import ExecutionFilter, JobVersion
 from beacon_gql.errors import BadUserInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -59,6 +59,10 @@ class JobReader:
         async with self._sessions() as session:
             jobs = await queries.list_jobs(session, limit=size + 1, status=status, before=before)
         return JobPage(jobs=jobs[:size], has_next_page=len(jobs) > size)
+
+    async def versions(self, job_ids: Sequence[str]) -> dict[str, JobVersion]:
+        async with self._sessions() as session:
+            return await queries.job_versions(session, job_ids)
 
     async def jobs_by_ids(self, job_ids: Sequence[str]) -> dict[str, Job]:
         async with self._sessions() as session:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from strawberry.types import Info as StrawberryInfo
 
 from beacon_gql.errors import Unauthenticated
+from beacon_gql.response_cache import ReadLedger
 from beacon_gql.schema.loaders import Loaders, create_loaders
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class BeaconContext:
     # The client's network address (None when not over the network), for per-client limits.
     client_host: str | None = None
     loaders: Loaders = field(init=False)
+    # What the resolvers read, to decide whether the answer may be reused.
+    ledger: ReadLedger = field(default_factory=ReadLedger)
 
     @property
     def token(self) -> str | None:

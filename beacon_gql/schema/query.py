@@ -35,7 +35,11 @@ class Query:
     @strawberry.field(description="A job by id; null when unknown.")
     async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
         row = await info.context.services.reader.get(str(id))
-        return None if row is None else JobType(row=row)
+        if row is None:
+            info.context.ledger.saw_live_data()
+            return None
+        info.context.ledger.saw_job(row.id, row.status, row.event_sequence)
+        return JobType(row=row)
 
     @strawberry.field(description="Jobs, newest first, with cursor pagination.")
     async def jobs(
@@ -45,6 +49,7 @@ class Query:
         after: str | None = None,
         status: JobStatus | None = None,
     ) -> JobConnectionType:
+        info.context.ledger.saw_live_data()
         page = await info.context.services.reader.page(
             first=first, after=after, status=None if status is None else status.value
         )
@@ -62,6 +67,7 @@ class Query:
 
     @strawberry.field(description="The configured providers and their health.")
     def providers(self, info: Info, region: str | None = None) -> list[ProviderType]:
+        info.context.ledger.saw_live_data()
         services = info.context.services
         wanted = None if region is None else services.normalise_region(region)
         return [
