@@ -17,6 +17,7 @@ import httpx
 import pytest
 import redis.asyncio as redis
 import websockets
+from sqlalchemy import event as sql_event
 
 from beacon_gql.config import Settings
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
@@ -54,11 +55,11 @@ def assert_invariant(event: dict[str, Any]) -> None:
 
 
 async def collect(
-    app: ServedApp, job_id: str, within: float = 60, **kw: Any
+    app: ServedApp, job_id: str, within: float = 60, query: str = PROGRESS, **kw: Any
 ) -> list[dict[str, Any]]:
     events = []
     async with asyncio.timeout(within):
-        async for data in subscribe(app.base_url, PROGRESS, {"jobId": job_id}, **kw):
+        async for data in subscribe(app.base_url, query, {"jobId": job_id}, **kw):
             events.append(data)
     return events
 
@@ -214,3 +215,47 @@ async def test_a_killed_broadcast_connection_heals_without_ending_the_stream(
     assert last["progress"]["completed"] == sum(r.status == "COMPLETED" for r in rows) == 36
     for event in events:
         assert_invariant(event)
+
+
+async def test_an_event_is_executed_once_for_every_subscriber_asking_the_same(
+    live: Live, signer: Signer
+) -> None:
+    """Twenty dashboards on one job: each change costs one execution of their query (one
+    read of the attempt history), not twenty, and every dashboard sees the same event."""
+    with_history = PROGRESS.replace("execution { id", "execution { attemptHistory { outcome } id")
+    lookups: list[str] = []
+
+    def record(*args: Any) -> None:
+        if "FROM execution_attempts" in args[2]:
+            lookups.append(args[2])
+
+    for provider in ("sim-us-east", "sim-eu-west", "sim-asia-pacific"):
+        # Answers come late enough for all twenty to be watching when they do.
+        live.fleet.set_faults(provider, FaultProfile(latency_ms=500))
+    job_id = await submit_spec(
+        live.app.services, signer, make_spec(questions=["math_basic", "taiwan_status"])
+    )
+    engine = live.app.services.engine.sync_engine
+    sql_event.listen(engine, "before_cursor_execute", record)
+    try:
+        results = await asyncio.gather(
+            *(collect(live.app, job_id, query=with_history) for _ in range(20))
+        )
+    finally:
+        sql_event.remove(engine, "before_cursor_execute", record)
+
+    changes = {
+        e["jobProgress"]["sequence"]: e["jobProgress"]
+        for events in results
+        for e in events
+        if e["jobProgress"]["execution"] is not None
+    }
+    delivered = 0
+    for events in results:
+        assert events[-1]["jobProgress"]["job"]["status"] == "COMPLETED"
+        for e in events:
+            if e["jobProgress"]["execution"] is not None:
+                assert e["jobProgress"] == changes[e["jobProgress"]["sequence"]]
+                delivered += 1
+    assert delivered >= 20 * 18  # every one saw at least the 18 answers
+    assert len(lookups) <= len(changes) <= 36

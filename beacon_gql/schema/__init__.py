@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from beacon_gql.schema.errors import CodedErrors
 from beacon_gql.schema.mutation import Mutation
 from beacon_gql.schema.query import Query
+from beacon_gql.schema.shared_render import RenderOnceExecutor
 from beacon_gql.schema.subscription import Subscription
 
 MAX_QUERY_DEPTH = 10
@@ -61,4 +62,5 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=RenderOnceExecutor,
     )

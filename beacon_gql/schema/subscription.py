@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import field
+from functools import partial
 
 import strawberry
 
@@ -10,6 +12,7 @@ from beacon_gql.db.models import Job
 from beacon_gql.events import ExecutionSummary
 from beacon_gql.jobs.progress_stream import ProgressUpdate
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.shared_render import Renders, shared_event
 from beacon_gql.schema.types import ExecutionType, JobProgressType, JobType
 
 
@@ -21,6 +24,7 @@ class JobProgressEventType:
     execution: ExecutionType | None = strawberry.field(
         description="The execution that changed; null in the snapshot."
     )
+    renders: strawberry.Private[Renders] = field(default_factory=Renders)
 
     @classmethod
     def of(cls, update: ProgressUpdate) -> JobProgressEventType:
@@ -60,4 +64,5 @@ class Subscription:
         self, info: Info, job_id: strawberry.ID
     ) -> AsyncGenerator[JobProgressEventType, None]:
         async for update in info.context.services.progress.stream(str(job_id)):
-            yield JobProgressEventType.of(update)
+            key = (update.job.id, update.sequence, update.execution is None)
+            yield shared_event(key, partial(JobProgressEventType.of, update))
