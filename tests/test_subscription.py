@@ -259,3 +259,27 @@ async def test_an_event_is_executed_once_for_every_subscriber_asking_the_same(
                 delivered += 1
     assert delivered >= 20 * 18  # every one saw at least the 18 answers
     assert len(lookups) <= len(changes) <= 36
+
+
+async def test_a_hundred_dashboards_opening_at_once_share_their_snapshot_reads(
+    live: Live, signer: Signer
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec(questions=["math_basic"]))
+    await wait_until_finished(live.app.services, job_id)
+    job_reads: list[str] = []
+
+    def record(*args: Any) -> None:
+        if "FROM jobs" in args[2]:
+            job_reads.append(args[2])
+
+    engine = live.app.services.engine.sync_engine
+    sql_event.listen(engine, "before_cursor_execute", record)
+    try:
+        results = await asyncio.gather(*(collect(live.app, job_id) for _ in range(100)))
+    finally:
+        sql_event.remove(engine, "before_cursor_execute", record)
+
+    assert all(len(events) == 1 for events in results)
+    assert {events[0]["jobProgress"]["progress"]["completed"] for events in results} == {9}
+    # One read each would be 100, queueing for a pool of 10 connections.
+    assert len(job_reads) <= 25

@@ -17,6 +17,7 @@ from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, Progress
 from beacon_gql.errors import NotFound
 from beacon_gql.events import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader
+from beacon_gql.jobs.shared_reads import SharedJobReads
 
 QUIET_RECHECK_SECONDS = 5.0
 GAP_WAIT_SECONDS = 1.0
@@ -55,13 +56,13 @@ class ProgressStreams:
         gap_seconds: float = GAP_WAIT_SECONDS,
     ) -> None:
         self._hub = hub
-        self._reader = reader
+        self._reads = SharedJobReads(reader)
         self._recheck_seconds = recheck_seconds
         self._gap_seconds = gap_seconds
 
     async def stream(self, job_id: str) -> AsyncIterator[ProgressUpdate]:
         async with self._hub.subscribe(job_id) as subscription:
-            job = await self._reader.get(job_id)
+            job = await self._reads.get(job_id)
             if job is None:
                 raise NotFound(f"no job with id {job_id!r}")
             update = _snapshot(job)
@@ -87,7 +88,7 @@ class ProgressStreams:
                 elif early and event is None:
                     give_up_on_gap = True  # the missing event was lost; go on without it
                 else:
-                    fresh = await self._reader.get(job_id)
+                    fresh = await self._reads.get(job_id)
                     if fresh is None or fresh.event_sequence <= last:
                         continue
                     job, update = fresh, _snapshot(fresh)
@@ -108,7 +109,7 @@ class ProgressStreams:
                     last = update.sequence
                     if update.is_final:
                         # The last event carries the job as it ended (finishedAt and all).
-                        job = await self._reader.get(job_id) or job
+                        job = await self._reads.get(job_id) or job
                         update = replace(update, job=job)
                     yield update
                     if update.is_final:
