@@ -113,6 +113,14 @@ def graphql_literal(value: object) -> str:
     return json.dumps(value)
 
 
+async def test_a_syntax_error_has_its_code(app: ServedApp) -> None:
+    body = await app.client.execute("{ job(id: ")
+
+    assert body["data"] is None
+    assert body["errors"][0]["message"].startswith("Syntax Error")
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
 async def test_a_document_over_2000_tokens_is_refused_before_anything_runs(
     app: ServedApp, signer: Signer
 ) -> None:
@@ -129,6 +137,7 @@ async def test_a_document_over_2000_tokens_is_refused_before_anything_runs(
 
     assert body.get("data") is None
     assert "Document contains more than 2000 tokens" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert await row_counts(app) == before
 
     spec["metadata"]["padding"] = list(range(100))

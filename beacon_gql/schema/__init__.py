@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -32,8 +32,12 @@ class BeaconSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # A refused submission is the API working, not a server fault: only errors nobody
-        # anticipated are logged (with a reference, by CodedErrors).
-        return None
+        # anticipated are logged (with a reference, by CodedErrors). Syntax errors (the token
+        # limit aborts parsing with one) are answered before CodedErrors sees the result, so
+        # they get their code here: this list is the one sent.
+        for error in errors:
+            if isinstance(error, GraphQLSyntaxError) and not error.extensions:
+                error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
