@@ -65,9 +65,16 @@ class _RequestAdapter(StarletteRequestAdapter):
 class BeaconGraphQL(GraphQL[BeaconContext, None]):
     request_adapter_class = _RequestAdapter
 
-    def __init__(self, services_ref: ServicesRef, *, introspection: bool) -> None:
+    def __init__(
+        self, services_ref: ServicesRef, *, introspection: bool, allowed_origins: frozenset[str]
+    ) -> None:
+        # strawberry refuses WebSocket handshakes from browser pages of other origins (a page
+        # on any site could otherwise read every job's progress); programs send no Origin.
         super().__init__(
-            create_schema(introspection=introspection), keep_alive=True, keep_alive_interval=15
+            create_schema(introspection=introspection),
+            keep_alive=True,
+            keep_alive_interval=15,
+            allowed_origins=sorted(allowed_origins),
         )
         self._services = services_ref
         self._graphiql_page = offline_graphiql(self.graphql_ide_html)
@@ -129,7 +136,9 @@ class ServicesRef:
 def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> Starlette:
     settings = settings or load_settings()
     ref = ServicesRef()
-    graphql = BeaconGraphQL(ref, introspection=settings.introspection)
+    graphql = BeaconGraphQL(
+        ref, introspection=settings.introspection, allowed_origins=settings.allowed_origins
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -80,6 +80,8 @@ class Settings:
     auth_failure_window_seconds: float = 60.0
     # Answers about finished jobs kept for reuse, per process (0 turns the cache off).
     response_cache_mib: int = 64
+    # Browser pages of other origins allowed to open the WebSocket (scheme://host[:port]).
+    allowed_origins: frozenset[str] = frozenset()
 
     @property
     def is_sqlite(self) -> bool:
@@ -115,4 +117,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             source, "BEACON_AUTH_FAILURE_WINDOW", defaults.auth_failure_window_seconds
         ),
         response_cache_mib=_int(source, "BEACON_RESPONSE_CACHE_MB", defaults.response_cache_mib),
+        allowed_origins=frozenset(
+            origin.strip()
+            for origin in source.get("BEACON_ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        ),
     )
