@@ -28,7 +28,6 @@ from strawberry.types.unset import UnsetType
 
 from beacon_gql.config import Settings, load_settings
 from beacon_gql.graphiql import offline_graphiql
-from beacon_gql.jobs.abuse import AuthFailureLimiter
 from beacon_gql.limits import (
     GRAPHQL_REQUEST_MEDIA_TYPES,
     BodySizeLimit,
@@ -143,10 +142,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with running_services(settings, run_worker=run_worker) as services:
-            # In memory, per process (docs/security.md): each API process counts on its own.
-            services.submission.auth_failures = AuthFailureLimiter(
-                settings.auth_failure_limit, settings.auth_failure_window_seconds
-            )
             ref.set(services)
             app.state.services = services
             try:

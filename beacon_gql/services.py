@@ -21,6 +21,7 @@ from beacon_gql.errors import BadUserInput
 from beacon_gql.events import EventHub
 from beacon_gql.execution.announce import ChangeAnnouncer
 from beacon_gql.execution.worker import Worker, WorkerSettings
+from beacon_gql.jobs.abuse import AuthFailureLimiter
 from beacon_gql.jobs.catalogue_access import QuestionCatalogue
 from beacon_gql.jobs.control import JobControl
 from beacon_gql.jobs.progress_stream import ProgressStreams
@@ -129,6 +130,10 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
         lambda: services.known_models(),
         max_spec_age_seconds=settings.max_spec_age_seconds,
         on_submitted=lambda _job: work_signal.set(),
+        # In memory, per process (README, Security): each API process counts on its own.
+        auth_failures=AuthFailureLimiter(
+            settings.auth_failure_limit, settings.auth_failure_window_seconds
+        ),
     )
     services = Services(
         settings=settings,

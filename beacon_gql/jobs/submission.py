@@ -98,7 +98,7 @@ class SubmissionService:
         self._max_age = max_spec_age_seconds
         self._clock = clock
         self._on_submitted = on_submitted
-        # Refused signatures per client address; the app sets it from BEACON_AUTH_FAILURE_*.
+        # Refused signatures per client address (BEACON_AUTH_FAILURE_*), in this process.
         self.auth_failures = auth_failures or AuthFailureLimiter()
 
     def _check_freshness(self, plan: JobPlan, now: datetime) -> None:
