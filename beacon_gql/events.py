@@ -224,19 +224,32 @@ class EventHub:
 
     @asynccontextmanager
     async def subscribe(self, job_id: str) -> AsyncIterator[Subscription]:
+        """A subscription to the job's events, live before this returns.
+
+        A channel is in `_local` only while the backend listens to it, so joining or leaving a
+        channel that has other local subscribers takes no lock and no round trip. Only the
+        first subscriber (LISTEN) and the last (UNLISTEN) take the lock: under load, when every
+        round trip is slow, a single lock around every subscribe and unsubscribe queued new
+        subscribers for seconds behind other jobs' LISTENs.
+        """
         channel = job_channel(job_id)
         subscription = Subscription()
-        async with self._lock:
-            if channel not in self._local:
-                self._local[channel] = set()
-                await self._backend.subscribe(channel)
+        if channel in self._local:
             self._local[channel].add(subscription)
+        else:
+            async with self._lock:
+                if channel not in self._local:
+                    await self._backend.subscribe(channel)
+                    self._local[channel] = set()
+                self._local[channel].add(subscription)
         try:
             yield subscription
         finally:
-            async with self._lock:
-                subscribers = self._local.get(channel, set())
-                subscribers.discard(subscription)
-                if not subscribers and channel in self._local:
-                    del self._local[channel]
-                    await self._backend.unsubscribe(channel)
+            subscribers = self._local.get(channel, set())
+            subscribers.discard(subscription)
+            if not subscribers:
+                async with self._lock:
+                    # Someone may have joined while this waited for the lock.
+                    if channel in self._local and not self._local[channel]:
+                        del self._local[channel]
+                        await self._backend.unsubscribe(channel)

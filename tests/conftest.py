@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,26 @@ from tests.support.server import ServedApp, serve_app
 from tests.support.specs import Signer, write_trust_file
 
 ADMIN_TOKEN = "test-admin-token"
+FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Lines a test measured (the load test's throughput and latency), shown in the terminal
+    summary of every run, captured output or not, so they appear in the CI log."""
+    lines: list[str] = []
+    yield lines
+    if lines:
+        summary = request.config.stash.setdefault(FIGURES, [])
+        summary += [f"{request.node.nodeid}:", *(f"  {line}" for line in lines)]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = terminalreporter.config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 The subscription is opened before the snapshot is read, and events not newer than what
 was already sent are dropped, so nothing falls between the two. Whenever the stream may
 have missed something (the broadcast connection came back, or it has been quiet for a
-while), it re-reads the job and sends a fresh snapshot if the job moved on.
+while: 5 s, then twice as long each time nothing changed, up to 30 s), it re-reads the job and
+sends a fresh snapshot if the job moved on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from beacon_gql.jobs.reading import JobReader
 from beacon_gql.jobs.shared_reads import SharedJobReads
 
 QUIET_RECHECK_SECONDS = 5.0
+# While a job stays quiet (waiting in a long queue, say), each re-read that finds nothing new
+# doubles the wait before the next one, up to this. With a fixed 5 s every open subscription
+# kept reading the database however idle its job; in tests/test_load.py, with jobs queued for
+# up to a minute, those reads competed for the API's connection pool with submissions and
+# snapshots, and a subscriber got INTERNAL_SERVER_ERROR from a pool timeout.
+QUIET_RECHECK_MAX_SECONDS = 30.0
 GAP_WAIT_SECONDS = 1.0
 
 
@@ -53,11 +60,13 @@ class ProgressStreams:
         reader: JobReader,
         *,
         recheck_seconds: float = QUIET_RECHECK_SECONDS,
+        max_recheck_seconds: float = QUIET_RECHECK_MAX_SECONDS,
         gap_seconds: float = GAP_WAIT_SECONDS,
     ) -> None:
         self._hub = hub
         self._reads = SharedJobReads(reader)
         self._recheck_seconds = recheck_seconds
+        self._max_recheck_seconds = max_recheck_seconds
         self._gap_seconds = gap_seconds
 
     async def stream(self, job_id: str) -> AsyncIterator[ProgressUpdate]:
@@ -73,13 +82,15 @@ class ProgressStreams:
             early: dict[int, JobEvent] = {}
             gap_deadline = 0.0
             loop = asyncio.get_running_loop()
+            quiet_wait = self._recheck_seconds
             while not update.is_final:
-                wait = max(0.0, gap_deadline - loop.time()) if early else self._recheck_seconds
+                wait = max(0.0, gap_deadline - loop.time()) if early else quiet_wait
                 try:
                     event: JobEvent | None = await asyncio.wait_for(subscription.next(), wait)
                 except TimeoutError:
                     event = None
                 if event is not None and not event.resync:
+                    quiet_wait = self._recheck_seconds
                     if event.sequence > last:
                         if not early:
                             gap_deadline = loop.time() + self._gap_seconds
@@ -90,7 +101,10 @@ class ProgressStreams:
                 else:
                     fresh = await self._reads.get(job_id)
                     if fresh is None or fresh.event_sequence <= last:
+                        if event is None:
+                            quiet_wait = min(2 * quiet_wait, self._max_recheck_seconds)
                         continue
+                    quiet_wait = self._recheck_seconds
                     job, update = fresh, _snapshot(fresh)
                     last = update.sequence
                     early = {seq: e for seq, e in early.items() if seq > last}
