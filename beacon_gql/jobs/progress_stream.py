@@ -37,6 +37,9 @@ class ProgressUpdate:
     job_status: str
     progress: Progress
     execution: ExecutionSummary | None
+    # The broadcast event this update comes from: one object shared by every subscriber of
+    # the job in this process, alive until the last of them has taken it. None in snapshots.
+    source: JobEvent | None = None
 
     @property
     def is_final(self) -> bool:
@@ -119,6 +122,7 @@ class ProgressStreams:
                         job_status=event.job_status,
                         progress=event.progress,
                         execution=event.execution,
+                        source=event,
                     )
                     last = update.sequence
                     if update.is_final:

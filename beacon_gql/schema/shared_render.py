@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from weakref import WeakValueDictionary
+from weakref import WeakKeyDictionary, WeakValueDictionary
 
 from graphql import OperationDefinitionNode
 from graphql.execution.values import VariableValues
@@ -59,14 +59,22 @@ class RenderOnceExecutor(StrawberryGraphQLCoreExecutionContext):
         return render
 
 
-# Per process; weak, so an event is forgotten once its last subscriber has sent it.
-_live_events: WeakValueDictionary[tuple[str, int, bool], Any] = WeakValueDictionary()
+# Per process, and weak: a change's rendering lives as long as its broadcast event, which
+# every subscriber's buffer holds until it has sent it; a snapshot's, while one is sending it.
+_by_source: WeakKeyDictionary[object, Any] = WeakKeyDictionary()
+_snapshots: WeakValueDictionary[tuple[str, int], Any] = WeakValueDictionary()
 
 
-def shared_event(key: tuple[str, int, bool], build: Callable[[], Event]) -> Event:
-    """The one object for this (job id, sequence, snapshot or not) in this process."""
-    event: Event | None = _live_events.get(key)
+def shared_event(
+    source: object | None, snapshot: tuple[str, int], build: Callable[[], Event]
+) -> Event:
+    """The one object for this broadcast event (or, without one, this job's snapshot at
+    this sequence) in this process."""
+    event: Event | None = _snapshots.get(snapshot) if source is None else _by_source.get(source)
     if event is None:
         event = build()
-        _live_events[key] = event
+        if source is None:
+            _snapshots[snapshot] = event
+        else:
+            _by_source[source] = event
     return event

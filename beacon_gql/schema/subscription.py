@@ -64,5 +64,8 @@ class Subscription:
         self, info: Info, job_id: strawberry.ID
     ) -> AsyncGenerator[JobProgressEventType, None]:
         async for update in info.context.services.progress.stream(str(job_id)):
-            key = (update.job.id, update.sequence, update.execution is None)
-            yield shared_event(key, partial(JobProgressEventType.of, update))
+            yield shared_event(
+                update.source,
+                (update.job.id, update.sequence),
+                partial(JobProgressEventType.of, update),
+            )
