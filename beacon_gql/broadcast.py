@@ -23,7 +23,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, ClassVar, Protocol, TypeAlias
 from urllib.parse import urlsplit
 
@@ -68,6 +68,10 @@ class BroadcastBackend(Protocol):
     async def subscribe(self, channel: str) -> None: ...
     async def unsubscribe(self, channel: str) -> None: ...
     async def publish(self, channel: str, message: str) -> None: ...
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """Publishes (channel, message) pairs in order, in as few round trips as it can."""
+        ...
+
     async def next_published(self) -> tuple[str, str]: ...
     async def ping(self) -> None: ...
     def on_reconnect(self, callback: Callback) -> None: ...
@@ -145,6 +149,10 @@ class MemoryBackend:
     async def publish(self, channel: str, message: str) -> None:
         _check_payload(message)
         await self._inner.publish(channel, message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        for channel, message in messages:
+            await self.publish(channel, message)
 
     async def next_published(self) -> tuple[str, str]:
         event = await self._inner.next_published()
@@ -362,9 +370,14 @@ class PostgresBackend(_ReconnectingBackend):
             self._lost.set()
 
     async def publish(self, channel: str, message: str) -> None:
-        _check_channel(channel)
-        _check_payload(message)
-        await self._publish_with_retry(lambda: self._notify_once(channel, message), _PG_TRANSIENT)
+        await self.publish_many([(channel, message)])
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        for channel, message in messages:
+            _check_channel(channel)
+            _check_payload(message)
+        if messages:
+            await self._publish_with_retry(lambda: self._notify_once(messages), _PG_TRANSIENT)
 
     async def ping(self) -> None:
         if self._listen is None:
@@ -377,13 +390,26 @@ class PostgresBackend(_ReconnectingBackend):
                 self._drop_notify()
                 raise BroadcastUnavailableError(f"postgres unreachable: {_describe(exc)}") from exc
 
-    async def _notify_once(self, channel: str, message: str) -> None:
+    async def _notify_once(self, messages: Sequence[tuple[str, str]]) -> None:
         async with self._notify_lock:
             try:
                 conn = await self._notify_connection()
-                await conn.execute(
-                    "SELECT pg_notify($1, $2)", channel, message, timeout=QUERY_TIMEOUT
-                )
+                if len(messages) == 1:
+                    await conn.execute(
+                        "SELECT pg_notify($1, $2)", *messages[0], timeout=QUERY_TIMEOUT
+                    )
+                else:
+                    # One statement, one transaction, one commit to wait for; a transaction's
+                    # notifications are delivered in the order sent, the array's. (Identical
+                    # channel + payload pairs in one transaction are delivered once: events
+                    # never repeat, each carries its own sequence.)
+                    channels, payloads = zip(*messages, strict=True)
+                    await conn.execute(
+                        "SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS m(c, p)",
+                        list(channels),
+                        list(payloads),
+                        timeout=QUERY_TIMEOUT,
+                    )
             # After any failure, even a cancellation (publish's deadline) mid-query, the
             # connection's state is unknown: the next attempt opens a fresh one.
             except BaseException:
@@ -583,6 +609,22 @@ class RedisBackend(_ReconnectingBackend):
         await self._publish_with_retry(
             lambda: self._client.publish(channel, message), _REDIS_TRANSIENT
         )
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        for _, message in messages:
+            _check_payload(message)
+        if messages:
+            await self._publish_with_retry(
+                lambda: self._publish_pipelined(messages), _REDIS_TRANSIENT
+            )
+
+    async def _publish_pipelined(self, messages: Sequence[tuple[str, str]]) -> None:
+        # One round trip; not a MULTI, so a retry after a partial failure may repeat some
+        # (delivery is at most once per connection anyway, and subscribers drop repeats).
+        async with self._client.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(channel, message)
+            await pipe.execute()
 
     async def ping(self) -> None:
         if self._pubsub is None:

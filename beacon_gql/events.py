@@ -210,8 +210,10 @@ class EventHub:
                 subscription.offer(marker)
 
     async def publish_changes(self, changes: Sequence[ExecutionChange]) -> None:
-        for change in changes:
-            await self.publish_job_event(JobEvent.of(change))
+        """Every change its own event, all of them in one round trip to the backend."""
+        await self._backend.publish_many(
+            [(job_channel(c.job_id), JobEvent.of(c).encode()) for c in changes]
+        )
 
     async def publish_job_event(self, event: JobEvent) -> None:
         await self._backend.publish(job_channel(event.job_id), event.encode())

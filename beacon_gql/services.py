@@ -29,6 +29,7 @@ from beacon_gql.jobs.reading import JobReader
 from beacon_gql.jobs.submission import SubmissionService
 from beacon_gql.jobs.trust import TrustStore
 from beacon_gql.providers.config import load_providers_file
+from beacon_gql.providers.http import provider_http_client
 from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.registry import ProviderRegistry
 from beacon_gql.response_cache import ResponseCache
@@ -100,12 +101,10 @@ class Services:
 def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
     engine = engine or create_engine(settings.database_url)
     sessions = create_session_factory(engine)
-    http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=512, max_keepalive_connections=128)
-    )
     configs = (
         [] if settings.providers_file is None else load_providers_file(settings.providers_file)
     )
+    http = provider_http_client(configs)
     registry = ProviderRegistry(configs, http)
     trust = (
         TrustStore.empty()

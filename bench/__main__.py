@@ -219,7 +219,7 @@ def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
             "-",
             None,
         )
-        for name in ("what_if_synchronous_commit_off", "what_if_settle_batches_of_32"):
+        for name in ("what_if_synchronous_commit_off", "what_if_settle_one_per_transaction"):
             row(
                 f"  raw SQL {name.removeprefix('what_if_').replace('_', ' ')}: exec/s",
                 "-",

@@ -1,10 +1,11 @@
 """The raw baseline of the execution pipeline: the worker's own SQL, issued with asyncpg.
 
 Per claimed batch, one transaction: the claim's SELECT ... FOR UPDATE SKIP LOCKED LIMIT n,
-its UPDATE of the ids it locked, the job's status, the job counters UPDATE. Per execution,
-one transaction: the settle UPDATE (matched on id and claim token), the job's status, the
-job counters UPDATE, and the execution_attempts INSERT; when the job has nothing left to
-run, the terminal status.
+its UPDATE of the ids it locked, the job counters UPDATE (returning only the counters).
+Per settled batch (whatever finished while the previous batch was being written, up to
+the concurrency: the worker's settler), one transaction: one UPDATE ... FROM unnest(...)
+matched on id and claim token, the job counters UPDATE, the execution_attempts INSERT as
+one executemany; when the job has nothing left to run, the terminal status.
 The statements, their RETURNING lists and their parameters are those `beacon-gql worker`
 sends through SQLAlchemy (captured from it: bench/README.md says how); no provider call,
 no classification, no NOTIFY, no ORM. Concurrency: the worker's (64 executions in flight)
@@ -32,13 +33,18 @@ EXECUTION_COLUMNS = (
     "executions.claim_token, executions.lease_expires_at, executions.started_at, "
     "executions.completed_at, executions.duration_ms, executions.created_at"
 )
-JOB_COLUMNS = (
-    "jobs.id, jobs.status, jobs.spec, jobs.spec_id, jobs.benchmark_name, jobs.public_key, "
-    "jobs.key_id, jobs.question_ids, jobs.models, jobs.regions, jobs.min_regions, "
-    "jobs.min_success_rate, jobs.temperature, jobs.max_tokens, jobs.provider_timeout_seconds, "
-    "jobs.deadline_at, jobs.expected, jobs.pending_count, jobs.running_count, "
+JOB_COUNTS = (
+    "jobs.id, jobs.status, jobs.expected, jobs.pending_count, jobs.running_count, "
     "jobs.completed_count, jobs.failed_count, jobs.cancelled_count, jobs.event_sequence, "
-    "jobs.created_at, jobs.updated_at, jobs.finished_at"
+    "jobs.min_regions, jobs.min_success_rate, jobs.finished_at"
+)
+SETTLED_COLUMNS = (
+    "executions.id, executions.job_id, executions.question_id, executions.model_id, "
+    "executions.region, executions.position, executions.status, executions.attempts, "
+    "executions.provider_id, executions.classification, executions.duration_ms, "
+    "executions.started_at, executions.completed_at, executions.error_code, "
+    "executions.error_message, executions.error_stage, executions.error_transient, "
+    "executions.error_provider_id"
 )
 
 CLAIM_LOCK = """SELECT executions.id FROM executions
@@ -57,27 +63,35 @@ def claim_update(count: int) -> str:
  RETURNING {EXECUTION_COLUMNS}"""
 
 
-JOB_STATUS = "SELECT jobs.status FROM jobs WHERE jobs.id = $1::VARCHAR"
-
 JOB_CLAIMED = f"""UPDATE jobs SET status=CASE WHEN (jobs.status = $1::VARCHAR) THEN $2::VARCHAR
  ELSE jobs.status END, pending_count=(jobs.pending_count + $3::INTEGER),
  running_count=(jobs.running_count + $4::INTEGER),
  event_sequence=(jobs.event_sequence + $5::INTEGER), updated_at=$6::TIMESTAMP WITH TIME ZONE
- WHERE jobs.id = $7::VARCHAR RETURNING {JOB_COLUMNS}"""
+ WHERE jobs.id = $7::VARCHAR RETURNING {JOB_COUNTS}"""
 
-SETTLE = f"""UPDATE executions SET status=$1::VARCHAR, provider_id=$2::VARCHAR,
- response=$3::VARCHAR, classification=$4::VARCHAR, classification_evidence=$5::JSON,
- error_code=$6::VARCHAR, error_message=$7::VARCHAR, error_stage=$8::VARCHAR,
- error_transient=$9::BOOLEAN,
- error_provider_id=$10::VARCHAR, lease_owner=$11::VARCHAR, claim_token=$12::VARCHAR,
- lease_expires_at=$13::TIMESTAMP WITH TIME ZONE, completed_at=$14::TIMESTAMP WITH TIME ZONE,
- duration_ms=$15::INTEGER WHERE executions.status = $16::VARCHAR AND executions.id = $17::VARCHAR
- AND executions.claim_token = $18::VARCHAR RETURNING {EXECUTION_COLUMNS}"""
+SETTLE = f"""UPDATE executions SET claim_token=claimed.claim_token,
+ classification=claimed.classification,
+ classification_evidence=CAST(claimed.classification_evidence AS JSON),
+ completed_at=claimed.completed_at, duration_ms=claimed.duration_ms,
+ error_code=claimed.error_code, error_message=claimed.error_message,
+ error_provider_id=claimed.error_provider_id, error_stage=claimed.error_stage,
+ error_transient=claimed.error_transient, lease_expires_at=claimed.lease_expires_at,
+ lease_owner=claimed.lease_owner, provider_id=claimed.provider_id, response=claimed.response,
+ status=claimed.status
+ FROM unnest($1::VARCHAR(36)[], $2::VARCHAR(64)[], $3::VARCHAR(64)[], $4::VARCHAR(32)[],
+ $5::TEXT[], $6::TIMESTAMP WITH TIME ZONE[], $7::INTEGER[], $8::VARCHAR(64)[], $9::TEXT[],
+ $10::VARCHAR(200)[], $11::VARCHAR(32)[], $12::BOOLEAN[], $13::TIMESTAMP WITH TIME ZONE[],
+ $14::VARCHAR(64)[], $15::VARCHAR(200)[], $16::TEXT[], $17::VARCHAR(16)[])
+ AS claimed(matched_id, matched_token, claim_token, classification, classification_evidence,
+ completed_at, duration_ms, error_code, error_message, error_provider_id, error_stage,
+ error_transient, lease_expires_at, lease_owner, provider_id, response, status)
+ WHERE executions.id = claimed.matched_id AND executions.claim_token = claimed.matched_token
+ AND executions.status = $18::VARCHAR RETURNING {SETTLED_COLUMNS}"""
 
 JOB_SETTLED = f"""UPDATE jobs SET running_count=(jobs.running_count + $1::INTEGER),
  completed_count=(jobs.completed_count + $2::INTEGER),
  event_sequence=(jobs.event_sequence + $3::INTEGER), updated_at=$4::TIMESTAMP WITH TIME ZONE
- WHERE jobs.id = $5::VARCHAR RETURNING {JOB_COLUMNS}"""
+ WHERE jobs.id = $5::VARCHAR RETURNING {JOB_COUNTS}"""
 
 REGIONS_SUCCEEDED = """SELECT count(distinct(executions.region)) AS count_1 FROM executions
  WHERE executions.job_id = $1::VARCHAR AND executions.status = $2::VARCHAR"""
@@ -86,9 +100,8 @@ JOB_TERMINAL = """UPDATE jobs SET status=$1::VARCHAR, finished_at=$2::TIMESTAMP 
  WHERE jobs.id = $3::VARCHAR"""
 
 ATTEMPT = """INSERT INTO execution_attempts (execution_id, attempt, claim_token, provider_id,
- started_at, duration_ms, outcome, http_status, message) VALUES ($1::VARCHAR, $2::INTEGER,
- $3::VARCHAR, $4::VARCHAR, $5::TIMESTAMP WITH TIME ZONE, $6::INTEGER, $7::VARCHAR, $8::INTEGER,
- $9::VARCHAR) RETURNING execution_attempts.id"""
+ started_at, duration_ms, outcome, http_status) VALUES ($1::VARCHAR, $2::INTEGER, $3::VARCHAR,
+ $4::VARCHAR, $5::TIMESTAMP WITH TIME ZONE, $6::INTEGER, $7::VARCHAR, $8::INTEGER)"""
 
 ANSWER = (
     "Here is a short answer. This benchmark row stands for an answer of a simulated model; "
@@ -108,14 +121,16 @@ async def run_raw_queue(
     concurrency: int = 64,
     connections: int = 20,
     synchronous_commit: bool = True,
-    batch: int = 1,
+    batch: int | None = None,
 ) -> dict[str, float]:
     """Claims and settles every execution of `job_id`; returns the rate.
 
-    `synchronous_commit=False` and `batch > 1` are what-ifs, not the baseline: the first
-    commits without waiting for the WAL flush, the second settles up to `batch` finished
-    executions in one transaction with one job-row update.
+    Settles go through one recorder, up to `batch` (default: `concurrency`, as the worker)
+    per transaction. `synchronous_commit=False` and `batch=1` are what-ifs, not the
+    baseline: the first commits without waiting for the WAL flush, the second settles each
+    execution in a transaction of its own, concurrently (the worker before its settler).
     """
+    batch = concurrency if batch is None else batch
     settings = {} if synchronous_commit else {"synchronous_commit": "off"}
     pool = await asyncpg.create_pool(
         dsn, min_size=connections, max_size=connections, server_settings=settings
@@ -132,29 +147,33 @@ async def run_raw_queue(
     ) -> None:
         nonlocal settled
         now = _now()
-        moved = 0
-        attempts = []
-        for row, token, started in rows:
-            if await connection.fetch(
-                SETTLE,
-                "COMPLETED", "sim-us-east", ANSWER, "SUBSTANTIVE", "[]", None, None, None,
-                None, None, None, None, None, now, 1, "RUNNING", row["id"], token,
-            ):  # fmt: skip
-                moved += 1
-                attempts.append((row, token, started))
+        count = len(rows)
+        moved = await connection.fetch(
+            SETTLE,
+            [row["id"] for row, _, _ in rows], [token for _, token, _ in rows],
+            [None] * count, ["SUBSTANTIVE"] * count, ["[]"] * count, [now] * count,
+            [1] * count, [None] * count, [None] * count, [None] * count, [None] * count,
+            [None] * count, [None] * count, [None] * count, ["sim-us-east"] * count,
+            [ANSWER] * count, ["COMPLETED"] * count, "RUNNING",
+        )  # fmt: skip
         if not moved:
             return
-        await connection.fetchval(JOB_STATUS, job_id)
-        job = await connection.fetchrow(JOB_SETTLED, -moved, moved, moved, now, job_id)
+        job = await connection.fetchrow(
+            JOB_SETTLED, -len(moved), len(moved), len(moved), now, job_id
+        )
         if job["pending_count"] + job["running_count"] == 0:
             await connection.fetchval(REGIONS_SUCCEEDED, job_id, "COMPLETED")
             await connection.execute(JOB_TERMINAL, "COMPLETED", now, job_id)
-        for row, token, started in attempts:
-            await connection.fetchval(
-                ATTEMPT, row["id"], row["attempts"], token, "sim-us-east", started, 1,
-                "COMPLETED", 200, None,
-            )  # fmt: skip
-        settled += moved
+        held = {row["id"] for row in moved}
+        await connection.executemany(
+            ATTEMPT,
+            [
+                (row["id"], row["attempts"], token, "sim-us-east", started, 1, "COMPLETED", 200)
+                for row, token, started in rows
+                if row["id"] in held
+            ],
+        )
+        settled += len(moved)
 
     async def settle(row: asyncpg.Record, token: str) -> None:
         started = _now()
@@ -179,7 +198,7 @@ async def run_raw_queue(
                 for *_, done in taken:
                     done.set_result(None)
 
-    recorders = [asyncio.create_task(recorder()) for _ in range(4 if batch > 1 else 0)]
+    recorders = [asyncio.create_task(recorder()) for _ in range(1 if batch > 1 else 0)]
     started = time.perf_counter()
     cpu_started = time.process_time()
     try:
@@ -201,7 +220,6 @@ async def run_raw_queue(
                             "PENDING", *ids,
                         )  # fmt: skip
                     if rows:
-                        await connection.fetchval(JOB_STATUS, job_id)
                         await connection.fetchrow(
                             JOB_CLAIMED, "QUEUED", "RUNNING", -len(rows), len(rows), len(rows),
                             now, job_id,

@@ -6,7 +6,12 @@ import asyncio
 from datetime import UTC, datetime
 
 from beacon_gql.db import queue
-from tests.support.jobs import assert_counters_match_rows, submit_spec
+from tests.support.jobs import (
+    assert_counters_match_rows,
+    attempts_of,
+    executions_of,
+    submit_spec,
+)
 from tests.support.server import ServedApp
 from tests.support.specs import Signer, make_spec
 
@@ -40,4 +45,56 @@ async def test_a_claim_takes_at_most_its_limit_and_concurrent_claims_never_overl
         assert len(rest) <= 7
         claimed += rest
     assert len(claimed) == len(set(claimed)) == 35
+    await assert_counters_match_rows(services, job_id)
+
+
+async def test_a_batch_of_settlements_records_each_held_claim_once_and_skips_a_lost_one(
+    api: ServedApp, signer: Signer
+) -> None:
+    services = api.services
+    job_id = await submit_spec(services, signer, make_spec(questions=["math_basic"]))  # 9
+    now = datetime.now(UTC)
+    async with services.sessions() as session:
+        claimed = await queue.claim(
+            session, worker_id="w", claim_token="w:1", limit=5, lease_seconds=30, now=now
+        )
+        await session.commit()
+    executions = [change.execution for change in claimed]
+    completed = {
+        "status": "COMPLETED",
+        "response": "an answer",
+        "provider_id": "sim-us-east",
+        "classification": "SUBSTANTIVE",
+        "classification_evidence": ["a", "b"],
+        "completed_at": now,
+        "duration_ms": 12,
+        "claim_token": None,
+    }
+    retried = {"status": "PENDING", "available_at": now, "error_code": "RATE_LIMITED"}
+    settlements = [
+        queue.Settlement(
+            e.id,
+            # The last one's claim was lost (its lease expired and it was claimed again).
+            "w:1" if n < 4 else "w:stale",
+            retried if n == 0 else completed,
+            queue.AttemptRecord(e.id, e.attempts, "w:1", "sim-us-east", now, 12, "OK", 200, None),
+        )
+        for n, e in enumerate(executions)
+    ]
+
+    async with services.sessions() as session:
+        changes = await queue.settle_many(session, settlements, now=now)
+        await session.commit()
+
+    assert sorted(c.execution.id for c in changes) == sorted(e.id for e in executions[:4])
+    # One event per settled execution, numbered on from the claim's five.
+    assert sorted(c.sequence for c in changes) == [6, 7, 8, 9]
+    assert changes[-1].progress.completed == 3 and changes[-1].progress.running == 1
+    rows = {row.id: row for row in await executions_of(services, job_id)}
+    assert rows[executions[0].id].status == "PENDING"
+    assert rows[executions[0].id].error_code == "RATE_LIMITED"
+    assert rows[executions[1].id].classification_evidence == ["a", "b"]
+    assert rows[executions[4].id].status == "RUNNING"
+    attempts = await attempts_of(services, job_id)
+    assert sorted(a.execution_id for a in attempts) == sorted(e.id for e in executions[:4])
     await assert_counters_match_rows(services, job_id)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
-from beacon_gql.db.transitions import ExecutionChange, transition
+from beacon_gql.db.transitions import (
+    ClaimedChange,
+    ExecutionChange,
+    transition,
+    transition_claimed,
+)
 
 UNFINISHED = ("PENDING", "RUNNING")
 
@@ -41,9 +48,59 @@ async def claim(
     )
 
 
-async def record_attempt(session: AsyncSession, attempt: ExecutionAttempt) -> None:
-    session.add(attempt)
-    await session.flush()
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One provider call, as its execution_attempts row."""
+
+    execution_id: str
+    attempt: int
+    claim_token: str
+    provider_id: str | None
+    started_at: datetime
+    duration_ms: int
+    outcome: str
+    http_status: int | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How a claimed attempt ended: the execution's new values, and the attempt's record."""
+
+    execution_id: str
+    claim_token: str
+    values: dict[str, Any]
+    attempt: AttemptRecord | None = None
+
+
+async def settle_many(
+    session: AsyncSession, settlements: Sequence[Settlement], *, now: datetime
+) -> list[ExecutionChange]:
+    """End claimed attempts, in the caller's transaction, recording each attempt whose
+    claim still held exactly once with it. A settlement whose claim was lost (lease
+    expired, job cancelled or timed out) matches nothing, so a late result can never
+    overwrite a newer state; its attempt is not recorded."""
+    changes = await transition_claimed(
+        session,
+        [
+            ClaimedChange(
+                execution_id=settlement.execution_id,
+                claim_token=settlement.claim_token,
+                values={**settlement.values, "lease_owner": None, "lease_expires_at": None},
+            )
+            for settlement in settlements
+        ],
+        now,
+    )
+    settled = {change.execution.id for change in changes}
+    attempts = [
+        asdict(s.attempt)
+        for s in settlements
+        if s.attempt is not None and s.execution_id in settled
+    ]
+    if attempts:
+        await session.execute(insert(ExecutionAttempt), attempts)
+    return changes
 
 
 async def settle(
@@ -54,15 +111,8 @@ async def settle(
     values: dict[str, Any],
     now: datetime,
 ) -> list[ExecutionChange]:
-    """End a claimed attempt; matches nothing if the claim was lost (lease expired,
-    job cancelled or timed out), so a late result can never overwrite a newer state."""
-    return await transition(
-        session,
-        where=[Execution.id == execution_id, Execution.claim_token == claim_token],
-        source_statuses=["RUNNING"],
-        values={**values, "lease_owner": None, "lease_expires_at": None},
-        now=now,
-    )
+    """`settle_many` for one attempt, without an attempt record."""
+    return await settle_many(session, [Settlement(execution_id, claim_token, values)], now=now)
 
 
 async def renew_leases(

@@ -19,9 +19,10 @@ from typing import Any, cast
 
 from beacon_gql.db import queue
 from beacon_gql.db.engine import SessionFactory
-from beacon_gql.db.models import Execution, ExecutionAttempt, Job
+from beacon_gql.db.models import Execution, Job
 from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.execution.retry import decide_retry
+from beacon_gql.execution.settler import Settler
 from beacon_gql.providers.client import ProviderCallError
 from beacon_gql.providers.regions import Region
 from beacon_gql.providers.registry import NoRouteError, ProviderHandle, ProviderRegistry
@@ -48,7 +49,7 @@ class Outcome:
     """What one attempt ended with, before it is written."""
 
     values: dict[str, Any]
-    attempt: ExecutionAttempt
+    attempt: queue.AttemptRecord
     log_fields: dict[str, Any]
 
 
@@ -87,8 +88,18 @@ class Worker:
         # starves some; taking turns here in FIFO order keeps recording prompt and fair.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if serialize_writes else None
         self._jobs: dict[str, Job] = {}
+        self._job_read = asyncio.Lock()
         self._last_maintenance = 0.0
         self._last_renewal = 0.0
+        # Results are recorded in batches, and a result waits at most one lease for the
+        # database before its claim is left to expire.
+        self._settler = Settler(
+            sessions,
+            announce,
+            write_turn=self._write_turn,
+            max_batch=max(1, settings.concurrency),
+            give_up_after_seconds=settings.lease_seconds,
+        )
 
     def _write_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
@@ -97,6 +108,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker started", extra={"worker_id": self.worker_id})
+        settling = asyncio.create_task(self._settler.run(), name=f"{self.worker_id}-settler")
         try:
             while not stop.is_set():
                 try:
@@ -114,6 +126,8 @@ class Worker:
         finally:
             if self._inflight:
                 await asyncio.gather(*self._inflight, return_exceptions=True)
+            settling.cancel()
+            await asyncio.gather(settling, return_exceptions=True)
             log.info("worker stopped", extra={"worker_id": self.worker_id})
 
     async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
@@ -197,13 +211,18 @@ class Worker:
 
     async def _job(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
-        # A cached deadline that has passed may have been extended by a retry: re-read it.
-        if job is None or (job.deadline_at is not None and job.deadline_at < _now()):
-            async with self._sessions() as session:
-                job = await session.get(Job, job_id)
-            if job is None:
-                raise LookupError(job_id)
-            self._jobs[job_id] = job
+        if job is not None and not _deadline_passed(job):
+            return job
+        # A claim starts many attempts of a new job at once: one of them reads it.
+        async with self._job_read:
+            job = self._jobs.get(job_id)
+            # A cached deadline that has passed may have been extended by a retry: re-read.
+            if job is None or _deadline_passed(job):
+                async with self._sessions() as session:
+                    job = await session.get(Job, job_id)
+                if job is None:
+                    raise LookupError(job_id)
+                self._jobs[job_id] = job
         return job
 
     async def _run_one(self, execution: Execution, token: str) -> None:
@@ -319,7 +338,7 @@ class Worker:
                 "error_provider_id": None,
                 "claim_token": None,
             },
-            attempt=ExecutionAttempt(
+            attempt=queue.AttemptRecord(
                 execution_id=execution.id,
                 attempt=execution.attempts,
                 claim_token=token,
@@ -391,7 +410,7 @@ class Worker:
             }
         return Outcome(
             values=values,
-            attempt=ExecutionAttempt(
+            attempt=queue.AttemptRecord(
                 execution_id=execution.id,
                 attempt=execution.attempts,
                 claim_token=token,
@@ -415,30 +434,10 @@ class Worker:
         )
 
     async def _record(self, execution: Execution, token: str, outcome: Outcome) -> None:
-        deadline = time.monotonic() + self._settings.lease_seconds
-        while True:
-            try:
-                async with self._write_turn(), self._sessions() as session:
-                    changes = await queue.settle(
-                        session,
-                        execution_id=execution.id,
-                        claim_token=token,
-                        values=outcome.values,
-                        now=_now(),
-                    )
-                    if changes:
-                        await queue.record_attempt(session, outcome.attempt)
-                        await session.commit()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning(
-                    "database unavailable while recording; retrying",
-                    extra={"execution_id": execution.id},
-                )
-                await asyncio.sleep(DATABASE_RETRY_SECONDS)
-        if not changes:
+        held = await self._settler.settle(
+            queue.Settlement(execution.id, token, outcome.values, outcome.attempt)
+        )
+        if not held:
             log.warning(
                 "attempt result discarded: the claim no longer holds (cancelled, timed out "
                 "or lease expired)",
@@ -447,7 +446,10 @@ class Worker:
             return
         level = logging.INFO if outcome.values["status"] == "COMPLETED" else logging.WARNING
         log.log(level, "attempt finished", extra=outcome.log_fields)
-        await self._announce(changes)
+
+
+def _deadline_passed(job: Job) -> bool:
+    return job.deadline_at is not None and job.deadline_at < _now()
 
 
 def _stage(code: str) -> str:
