@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
@@ -42,8 +42,15 @@ async def claim(
 
 
 async def record_attempt(session: AsyncSession, attempt: ExecutionAttempt) -> None:
-    session.add(attempt)
-    await session.flush()
+    """Insert a row for `attempt`, however often it was written before.
+
+    An INSERT statement, not `session.add`: when a COMMIT fails (the connection dropped) the
+    worker writes the same attempt again in a new session, and an instance that the failed
+    session had flushed counts as stored, so adding it again would insert nothing.
+    """
+    columns = ExecutionAttempt.__table__.columns
+    values = {c.key: getattr(attempt, c.key) for c in columns if not c.primary_key}
+    await session.execute(insert(ExecutionAttempt).values(values))
 
 
 async def settle(
