@@ -8,6 +8,7 @@ recorded twice, and the counts a user sees add up.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,8 @@ from redis import asyncio as aioredis
 
 from beacon_gql.config import Settings
 from beacon_gql.db.models import Execution, ExecutionAttempt
+from beacon_gql.execution.worker import running_worker
+from beacon_gql.jobs.progress_stream import ProgressStreams, ProgressUpdate
 from beacon_gql.providers.config import providers_to_toml
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from beacon_gql.services import running_services
@@ -167,6 +170,64 @@ async def test_a_database_restart_mid_job_loses_and_duplicates_nothing(
     # The worker process outlived the restart and recorded what it had in hand: nothing was
     # left for a lease to expire.
     assert {r.attempts for r in rows} == {1}
+
+
+class RecheckFailures(logging.Handler):
+    """Sets `seen` when a progress stream logs that it could not re-read its job."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("progress recheck failed"):
+            self.seen.set()
+
+
+async def test_a_subscriber_keeps_its_stream_through_a_database_outage(
+    private_settings: Settings, private_postgres: PrivatePostgres, signer: Signer, tmp_path: Path
+) -> None:
+    """Longer than a restart: the stream's quiet-time re-read of the job runs into it."""
+    failures = RecheckFailures()
+    logging.getLogger("beacon_gql.progress").addHandler(failures)
+    async with SimulatorFleet(seed=17, include_hybrid_router=False) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        settings = replace(private_settings, broadcast_url="memory://", providers_file=providers)
+        async with running_services(settings, run_worker=False) as services:
+            job_id = await submit_spec(services, signer, make_spec(questions=["math_basic"]))
+            streams = ProgressStreams(services.hub, services.reader, recheck_seconds=0.1)
+            updates: list[ProgressUpdate] = []
+            snapshot = asyncio.Event()
+
+            async def follow() -> None:
+                async for update in streams.stream(job_id):
+                    updates.append(update)
+                    snapshot.set()
+
+            following = asyncio.create_task(follow())
+            try:
+                async with asyncio.timeout(10):
+                    await snapshot.wait()
+                await asyncio.to_thread(private_postgres.stop, "fast")
+                try:
+                    noticed = asyncio.create_task(failures.seen.wait())
+                    await asyncio.wait(
+                        {following, noticed}, timeout=10, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    noticed.cancel()
+                    assert not following.done(), "the stream ended with the database away"
+                    assert failures.seen.is_set()
+                finally:
+                    await asyncio.to_thread(private_postgres.start)
+                async with running_worker(services.new_worker()):
+                    await asyncio.wait_for(following, 30)
+            finally:
+                following.cancel()
+                logging.getLogger("beacon_gql.progress").removeHandler(failures)
+
+    assert updates[0].job_status == "QUEUED"
+    assert updates[-1].job_status == "COMPLETED" and updates[-1].progress.completed == 9
 
 
 # The connection recording the first outcome dies at COMMIT, after its INSERT went through:
