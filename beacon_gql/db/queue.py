@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,11 +116,27 @@ async def settle(
 
 
 async def renew_leases(
-    session: AsyncSession, *, worker_id: str, lease_seconds: float, now: datetime
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    execution_ids: Collection[str],
+    lease_seconds: float,
+    now: datetime,
 ) -> int:
+    """Extend the leases of the executions a worker is still working on.
+
+    Only those it names: an attempt the worker dropped (it could not record the outcome) must
+    see its lease expire so that another attempt takes the execution.
+    """
+    if not execution_ids:
+        return 0
     result = await session.execute(
         update(Execution)
-        .where(Execution.status == "RUNNING", Execution.lease_owner == worker_id)
+        .where(
+            Execution.status == "RUNNING",
+            Execution.lease_owner == worker_id,
+            Execution.id.in_(list(execution_ids)),
+        )
         .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
     )
     return int(getattr(result, "rowcount", 0) or 0)

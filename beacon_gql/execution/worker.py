@@ -84,6 +84,8 @@ class Worker:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._rng = rng or random.Random()
         self._inflight: set[asyncio.Task[None]] = set()
+        # Executions whose attempt is under way here: the only leases this worker renews.
+        self._working: set[str] = set()
         # SQLite has one writer at a time and makes the others retry on a timer, which
         # starves some; taking turns here in FIFO order keeps recording prompt and fair.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if serialize_writes else None
@@ -152,6 +154,7 @@ class Worker:
                 await queue.renew_leases(
                     session,
                     worker_id=self.worker_id,
+                    execution_ids=self._working,
                     lease_seconds=self._settings.lease_seconds,
                     now=_now(),
                 )
@@ -197,6 +200,7 @@ class Worker:
                 now=_now(),
             )
             await session.commit()
+        self._working.update(change.execution.id for change in changes)
         await self._announce(changes)
         for change in changes:
             task = asyncio.create_task(self._run_one(change.execution, token))
@@ -235,6 +239,8 @@ class Worker:
                 "attempt crashed",
                 extra={"execution_id": execution.id, "job_id": execution.job_id},
             )
+        finally:
+            self._working.discard(execution.id)
 
     def _pick_provider(
         self, candidates: list[ProviderHandle], execution: Execution

@@ -10,8 +10,11 @@ sends a fresh snapshot if the job moved on.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from beacon_gql.db.models import Job
 from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, Progress
@@ -19,6 +22,8 @@ from beacon_gql.errors import NotFound
 from beacon_gql.events import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader
 from beacon_gql.jobs.shared_reads import SharedJobReads
+
+log = logging.getLogger("beacon_gql.progress")
 
 QUIET_RECHECK_SECONDS = 5.0
 # While a job stays quiet (waiting in a long queue, say), each re-read that finds nothing new
@@ -102,7 +107,16 @@ class ProgressStreams:
                 elif early and event is None:
                     give_up_on_gap = True  # the missing event was lost; go on without it
                 else:
-                    fresh = await self._reads.get(job_id)
+                    try:
+                        fresh = await self._reads.get(job_id)
+                    except (SQLAlchemyError, OSError) as error:
+                        # The database is away (restarting, failing over): the subscriber
+                        # keeps its stream, and the next recheck looks again.
+                        log.warning(
+                            "progress recheck failed; retrying",
+                            extra={"job_id": job_id, "error": type(error).__name__},
+                        )
+                        continue
                     if fresh is None or fresh.event_sequence <= last:
                         if event is None:
                             quiet_wait = min(2 * quiet_wait, self._max_recheck_seconds)

@@ -38,23 +38,26 @@ def sqlalchemy_url(url: str) -> str:
 
 
 @asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, migrated database; dropped afterwards. Yields its SQLAlchemy URL."""
+async def fresh_postgres_database(admin_url: str = ADMIN_URL) -> AsyncIterator[str]:
+    """A new, migrated database on the server of `admin_url`; dropped afterwards.
+
+    Yields its SQLAlchemy URL.
+    """
     if not postgres_wanted():
         pytest.skip("BEACON_TEST_POSTGRES=skip: PostgreSQL tests not run")
     name = f"beacon_test_{uuid.uuid4().hex[:12]}"
     try:
-        admin = await asyncpg.connect(_asyncpg_url(ADMIN_URL), timeout=10)
+        admin = await asyncpg.connect(_asyncpg_url(admin_url), timeout=10)
     except (OSError, asyncpg.PostgresError) as error:
         pytest.fail(
-            f"PostgreSQL is required for the suite and unreachable at {ADMIN_URL}: {error}. "
+            f"PostgreSQL is required for the suite and unreachable at {admin_url}: {error}. "
             "Start it, set BEACON_TEST_POSTGRES_URL, or set BEACON_TEST_POSTGRES=skip."
         )
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    base, _, _ = _asyncpg_url(ADMIN_URL).rpartition("/")
+    base, _, _ = _asyncpg_url(admin_url).rpartition("/")
     url = sqlalchemy_url(f"{base}/{name}")
     engine = create_engine(url)
     try:
@@ -64,7 +67,7 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
     try:
         yield url
     finally:
-        admin = await asyncpg.connect(_asyncpg_url(ADMIN_URL), timeout=10)
+        admin = await asyncpg.connect(_asyncpg_url(admin_url), timeout=10)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
