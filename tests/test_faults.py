@@ -230,6 +230,14 @@ async def test_a_subscriber_keeps_its_stream_through_a_database_outage(
     assert updates[-1].job_status == "COMPLETED" and updates[-1].progress.completed == 9
 
 
+async def execute_sql(settings: Settings, sql: str) -> None:
+    connection = await asyncpg.connect(settings.broadcast_url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
 # The connection recording the first outcome dies at COMMIT, after its INSERT went through:
 # exactly what a restart does to a worker caught in the middle, on purpose and every time.
 DROP_CONNECTION_AT_FIRST_COMMIT = """
@@ -249,11 +257,7 @@ CREATE CONSTRAINT TRIGGER drop_connection_at_first_commit AFTER INSERT ON execut
 async def test_an_outcome_whose_commit_failed_is_recorded_on_the_retry(
     private_settings: Settings, signer: Signer, tmp_path: Path
 ) -> None:
-    admin = await asyncpg.connect(private_settings.broadcast_url)
-    try:
-        await admin.execute(DROP_CONNECTION_AT_FIRST_COMMIT)
-    finally:
-        await admin.close()
+    await execute_sql(private_settings, DROP_CONNECTION_AT_FIRST_COMMIT)
     async with SimulatorFleet(seed=12, include_hybrid_router=False) as fleet:
         providers = tmp_path / "providers.toml"
         fleet.write_providers_file(providers)
@@ -289,11 +293,7 @@ CREATE CONSTRAINT TRIGGER drop_connection_at_commit_of_first_attempts
 async def test_an_outcome_the_worker_could_not_record_is_retaken_not_stuck(
     private_settings: Settings, signer: Signer, tmp_path: Path
 ) -> None:
-    admin = await asyncpg.connect(private_settings.broadcast_url)
-    try:
-        await admin.execute(NEVER_COMMIT_A_FIRST_ATTEMPT)
-    finally:
-        await admin.close()
+    await execute_sql(private_settings, NEVER_COMMIT_A_FIRST_ATTEMPT)
     async with SimulatorFleet(seed=16, include_hybrid_router=False) as fleet:
         providers = tmp_path / "providers.toml"
         fleet.write_providers_file(providers)
