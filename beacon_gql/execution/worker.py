@@ -84,6 +84,11 @@ class Worker:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._rng = rng or random.Random()
         self._inflight: set[asyncio.Task[None]] = set()
+        # Provider calls under way: the concurrency bounds these. An attempt whose call has
+        # returned gives its slot back while its result waits for the next batched commit,
+        # so the providers stay busy; at most as many again may wait to be recorded.
+        self._calling = 0
+        self._slot_freed = asyncio.Event()
         # Executions whose attempt is under way here: the only leases this worker renews.
         self._working: set[str] = set()
         # SQLite has one writer at a time and makes the others retry on a timer, which
@@ -123,7 +128,7 @@ class Worker:
                     claimed = 0
                     await self._wait(stop, DATABASE_RETRY_SECONDS)
                     continue
-                if claimed == 0 or len(self._inflight) >= self._settings.concurrency:
+                if claimed == 0 or self._free_slots() == 0:
                     await self._wait(stop, IDLE_POLL_SECONDS)
         finally:
             if self._inflight:
@@ -137,10 +142,9 @@ class Worker:
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._work_signal.wait()),
         ]
-        if len(self._inflight) >= self._settings.concurrency:
-            waiters.append(
-                asyncio.ensure_future(asyncio.wait(self._inflight, return_when="FIRST_COMPLETED"))
-            )
+        if self._free_slots() == 0:
+            self._slot_freed.clear()
+            waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
         _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
         for future in pending:
             future.cancel()
@@ -186,7 +190,7 @@ class Worker:
             await self._announce(changes)
 
     async def _claim_and_start(self) -> int:
-        free = self._settings.concurrency - len(self._inflight)
+        free = self._free_slots()
         if free <= 0:
             return 0
         token = f"{self.worker_id}:{uuid.uuid4().hex}"
@@ -203,10 +207,16 @@ class Worker:
         self._working.update(change.execution.id for change in changes)
         await self._announce(changes)
         for change in changes:
+            self._calling += 1
             task = asyncio.create_task(self._run_one(change.execution, token))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(lambda _: self._slot_freed.set())
         return len(changes)
+
+    def _free_slots(self) -> int:
+        concurrency = self._settings.concurrency
+        return max(0, min(concurrency - self._calling, 2 * concurrency - len(self._inflight)))
 
     async def _announce(self, changes: Sequence[ExecutionChange]) -> None:
         await self._announcer(changes)
@@ -231,7 +241,11 @@ class Worker:
 
     async def _run_one(self, execution: Execution, token: str) -> None:
         try:
-            outcome = await self._attempt(execution, token)
+            try:
+                outcome = await self._attempt(execution, token)
+            finally:
+                self._calling -= 1
+                self._slot_freed.set()
             await self._record(execution, token, outcome)
         except Exception:
             # The lease expires and another attempt takes the execution; nothing is lost.
