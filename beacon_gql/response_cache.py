@@ -13,13 +13,14 @@ reusable; anything live (a running job, the job list, provider health) makes it 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from beacon_gql.db.queries import JobVersion
 from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES
 
-VersionReader = Callable[[Sequence[str]], Awaitable[Mapping[str, JobVersion]]]
+# Called with the job ids, sorted.
+VersionReader = Callable[[tuple[str, ...]], Awaitable[Mapping[str, JobVersion]]]
 
 
 @dataclass
@@ -75,7 +76,7 @@ class ResponseCache:
         if entry is None:
             self.misses += 1
             return None
-        current = await self._read_versions(list(entry.versions))
+        current = await self._read_versions(tuple(sorted(entry.versions)))
         if current != entry.versions:
             self._drop(key)
             self.misses += 1
@@ -87,7 +88,7 @@ class ResponseCache:
     async def store(self, key: bytes, body: bytes, ledger: ReadLedger) -> None:
         if not ledger.reusable or len(key) + len(body) > self._max_bytes // 4:
             return
-        versions = await self._read_versions(list(ledger.finished_jobs))
+        versions = await self._read_versions(tuple(sorted(ledger.finished_jobs)))
         unchanged = all(
             job_id in versions and versions[job_id].event_sequence == sequence
             for job_id, sequence in ledger.finished_jobs.items()

@@ -26,6 +26,7 @@ from beacon_gql.jobs.catalogue_access import QuestionCatalogue
 from beacon_gql.jobs.control import JobControl
 from beacon_gql.jobs.progress_stream import ProgressStreams
 from beacon_gql.jobs.reading import JobReader
+from beacon_gql.jobs.shared_reads import SharedReads
 from beacon_gql.jobs.submission import SubmissionService
 from beacon_gql.jobs.trust import TrustStore
 from beacon_gql.providers.config import load_providers_file
@@ -149,7 +150,10 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
         control=JobControl(sessions, announcer, wake),
         progress=ProgressStreams(hub, reader),
         announcer=announcer,
-        responses=ResponseCache(settings.response_cache_mib * 2**20, reader.versions),
+        # A burst of hits on one job checks its version with one query.
+        responses=ResponseCache(
+            settings.response_cache_mib * 2**20, SharedReads(reader.versions).get
+        ),
         work_signal=work_signal,
     )
     return services

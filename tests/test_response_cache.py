@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from beacon_gql.config import Settings
 from beacon_gql.db.queries import JobVersion
@@ -183,3 +186,26 @@ async def test_an_answer_built_while_its_job_moved_on_is_not_kept() -> None:
 
     assert await cache.lookup(request_key(b"q")) is None
     assert len(cache) == 0
+
+
+async def test_a_burst_of_requests_checks_the_jobs_version_with_few_queries(
+    live: ServedApp, signer: Signer
+) -> None:
+    job_id = await finished_job(live, signer)
+    first = await portal_view(live, job_id)
+    version_checks: list[str] = []
+
+    def record(*args: Any) -> None:
+        if "FROM jobs" in args[2]:
+            version_checks.append(args[2])
+
+    engine = live.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answers = await asyncio.gather(*(portal_view(live, job_id) for _ in range(40)))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert answers == [first] * 40
+    # Each request asks after the previous check began, or joins the next: never one each.
+    assert 1 <= len(version_checks) <= 20

@@ -21,7 +21,7 @@ from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, Progress
 from beacon_gql.errors import NotFound
 from beacon_gql.events import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader
-from beacon_gql.jobs.shared_reads import SharedJobReads
+from beacon_gql.jobs.shared_reads import SharedReads
 
 log = logging.getLogger("beacon_gql.progress")
 
@@ -72,7 +72,7 @@ class ProgressStreams:
         gap_seconds: float = GAP_WAIT_SECONDS,
     ) -> None:
         self._hub = hub
-        self._reads = SharedJobReads(reader)
+        self._reads: SharedReads[str, Job | None] = SharedReads(reader.get)
         self._recheck_seconds = recheck_seconds
         self._max_recheck_seconds = max_recheck_seconds
         self._gap_seconds = gap_seconds
