@@ -93,11 +93,16 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
         request.state.beacon_context = context
         return context
 
-    def encode_json(self, data: object) -> str:
+    def encode_json(self, data: object) -> str | bytes:
         # Every subscription event is encoded once per subscriber: the standard library's
         # encoder was a sixth of the server's time with a thousand of them. A str, because
         # strawberry sends bytes as binary WebSocket frames, which the protocols do not allow.
-        return orjson.dumps(data).decode()
+        try:
+            return orjson.dumps(data).decode()
+        except orjson.JSONEncodeError:
+            # Lone surrogates, which the portal puts in specs and `Job.spec` shows back, are
+            # not UTF-8: orjson refuses them, the standard library escapes them (\udXXX).
+            return super().encode_json(data)
 
     def decode_json(self, data: str | bytes) -> object:
         # WebSocket messages; an UnacceptableJSON is a JSONDecodeError to strawberry.
