@@ -1,5 +1,5 @@
 """What every benchmark shares: a fresh PostgreSQL database, child processes on loopback,
-free ports, RSS, percentiles.
+free ports, RSS, percentiles, and the command line of the child processes themselves.
 
 Every child process is started by the benchmark that needs it and stopped by it, by pid, in
 a `finally`; every wait is bounded.
@@ -17,9 +17,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -205,3 +206,32 @@ def summary_ms(values_s: Sequence[float]) -> dict[str, float]:
         "max_ms": (max(values_s) if values_s else float("nan")) * 1000,
         "mean_ms": (statistics.fmean(values_s) if values_s else float("nan")) * 1000,
     }
+
+
+def serve_baseline(create_app: Callable[[str], Any], description: str) -> None:
+    """A baseline server's command line (`--dsn`, `--host`, `--port`): uvicorn with the same
+    options as `beacon-gql serve`, until it is stopped."""
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        create_app(args.dsn), host=args.host, port=args.port, log_level="warning", lifespan="on"
+    )
+
+
+def run_on_uvloop(main: Coroutine[Any, Any, None]) -> None:
+    """Runs a child process's main coroutine on uvloop, as the servers it talks to run."""
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+        runner = asyncio.Runner()
+    with contextlib.suppress(KeyboardInterrupt), runner:
+        runner.run(main)

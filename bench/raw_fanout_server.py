@@ -14,7 +14,6 @@ the same options as `beacon-gql serve`.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -23,7 +22,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +29,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from beacon_gql.events import job_channel
+from bench.common import serve_baseline
 
 TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
 SNAPSHOT = """SELECT status, expected, pending_count, running_count, completed_count,
@@ -199,14 +198,7 @@ def create_app(dsn: str) -> Starlette:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(
-        create_app(args.dsn), host=args.host, port=args.port, log_level="warning", lifespan="on"
-    )
+    serve_baseline(create_app, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -12,17 +12,17 @@ same options as `beacon-gql serve` (uvloop, httptools).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bench.common import serve_baseline
 
 JOB = """SELECT status, expected, pending_count, running_count, completed_count, failed_count,
                 cancelled_count FROM jobs WHERE id = $1"""
@@ -112,14 +112,7 @@ def create_app(dsn: str) -> Starlette:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(
-        create_app(args.dsn), host=args.host, port=args.port, log_level="warning", lifespan="on"
-    )
+    serve_baseline(create_app, __doc__ or "")
 
 
 if __name__ == "__main__":

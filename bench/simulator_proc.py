@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 from dataclasses import replace
 from pathlib import Path
 
 from beacon_gql.providers.config import providers_to_toml
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
+from bench.common import run_on_uvloop
 
 UPSTREAMS = ("llama3.2:1b", "mistral:7b", "qwen2.5:1.5b")
 BUILT_IN = {
@@ -68,14 +68,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=209)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
-        runner = asyncio.Runner()
-    with contextlib.suppress(KeyboardInterrupt), runner:
-        runner.run(serve(args))
+    run_on_uvloop(serve(args))
 
 
 if __name__ == "__main__":

@@ -11,20 +11,19 @@ execution itself and how much is what beacon adds on top; it is not a target.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import AsyncIterator
 from enum import Enum
 
 import asyncpg
 import strawberry
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from bench.common import serve_baseline
 from bench.raw_server import ANALYSIS, EXECUTIONS, JOB, execution_json
 
 POOL: dict[str, asyncpg.Pool] = {}
@@ -169,14 +168,7 @@ def create_app(dsn: str) -> Starlette:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(
-        create_app(args.dsn), host=args.host, port=args.port, log_level="warning", lifespan="on"
-    )
+    serve_baseline(create_app, __doc__ or "")
 
 
 if __name__ == "__main__":

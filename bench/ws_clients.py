@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import websockets
+
+from bench.common import run_on_uvloop
 
 SUBSCRIPTION = """subscription($jobId: ID!) { jobProgress(jobId: $jobId) {
   sequence job { status }
@@ -133,14 +134,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--deadline", type=float, default=120.0)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
-        runner = asyncio.Runner()
-    with contextlib.suppress(KeyboardInterrupt), runner:
-        runner.run(main_async(args))
+    run_on_uvloop(main_async(args))
 
 
 if __name__ == "__main__":
