@@ -11,14 +11,15 @@ Each gets its own QUEUED job of 12 executions (2 questions x 2 models x 3 region
 1,000 WebSocket subscribers (graphql-transport-ws, the dashboard's subscription) in 4
 client processes (bench/ws_clients.py). This process then plays the worker: for each
 execution in turn it claims it (`beacon_gql.db.transitions.transition` with the claim's
-values) and settles it COMPLETED (`beacon_gql.db.queue.settle`), commits, notes the commit
-time (time.time() right after COMMIT returns), and publishes the change with the package's
-`EventHub.publish_changes` over the postgres:// backend: 24 events, the last one terminal
-(every stream then completes). A change is committed at most every PACE_S seconds and only
-once the previous event reached every subscriber (or GATE_S passed), so each latency is one
-event's fan-out, not a backlog the benchmark built up. Latency = arrival at a subscriber -
-commit time, over every (event, subscriber) pair: p50, p99, max. Server RSS idle, with the
-subscribers, and after every stream ended; server CPU per event.
+values) and settles it COMPLETED (`beacon_gql.db.queue.settle_many`, as the worker does),
+commits, notes the commit time (time.time() right after COMMIT returns), and publishes the
+change with the package's `EventHub.publish_changes` over the postgres:// backend: 24
+events, the last one terminal (every stream then completes). A change is committed at most
+every PACE_S seconds and only once the previous event reached every subscriber (or GATE_S
+passed), so each latency is one event's fan-out, not a backlog the benchmark built up.
+Latency = arrival at a subscriber - commit time, over every (event, subscriber) pair: p50,
+p99, max. Server RSS idle, with the subscribers, and after every stream ended; server CPU
+per event.
 """
 
 from __future__ import annotations
@@ -187,13 +188,10 @@ class Driver:
                 )
                 self.claimed = changes[0].execution.id
             else:
-                changes = await queue.settle(
-                    session,
-                    execution_id=self.claimed,
-                    claim_token=self.token,
-                    values={**SETTLED, "completed_at": now},
-                    now=now,
+                settlement = queue.Settlement(
+                    self.claimed, self.token, {**SETTLED, "completed_at": now}
                 )
+                changes = await queue.settle_many(session, [settlement], now=now)
             await session.commit()
         committed = time.time()
         if len(changes) != 1:

@@ -103,18 +103,6 @@ async def settle_many(
     return changes
 
 
-async def settle(
-    session: AsyncSession,
-    *,
-    execution_id: str,
-    claim_token: str,
-    values: dict[str, Any],
-    now: datetime,
-) -> list[ExecutionChange]:
-    """`settle_many` for one attempt, without an attempt record."""
-    return await settle_many(session, [Settlement(execution_id, claim_token, values)], now=now)
-
-
 async def renew_leases(
     session: AsyncSession,
     *,
