@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beacon_gql.analysis.classify import classify_answer
 from beacon_gql.analysis.service import AnalysisService
-from beacon_gql.broadcast import create_backend
 from beacon_gql.config import Settings
 from beacon_gql.db import migrate
 from beacon_gql.db.engine import SessionFactory, create_engine, create_session_factory
 from beacon_gql.errors import BadUserInput
-from beacon_gql.events import EventHub
+from beacon_gql.events.broadcast import create_backend
+from beacon_gql.events.hub import EventHub
 from beacon_gql.execution.announce import ChangeAnnouncer
 from beacon_gql.execution.worker import Worker, WorkerSettings
 from beacon_gql.jobs.abuse import AuthFailureLimiter
@@ -33,7 +33,7 @@ from beacon_gql.providers.config import load_providers_file
 from beacon_gql.providers.http import provider_http_client
 from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.registry import ProviderRegistry
-from beacon_gql.response_cache import ResponseCache
+from beacon_gql.web.response_cache import ResponseCache
 
 log = logging.getLogger("beacon_gql.services")
 

@@ -38,12 +38,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from beacon_gql.broadcast import create_backend
 from beacon_gql.db import queue
 from beacon_gql.db.engine import create_engine, create_session_factory
 from beacon_gql.db.models import Execution
 from beacon_gql.db.transitions import transition
-from beacon_gql.events import EventHub
+from beacon_gql.events.broadcast import create_backend
+from beacon_gql.events.hub import EventHub
 from bench import fixtures, profiling
 from bench.common import (
     HOST,

@@ -5,7 +5,7 @@
 Speaks just enough graphql-transport-ws for bench/ws_clients.py (connection_init ->
 connection_ack; subscribe -> a snapshot `next` read from the jobs table; complete after the
 terminal event). One LISTEN connection per process, on the channel the package publishes
-each job's events to (`beacon_gql.events.job_channel`); every event is decoded once,
+each job's events to (`beacon_gql.events.hub.job_channel`); every event is decoded once,
 turned into the same `jobProgress` payload the beacon server sends, serialised once per
 operation id, and written to every subscriber. No GraphQL execution, no per-subscriber
 work beyond the write: the floor of this transport on this machine. Served by uvicorn with
@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from beacon_gql.events import job_channel
+from beacon_gql.events.hub import job_channel
 from bench.common import serve_baseline
 
 TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}

@@ -15,7 +15,7 @@ import pytest
 from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from beacon_gql.broadcast import (
+from beacon_gql.events.broadcast import (
     MAX_PAYLOAD_BYTES,
     BroadcastBackend,
     BroadcastUnavailableError,

@@ -20,12 +20,9 @@ from typing import Any
 
 import pytest
 
-from beacon_gql.client import websocket_url
-from beacon_gql.config import Settings
-from beacon_gql.db.models import Execution
-from beacon_gql.export import CSV_COLUMNS, analysis_path, csv_row
-from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
-from beacon_gql.watch import (
+from beacon_gql.cli.client import websocket_url
+from beacon_gql.cli.export import CSV_COLUMNS, analysis_path, csv_row
+from beacon_gql.cli.watch import (
     Ending,
     LineDisplay,
     TerminalDisplay,
@@ -37,6 +34,9 @@ from beacon_gql.watch import (
     render_summary,
     watch,
 )
+from beacon_gql.config import Settings
+from beacon_gql.db.models import Execution
+from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from tests.conftest import make_settings
 from tests.support.databases import copy_sqlite
 from tests.support.jobs import executions_of, submit_spec, wait_until_finished

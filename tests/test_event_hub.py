@@ -9,8 +9,8 @@ import uuid
 
 from sqlalchemy.engine import make_url
 
-from beacon_gql.broadcast import create_backend
-from beacon_gql.events import EventHub
+from beacon_gql.events.broadcast import create_backend
+from beacon_gql.events.hub import EventHub
 from tests.support.databases import ADMIN_URL
 from tests.support.stalling_proxy import StallingProxy
 

@@ -16,7 +16,7 @@ import pytest
 
 import beacon_gql.schema
 from beacon_gql.config import ONE_MIB, ConfigError, Settings, load_settings
-from beacon_gql.limits import MAX_JSON_DEPTH
+from beacon_gql.jobs.strict_json import MAX_JSON_DEPTH
 from tests.support.graphql import error_code
 from tests.support.server import ServedApp, serving
 from tests.support.specs import Signer, make_spec

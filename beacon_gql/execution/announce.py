@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from beacon_gql.analysis.service import AnalysisService
 from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, ExecutionChange
-from beacon_gql.events import EventHub
+from beacon_gql.events.hub import EventHub
 
 log = logging.getLogger("beacon_gql.announce")
 

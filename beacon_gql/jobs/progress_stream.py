@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from beacon_gql.db.models import Job
 from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, Progress
 from beacon_gql.errors import NotFound
-from beacon_gql.events import EventHub, ExecutionSummary, JobEvent
+from beacon_gql.events.hub import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader
 from beacon_gql.jobs.shared_reads import SharedReads
 

@@ -24,8 +24,13 @@ from beacon_gql.jobs.canonical import canonical_json
 from beacon_gql.jobs.catalogue_access import QuestionCatalogue
 from beacon_gql.jobs.signing import VerifiedSignature, verify_spec_signature
 from beacon_gql.jobs.spec import JobPlan, parse_job_spec
+from beacon_gql.jobs.strict_json import (
+    UnacceptableJSON,
+    json_problem,
+    strict_json_loads,
+    text_problem,
+)
 from beacon_gql.jobs.trust import TrustStore
-from beacon_gql.limits import UnacceptableJSON, json_problem, strict_json_loads, text_problem
 
 log = logging.getLogger("beacon_gql.submission")
 

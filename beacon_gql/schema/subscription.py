@@ -9,7 +9,7 @@ from functools import partial
 import strawberry
 
 from beacon_gql.db.models import Job
-from beacon_gql.events import ExecutionSummary
+from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.progress_stream import ProgressUpdate
 from beacon_gql.schema.context import Info
 from beacon_gql.schema.shared_render import Renders, shared_event

@@ -11,7 +11,7 @@ import strawberry
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter
 from beacon_gql.db.transitions import Progress
-from beacon_gql.events import ExecutionSummary
+from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
 

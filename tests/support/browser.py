@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import uvicorn
 
-from beacon_gql.app import create_app
 from beacon_gql.config import Settings
+from beacon_gql.web.app import create_app
 from tests.support.server import ServedApp
 
 if TYPE_CHECKING:

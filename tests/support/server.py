@@ -11,9 +11,9 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from beacon_gql.app import create_app
 from beacon_gql.config import Settings
 from beacon_gql.services import Services
+from beacon_gql.web.app import create_app
 from tests.support.graphql import GraphQLClient
 
 

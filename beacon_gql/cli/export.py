@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from beacon_gql.client import BeaconClient, ClientError
+from beacon_gql.cli.client import BeaconClient, ClientError
 
 Format = Literal["json", "csv"]
 FORMATS: tuple[Format, ...] = ("json", "csv")

@@ -19,11 +19,11 @@ from typing import Any
 
 import orjson
 
-from beacon_gql.broadcast import BroadcastBackend
 from beacon_gql.db.models import Execution
 from beacon_gql.db.transitions import ExecutionChange, Progress
+from beacon_gql.events.broadcast import BroadcastBackend
 
-log = logging.getLogger("beacon_gql.events")
+log = logging.getLogger("beacon_gql.events.hub")
 
 WORK_CHANNEL = "beacon_work"
 SUBSCRIBER_BUFFER = 256

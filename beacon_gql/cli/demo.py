@@ -16,12 +16,12 @@ from typing import Any
 
 import uvicorn
 
-from beacon_gql.app import create_app
-from beacon_gql.client import BeaconClient
+from beacon_gql.cli.client import BeaconClient
 from beacon_gql.config import Settings
 from beacon_gql.jobs.signing import generate_signing_key, sign_spec
 from beacon_gql.jobs.trust import trusted_key_entry
 from beacon_gql.providers.simulator import SimulatorFleet
+from beacon_gql.web.app import create_app
 
 EXAMPLE_SPEC: dict[str, Any] = {
     "id": "demo-bias-detection",

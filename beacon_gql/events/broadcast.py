@@ -36,7 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-log = logging.getLogger("beacon_gql.broadcast")
+log = logging.getLogger("beacon_gql.events.broadcast")
 
 # PostgreSQL rejects NOTIFY payloads of 8000 bytes or more; keep a margin so a message that
 # works on one backend works on all of them (events are designed to fit a NOTIFY).
@@ -520,7 +520,7 @@ class RedisBackend(_ReconnectingBackend):
     def __init__(self, url: str) -> None:
         super().__init__()
         # Per instance, so a test or an operator can find exactly these connections.
-        self.client_name = f"beacon_gql.broadcast.{secrets.token_hex(4)}"
+        self.client_name = f"beacon_gql.events.broadcast.{secrets.token_hex(4)}"
         options: dict[str, Any] = {
             "client_name": self.client_name,
             "socket_connect_timeout": CONNECT_TIMEOUT,

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from beacon_gql.cli.logs import configure_logging
 from beacon_gql.config import ConfigError, Settings, load_settings
-from beacon_gql.logs import configure_logging
 
 SCHEMA_PATH = Path("schema.graphql")
 
@@ -32,7 +32,7 @@ def _fail(message: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from beacon_gql.app import create_app
+    from beacon_gql.web.app import create_app
 
     app = create_app(settings, run_worker=not args.no_worker)
     print(
@@ -147,7 +147,7 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
-    from beacon_gql.client import BeaconClient, ClientError
+    from beacon_gql.cli.client import BeaconClient, ClientError
 
     if args.key:
         spec: object = _sign(args.spec, args.key)
@@ -167,7 +167,7 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
-    from beacon_gql.watch import watch
+    from beacon_gql.cli.watch import watch
 
     try:
         return asyncio.run(watch(args.job_id, args.url, token=args.token))
@@ -176,7 +176,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from beacon_gql.export import export
+    from beacon_gql.cli.export import export
 
     output = Path(args.output) if args.output else None
     return asyncio.run(export(args.job_id, args.url, args.format, output, token=args.token))
@@ -197,7 +197,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from beacon_gql.demo import run_demo
+    from beacon_gql.cli.demo import run_demo
 
     _run_until_interrupted(
         run_demo(settings, host=args.host, port=args.port, state=Path(args.state), seed=args.seed)

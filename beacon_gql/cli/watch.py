@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
-from beacon_gql.client import BeaconClient, ClientError, ConnectionLost
+from beacon_gql.cli.client import BeaconClient, ClientError, ConnectionLost
 
 TERMINAL_STATUSES = frozenset({"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"})
 EXIT_COMPLETED = 0

@@ -28,21 +28,20 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from beacon_gql.config import Settings, load_settings
-from beacon_gql.graphiql import offline_graphiql
-from beacon_gql.limits import (
-    GRAPHQL_REQUEST_MEDIA_TYPES,
-    BodySizeLimit,
-    UnacceptableJSON,
-    error_body,
-    media_type,
-    strict_json_loads,
-    unsupported_media_type,
-)
-from beacon_gql.metrics import render_metrics
-from beacon_gql.response_cache import request_key
+from beacon_gql.jobs.strict_json import UnacceptableJSON, strict_json_loads
 from beacon_gql.schema import create_schema
 from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token, tokens_match
 from beacon_gql.services import Services, running_services
+from beacon_gql.web.graphiql import offline_graphiql
+from beacon_gql.web.limits import (
+    GRAPHQL_REQUEST_MEDIA_TYPES,
+    BodySizeLimit,
+    error_body,
+    media_type,
+    unsupported_media_type,
+)
+from beacon_gql.web.metrics import render_metrics
+from beacon_gql.web.response_cache import request_key
 
 STATIC_DIR = Path(__file__).parent / "static"
 
