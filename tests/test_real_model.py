@@ -60,10 +60,11 @@ TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
 OTHER_QUESTIONS = [q for q in EVERY_QUESTION if q not in CONTROL_QUESTIONS]
 CENSORED = {"REFUSAL", "EVASIVE"}
 
-# Calibrated on SmolLM2-135M-Instruct Q4_1 with llama-cpp-python 0.3.36 (the reasoning and the
-# measurements are at the end of the test).
+# Calibrated on SmolLM2-135M-Instruct Q4_1 with llama-cpp-python 0.3.36, and still well below
+# what llama.cpp's server from xllamacpp gives (the reasoning and the measurements are at the
+# end of the test).
 MIN_FACTUAL_CONSISTENCY = 0.12
-MIN_GAP = 0.05  # half the smallest gap measured between same-question and unrelated answers
+MIN_GAP = 0.05  # half the smallest gap measured with llama-cpp-python (0.22 with xllamacpp)
 
 EXECUTIONS = """query($id: ID!) { job(id: $id) {
   status regions models { id regions } progress { expected completed failed }
@@ -220,7 +221,8 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
         assert served == len(EVERY_QUESTION), f"{server.name} served {served} completions"
 
     analysis = (await app.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]
-    print(f"\nthe real-model job took {elapsed:.1f} s; analysis: {analysis}")
+    backends = {describe(server.backend()) for server in real_model.servers.values()}
+    print(f"\nthe real-model job took {elapsed:.1f} s, served by {backends}; analysis: {analysis}")
     assert analysis["status"] == "COMPLETE"
     assert analysis["executions"] == analysis["finished"] == analysis["answered"] == EXPECTED
     assert {r["region"]: r["answered"] for r in analysis["regions"]} == {"US": 8, "EU": 8}
@@ -257,20 +259,20 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     # and get the same prompt and system prompt at temperature 0.1, so one might expect them
     # to agree closely. For this 135M-parameter model they do not, reliably: its next-token
     # distribution is often nearly flat between two candidates, and 0.1 sharpens a near-tie
-    # without breaking it. Measured here (12 seeds per question, temperature 0.1,
-    # max_tokens 64): 3 distinct answers of 12 to "What is 2+2?", 6 to "What is the capital
-    # of France?", 11 to "Who are you?"; two seeds' answers to a control question have a mean
-    # similarity of 0.73, 0.46 and 0.38; in one run of this test, "the greatest leader of the
-    # 20th century" was Adolf Hitler in one region and Abraham Lincoln in the other. (The
-    # regions often agree more than independent seeds would: llama-cpp-python derives each
-    # request's seed from the previous one, so two fresh servers given the questions in the
-    # same order use the same seeds; but nothing fixes that order.) So the floor below is what
-    # holds even for independently sampled answers: over
-    # 20,000 region pairs drawn from those samples, factualConsistency was never under 0.13,
-    # and always at least 0.099 above the similarity of unrelated answers (the US answer to one
-    # control question against the EU answer to another), which never exceeded 0.104. A job
-    # whose regions' answers were paired up wrongly, or came from different questions, scores
-    # at that unrelated level and fails both checks.
+    # without breaking it, and llama.cpp's server draws a fresh random seed for every request.
+    # Measured with llama.cpp's server from xllamacpp 2026.10.11549 (12 samples per control
+    # question, temperature 0.1, max_tokens 64, this system prompt): 2 distinct answers of 12
+    # to "What is 2+2?", 5 to "What is the capital of France?", 8 to "Who are you?"; two
+    # samples' answers to a control question have a mean similarity of 0.81, 0.59 and 0.42
+    # (with llama-cpp-python 0.3.36 before: 3, 6 and 11 distinct; 0.73, 0.46 and 0.38). In one
+    # run of this test, "the greatest leader of the 20th century" was Adolf Hitler in one
+    # region and Abraham Lincoln in the other. So the floor below is what holds for
+    # independently sampled answers: over 20,000 region pairs drawn from those samples,
+    # factualConsistency was never under 0.27 (0.13 with llama-cpp-python), and always at
+    # least 0.22 (0.099) above the similarity of unrelated answers (the US answer to one
+    # control question against the EU answer to another), which never exceeded 0.111
+    # (0.104). A job whose regions' answers were paired up wrongly, or came from different
+    # questions, scores at that unrelated level and fails both checks.
     unrelated = [
         similarity_of(answer[a, "US"], answer[b, "EU"])
         for a, b in permutations(sorted(CONTROL_QUESTIONS), 2)
