@@ -15,7 +15,7 @@ is found through its import spec.
 
 The first line on stdout is one JSON object saying which engine and backend serve (see
 `backend()`); then `listening on URL` once the model is loaded and the port bound. llama.cpp
-logs to stderr. SIGTERM or SIGINT stops the server cleanly, exit status 0.
+logs to stderr. SIGTERM or SIGINT stops the server, exit status 0.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse
 import importlib.metadata
 import importlib.util
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     params.cpuparams_batch.n_threads = arguments.threads
     params.endpoint_metrics = True
     # Block the stop signals before the server starts its threads (they inherit the mask), so
-    # only sigwait below receives them and the server is shut down by its destructor.
+    # that only sigwait below receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         server = xllamacpp.Server(params)
@@ -137,8 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"listening on {server.listening_address}", flush=True)
     signal.sigwait(STOP_SIGNALS)
-    del server
-    return 0
+    # Leave without running llama.cpp's shutdown (the Server's destructor): it joins the HTTP
+    # threads while holding the GIL, and an HTTP thread still waiting for a completion that
+    # the stop cut short never returns, so a server stopped mid-generation hung forever here.
+    # The server keeps nothing on disk; the kernel frees the rest.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
