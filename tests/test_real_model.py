@@ -109,7 +109,7 @@ async def test_the_model_server_is_prebuilt_llama_cpp_on_the_portable_cpu_path(
             }
             answer = (await http.post("/chat/completions", json=question)).raise_for_status().json()
         backend = server.backend()
-        served = server.chat_completions_served()
+        served = await server.chat_completions_served(1)
     print(f"\nthe model server: {describe(backend)}")
 
     # llama.cpp's own server answered, with the model on disk under its alias ...
@@ -217,7 +217,7 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     # each (max_concurrency 1, no retries needed against a healthy local server).
     assert all(row["attempts"] == 1 for row in rows)
     for server in real_model.servers.values():
-        served = server.chat_completions_served()
+        served = await server.chat_completions_served(len(EVERY_QUESTION))
         assert served == len(EVERY_QUESTION), f"{server.name} served {served} completions"
 
     analysis = (await app.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]

@@ -83,7 +83,7 @@ class LlamaServer:
                 return report
         raise AssertionError(f"{self.name} reported no backend:\n{self.log_text()[-3000:]}")
 
-    def chat_completions_served(self) -> int:
+    def chat_completions_logged(self) -> int:
         """Completions llama.cpp finished, counted from its log: one timing summary per task.
 
         (llama-server logs no access line per request; each finished completion task logs
@@ -91,6 +91,19 @@ class LlamaServer:
         """
         lines = self.log_text().splitlines()
         return sum("print_timing" in line and "total time" in line for line in lines)
+
+    async def chat_completions_served(self, expected: int, within: float = 10) -> int:
+        """The completions logged, once `expected` are (or `within` seconds have passed).
+
+        llama.cpp logs from a thread of its own, so a completion's line can reach the log a
+        moment after its answer reached the client.
+        """
+        deadline = asyncio.get_running_loop().time() + within
+        while self.chat_completions_logged() < expected:
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        return self.chat_completions_logged()
 
 
 async def wait_until_serving(server: LlamaServer, within: float = 60) -> None:
