@@ -23,29 +23,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from beacon_gql.db.statuses import ExecutionStatus, JobStatus
 from bench.common import serve_baseline
 from bench.raw_server import ANALYSIS, EXECUTIONS, JOB, execution_json
 
 POOL: dict[str, asyncpg.Pool] = {}
 
 
-@strawberry.enum
-class JobStatus(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    PARTIAL = "PARTIAL"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.enum
-class ExecutionStatus(Enum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
+# The package's own status enums (plain str enums, no ORM behind them).
+strawberry.enum(JobStatus)
+strawberry.enum(ExecutionStatus)
 
 
 @strawberry.enum

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from beacon_gql.db import analyses, queue
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Job
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, ExecutionChange
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
+from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.errors import BadUserInput, NotFound
 
 Announce = Callable[[Sequence[ExecutionChange]], Awaitable[None]]
