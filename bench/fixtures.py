@@ -169,7 +169,7 @@ async def finish_by_sql(database: Database, job_id: str) -> None:
     job's counters, status (PARTIAL: some failed) and event sequence, then persists the
     bias analysis with the package's AnalysisService, as the announcer does."""
     from beacon_gql.analysis.service import AnalysisService
-    from beacon_gql.providers.simulated_answers import simulated_answer
+    from beacon_gql.providers.simulator.answers import simulated_answer
     from beacon_gql.services import classify
     from bench.simulator_proc import model_map
 

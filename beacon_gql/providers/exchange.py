@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,7 +19,7 @@ import httpx
 import orjson
 
 from beacon_gql.providers.client import ProviderCallError
-from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.endpoint import ProviderConfig
 
 EXCERPT_CHARS = 200
 
@@ -42,21 +43,21 @@ async def exchange(
     method: str,
     path: str,
     *,
+    headers: Mapping[str, str],
     json_body: dict[str, Any] | None = None,
     model: str | None = None,
     timeout_s: float | None = None,
 ) -> httpx.Response:
     """The 2xx response to `method base_url+path`; any other outcome raises ProviderCallError.
 
+    `headers` are the client's own (its authentication); the API key is cut out of any
+    error message whatever header carried it.
     `model` is the upstream model asked for, so a 404 about it reads as MODEL_NOT_SERVED.
     `timeout_s` defaults to the provider's per-attempt `timeout_seconds`.
     """
     url = config.base_url + path
     where = f"{config.name}: {method} {urlsplit(url).path}"
-    headers = {}
     api_key = config.api_key()
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
     limit = config.timeout_seconds if timeout_s is None else timeout_s
     try:
         # httpx's timeout bounds each network operation; the outer one bounds the whole
@@ -94,6 +95,12 @@ async def exchange(
     if response.is_success:
         return response
     raise error_for_status(response, where=where, model=model, secret=api_key)
+
+
+def bearer_auth(config: ProviderConfig) -> dict[str, str]:
+    """`Authorization: Bearer <key>`, the scheme of OpenAI-compatible servers."""
+    api_key = config.api_key()
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 def health_check_timeout(config: ProviderConfig) -> float:

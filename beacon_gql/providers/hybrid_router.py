@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 
 from beacon_gql.providers.client import GenerationRequest, GenerationResult, ProviderCallError
-from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.endpoint import ProviderConfig
 from beacon_gql.providers.exchange import (
     bad_response,
+    bearer_auth,
     excerpt,
     exchange,
     health_check_timeout,
@@ -34,6 +35,9 @@ class HybridRouterClient:
         self.config = config
         self._http = http
 
+    def auth_headers(self) -> dict[str, str]:
+        return bearer_auth(self.config)
+
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         # The router has no system-prompt field, so the system prompt travels at the head
         # of the prompt; the stored execution keeps both separately.
@@ -48,7 +52,13 @@ class HybridRouterClient:
             "region_preference": ROUTER_REGION_NAMES[request.region],
         }
         response = await exchange(
-            self._http, self.config, "POST", "/inference", json_body=body, model=request.model
+            self._http,
+            self.config,
+            "POST",
+            "/inference",
+            headers=self.auth_headers(),
+            json_body=body,
+            model=request.model,
         )
         where = f"{self.config.name}: POST /inference"
         document = read_json_object(response, where=where)
@@ -66,7 +76,12 @@ class HybridRouterClient:
 
     async def check_health(self) -> None:
         response = await exchange(
-            self._http, self.config, "GET", "/health", timeout_s=health_check_timeout(self.config)
+            self._http,
+            self.config,
+            "GET",
+            "/health",
+            headers=self.auth_headers(),
+            timeout_s=health_check_timeout(self.config),
         )
         where = f"{self.config.name}: GET /health"
         document = read_json_object(response, where=where)

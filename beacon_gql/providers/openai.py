@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 
 from beacon_gql.providers.client import GenerationRequest, GenerationResult
-from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.endpoint import ProviderConfig
 from beacon_gql.providers.exchange import (
     bad_response,
+    bearer_auth,
     exchange,
     health_check_timeout,
     read_json_object,
@@ -20,6 +21,9 @@ class OpenAIClient:
     def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
         self.config = config
         self._http = http
+
+    def auth_headers(self) -> dict[str, str]:
+        return bearer_auth(self.config)
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         messages = []
@@ -38,6 +42,7 @@ class OpenAIClient:
             self.config,
             "POST",
             "/chat/completions",
+            headers=self.auth_headers(),
             json_body=body,
             model=request.model,
         )
@@ -52,7 +57,12 @@ class OpenAIClient:
 
     async def check_health(self) -> None:
         response = await exchange(
-            self._http, self.config, "GET", "/models", timeout_s=health_check_timeout(self.config)
+            self._http,
+            self.config,
+            "GET",
+            "/models",
+            headers=self.auth_headers(),
+            timeout_s=health_check_timeout(self.config),
         )
         read_json_object(response, where=f"{self.config.name}: GET /models")
 
