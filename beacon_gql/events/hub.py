@@ -1,9 +1,8 @@
 """Job events: what changed, encoded small enough for a NOTIFY, and the per-process fan-out.
 
-broadcaster carries events between processes. Its own fan-out keeps an unbounded queue per
-subscriber and its listener dies with its connection, so this hub does the local fan-out
-itself: one backend subscription per job channel, and per subscriber a bounded buffer that
-coalesces to the newest progress when the subscriber falls behind.
+A broadcast backend (events/broadcast.py) carries events between processes; this hub does
+the local fan-out: one backend subscription per job channel, and per subscriber a bounded
+buffer that coalesces to the newest progress when the subscriber falls behind.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import orjson
 from beacon_gql.db.models import Execution
 from beacon_gql.db.statuses import Progress
 from beacon_gql.db.transitions import ExecutionChange
-from beacon_gql.events.broadcast import BroadcastBackend
+from beacon_gql.events.backend import BroadcastBackend
 
 log = logging.getLogger("beacon_gql.events.hub")
 
