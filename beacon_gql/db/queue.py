@@ -113,14 +113,10 @@ class Answered:
     duration_ms: int
 
     def values(self) -> dict[str, Any]:
+        # Its fields are the execution's columns of the same names.
         return {
             "status": ExecutionStatus.COMPLETED,
-            "response": self.response,
-            "provider_id": self.provider_id,
-            "classification": self.classification,
-            "classification_evidence": self.classification_evidence,
-            "completed_at": self.completed_at,
-            "duration_ms": self.duration_ms,
+            **asdict(self),
             **_NO_ERROR,
             "claim_token": None,
         }

@@ -56,20 +56,11 @@ COUNTER_COLUMNS: Mapping[ExecutionStatus, str] = {
 
 
 class HasCounters(Protocol):
-    """A job row, or the part of one a status change reads back."""
+    """A job row, or the part of one a status change reads back: `expected`, and the
+    COUNTER_COLUMNS column of each execution status."""
 
     @property
     def expected(self) -> int: ...
-    @property
-    def pending_count(self) -> int: ...
-    @property
-    def running_count(self) -> int: ...
-    @property
-    def completed_count(self) -> int: ...
-    @property
-    def failed_count(self) -> int: ...
-    @property
-    def cancelled_count(self) -> int: ...
 
 
 @dataclass(frozen=True)

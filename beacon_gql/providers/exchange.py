@@ -103,6 +103,41 @@ def bearer_auth(config: ProviderConfig) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
+class HTTPProviderClient:
+    """What every HTTP provider client shares: its settings, the shared connection pool, and
+    exchanges sent with the headers its own `auth_headers` gives."""
+
+    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = http
+
+    def auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError("each provider client authenticates in its own way")
+
+    async def post_json(self, path: str, body: dict[str, Any], *, model: str) -> httpx.Response:
+        """A generation request: bounded by the provider's per-attempt timeout."""
+        return await exchange(
+            self._http,
+            self.config,
+            "POST",
+            path,
+            headers=self.auth_headers(),
+            json_body=body,
+            model=model,
+        )
+
+    async def probe(self, path: str) -> httpx.Response:
+        """A health request: bounded by the shorter health-check timeout."""
+        return await exchange(
+            self._http,
+            self.config,
+            "GET",
+            path,
+            headers=self.auth_headers(),
+            timeout_s=health_check_timeout(self.config),
+        )
+
+
 def health_check_timeout(config: ProviderConfig) -> float:
     return min(config.timeout_seconds, HEALTH_CHECK_TIMEOUT_S)
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from beacon_gql.providers.client import GenerationRequest, GenerationResult, ProviderCallError
-from beacon_gql.providers.endpoint import ProviderConfig
 from beacon_gql.providers.exchange import (
+    HTTPProviderClient,
     bad_response,
     bearer_auth,
     excerpt,
-    exchange,
-    health_check_timeout,
     read_json_object,
     says_model_missing,
 )
@@ -30,11 +26,7 @@ ROUTER_REGION_NAMES: dict[Region, str] = {
 _HEALTHY_STATUSES = ("healthy", "ok")
 
 
-class HybridRouterClient:
-    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = http
-
+class HybridRouterClient(HTTPProviderClient):
     def auth_headers(self) -> dict[str, str]:
         return bearer_auth(self.config)
 
@@ -51,15 +43,7 @@ class HybridRouterClient:
             "max_tokens": request.max_tokens,
             "region_preference": ROUTER_REGION_NAMES[request.region],
         }
-        response = await exchange(
-            self._http,
-            self.config,
-            "POST",
-            "/inference",
-            headers=self.auth_headers(),
-            json_body=body,
-            model=request.model,
-        )
+        response = await self.post_json("/inference", body, model=request.model)
         where = f"{self.config.name}: POST /inference"
         document = read_json_object(response, where=where)
         success = document.get("success")
@@ -75,14 +59,7 @@ class HybridRouterClient:
         return GenerationResult(text=text, http_status=response.status_code, served_by=served_by)
 
     async def check_health(self) -> None:
-        response = await exchange(
-            self._http,
-            self.config,
-            "GET",
-            "/health",
-            headers=self.auth_headers(),
-            timeout_s=health_check_timeout(self.config),
-        )
+        response = await self.probe("/health")
         where = f"{self.config.name}: GET /health"
         document = read_json_object(response, where=where)
         status = document.get("status")

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from beacon_gql.providers.client import GenerationRequest, GenerationResult
-from beacon_gql.providers.endpoint import ProviderConfig
 from beacon_gql.providers.exchange import (
+    HTTPProviderClient,
     bad_response,
     bearer_auth,
-    exchange,
-    health_check_timeout,
     read_json_object,
 )
 
 
-class OpenAIClient:
-    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = http
-
+class OpenAIClient(HTTPProviderClient):
     def auth_headers(self) -> dict[str, str]:
         return bearer_auth(self.config)
 
@@ -37,15 +29,7 @@ class OpenAIClient:
             "max_tokens": request.max_tokens,
             "stream": False,
         }
-        response = await exchange(
-            self._http,
-            self.config,
-            "POST",
-            "/chat/completions",
-            headers=self.auth_headers(),
-            json_body=body,
-            model=request.model,
-        )
+        response = await self.post_json("/chat/completions", body, model=request.model)
         where = f"{self.config.name}: POST /chat/completions"
         document = read_json_object(response, where=where)
         text = _first_choice_text(document)
@@ -56,14 +40,7 @@ class OpenAIClient:
         return GenerationResult(text=text, http_status=response.status_code, served_by=None)
 
     async def check_health(self) -> None:
-        response = await exchange(
-            self._http,
-            self.config,
-            "GET",
-            "/models",
-            headers=self.auth_headers(),
-            timeout_s=health_check_timeout(self.config),
-        )
+        response = await self.probe("/models")
         read_json_object(response, where=f"{self.config.name}: GET /models")
 
 

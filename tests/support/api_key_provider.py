@@ -8,26 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from beacon_gql.providers.client import GenerationRequest, GenerationResult
-from beacon_gql.providers.endpoint import ProviderConfig
-from beacon_gql.providers.exchange import (
-    bad_response,
-    exchange,
-    health_check_timeout,
-    read_json_object,
-)
+from beacon_gql.providers.exchange import HTTPProviderClient, bad_response, read_json_object
 
 KIND = "api-key-messages"
 API_VERSION = "2023-06-01"
 
 
-class ApiKeyMessagesClient:
-    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = http
-
+class ApiKeyMessagesClient(HTTPProviderClient):
     def auth_headers(self) -> dict[str, str]:
         api_key = self.config.api_key()
         headers = {"anthropic-version": API_VERSION}
@@ -44,15 +32,7 @@ class ApiKeyMessagesClient:
         }
         if request.system_prompt:
             body["system"] = request.system_prompt
-        response = await exchange(
-            self._http,
-            self.config,
-            "POST",
-            "/messages",
-            headers=self.auth_headers(),
-            json_body=body,
-            model=request.model,
-        )
+        response = await self.post_json("/messages", body, model=request.model)
         where = f"{self.config.name}: POST /messages"
         document = read_json_object(response, where=where)
         content = document.get("content")
@@ -63,12 +43,5 @@ class ApiKeyMessagesClient:
         return GenerationResult(text=text, http_status=response.status_code, served_by=None)
 
     async def check_health(self) -> None:
-        response = await exchange(
-            self._http,
-            self.config,
-            "GET",
-            "/models",
-            headers=self.auth_headers(),
-            timeout_s=health_check_timeout(self.config),
-        )
+        response = await self.probe("/models")
         read_json_object(response, where=f"{self.config.name}: GET /models")

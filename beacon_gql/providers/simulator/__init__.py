@@ -8,11 +8,10 @@ deterministic  stable choices from a seed, so every run says the same
 May import providers' config and regions; nothing in providers/ outside it imports it.
 """
 
+from beacon_gql.providers.simulator.endpoints import RecordedRequest, SimulatedProviderSpec
 from beacon_gql.providers.simulator.faults import FaultProfile
 from beacon_gql.providers.simulator.fleet import (
     SIMULATED_PROVIDERS,
-    RecordedRequest,
-    SimulatedProviderSpec,
     SimulatorFleet,
     serve_simulators,
 )

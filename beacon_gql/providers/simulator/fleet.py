@@ -27,15 +27,6 @@ from beacon_gql.providers.simulator.endpoints import (
 )
 from beacon_gql.providers.simulator.faults import FaultProfile
 
-__all__ = [
-    "SIMULATED_PROVIDERS",
-    "FaultProfile",
-    "RecordedRequest",
-    "SimulatedProviderSpec",
-    "SimulatorFleet",
-    "serve_simulators",
-]
-
 _OLLAMA_NAMES = {
     "llama3.2-1b": "llama3.2:1b",
     "mistral-7b": "mistral:7b",
