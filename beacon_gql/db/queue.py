@@ -96,6 +96,8 @@ class AttemptError:
         }
 
 
+# An execution no worker holds any more.
+_RELEASED = dict.fromkeys(("lease_owner", "lease_expires_at", "claim_token"))
 _NO_ERROR = dict.fromkeys(
     ("error_code", "error_message", "error_stage", "error_transient", "error_provider_id")
 )
@@ -284,15 +286,9 @@ async def fail_unfinished(
         source_statuses=UNFINISHED_EXECUTION_STATUSES,
         values={
             "status": ExecutionStatus.FAILED,
-            "error_code": code,
-            "error_message": message,
-            "error_stage": stage,
-            "error_transient": False,
-            "error_provider_id": None,
+            **AttemptError(code, message, stage, transient=False, provider_id=None).columns(),
             "completed_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "claim_token": None,
+            **_RELEASED,
         },
         now=now,
     )
@@ -310,9 +306,7 @@ async def cancel_job(session: AsyncSession, *, job_id: str, now: datetime) -> li
             "error_stage": "cancel",
             "error_transient": False,
             "completed_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "claim_token": None,
+            **_RELEASED,
         },
         now=now,
         cancelled_job=job_id,
