@@ -67,6 +67,8 @@ class Settings:
     max_spec_age_seconds: int = 900
     admin_token: str | None = None
     read_token: str | None = None
+    # /metrics needs this token when set (else whatever grants read access).
+    metrics_token: str | None = None
     introspection: bool = True
     worker_concurrency: int = 16
     lease_seconds: float = 30.0
@@ -76,6 +78,9 @@ class Settings:
     # Adversarial input (docs/security.md): the largest HTTP request body accepted, and how
     # many refused signatures one client address may send within the window (0: no limit).
     max_body_bytes: int = ONE_MIB
+    # The largest GraphQL answer built (text and JSON values counted as they are resolved);
+    # past it the answer is refused with RESPONSE_TOO_LARGE.
+    max_response_bytes: int = 64 * ONE_MIB
     auth_failure_limit: int = 20
     auth_failure_window_seconds: float = 60.0
     # Answers about finished jobs kept for reuse, per process (0 turns the cache off).
@@ -99,6 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_spec_age_seconds=_int(source, "BEACON_MAX_SPEC_AGE", defaults.max_spec_age_seconds),
         admin_token=source.get("BEACON_ADMIN_TOKEN") or None,
         read_token=source.get("BEACON_READ_TOKEN") or None,
+        metrics_token=source.get("BEACON_METRICS_TOKEN") or None,
         introspection=_bool(source, "BEACON_INTROSPECTION", defaults.introspection),
         worker_concurrency=_int(
             source, "BEACON_WORKER_CONCURRENCY", defaults.worker_concurrency, minimum=1
@@ -110,6 +116,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         log_level=(source.get("BEACON_LOG_LEVEL") or defaults.log_level).upper(),
         max_body_bytes=_int(source, "BEACON_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
+        max_response_bytes=_int(
+            source, "BEACON_MAX_RESPONSE_BYTES", defaults.max_response_bytes, minimum=1024
+        ),
         auth_failure_limit=_int(
             source, "BEACON_AUTH_FAILURE_LIMIT", defaults.auth_failure_limit, minimum=0
         ),

@@ -31,8 +31,18 @@ from beacon_gql.config import Settings, load_settings
 from beacon_gql.jobs.response_cache import request_key
 from beacon_gql.jobs.strict_json import UnacceptableJSON, strict_json_loads
 from beacon_gql.schema import create_schema
-from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token, tokens_match
+from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token
 from beacon_gql.services import Services, running_services
+from beacon_gql.web.auth import (
+    METRICS_TOKEN_REQUIRED,
+    READ_TOKEN_REQUIRED,
+    LegacyGraphQLWSHandler,
+    grants_metrics,
+    grants_read,
+    only_asks_for_the_page,
+    refusal_body,
+    request_token,
+)
 from beacon_gql.web.graphiql import offline_graphiql
 from beacon_gql.web.limits import (
     GRAPHQL_REQUEST_MEDIA_TYPES,
@@ -63,6 +73,7 @@ class _RequestAdapter(StarletteRequestAdapter):
 
 class BeaconGraphQL(GraphQL[BeaconContext, None]):
     request_adapter_class = _RequestAdapter
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     def __init__(self, *, introspection: bool, allowed_origins: frozenset[str]) -> None:
         # strawberry refuses WebSocket handshakes from browser pages of other origins (a page
@@ -115,13 +126,12 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
         return HTMLResponse(self._graphiql_page)
 
     async def on_ws_connect(self, context: BeaconContext) -> UnsetType | dict[str, object] | None:
-        read_token = context.services.settings.read_token
-        if (
-            read_token is not None
-            and not tokens_match(connection_token(context.connection_params), read_token)
-            and not (context.header_token and tokens_match(context.header_token, read_token))
+        if not grants_read(
+            context.services.settings,
+            context.header_token,
+            connection_token(context.connection_params),
         ):
-            raise ConnectionRejectionError({"reason": "a valid read token is required"})
+            raise ConnectionRejectionError({"reason": READ_TOKEN_REQUIRED})
         return await super().on_ws_connect(context)
 
 
@@ -151,23 +161,13 @@ async def guarded_graphql(request: Request) -> Response:
         refusal = unsupported_media_type(request.headers.get("content-type"))
         if refusal is not None:
             return Response(refusal, status_code=415, media_type="application/json")
-    read_token = request.app.state.settings.read_token
-    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-    if read_token is not None and not wants_page:
-        token = bearer_token(request.headers.get("authorization"))
-        if not tokens_match(token, read_token):
-            return JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "a valid read token is required as "
-                            "`Authorization: Bearer <token>`",
-                            "extensions": {"code": "UNAUTHENTICATED"},
-                        }
-                    ]
-                },
-                status_code=401,
-            )
+    # Anything that may execute needs read access, whatever its headers (web/auth.py).
+    if not only_asks_for_the_page(request) and not grants_read(
+        request.app.state.settings, request_token(request)
+    ):
+        return Response(
+            refusal_body(READ_TOKEN_REQUIRED), status_code=401, media_type="application/json"
+        )
     try:
         return await answer(request)
     except HTTPException as error:
@@ -236,6 +236,10 @@ async def ready(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    if not grants_metrics(request.app.state.settings, request_token(request)):
+        return Response(
+            refusal_body(METRICS_TOKEN_REQUIRED), status_code=401, media_type="application/json"
+        )
     services = services_of(request)
     return PlainTextResponse(
         await render_metrics(services.sessions, services.registry),
