@@ -8,27 +8,28 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from beacon_gql.schema.errors import CodedErrors
+from beacon_gql.schema.limits import QueryLimits, limited_validation
 from beacon_gql.schema.mutation import Mutation
 from beacon_gql.schema.query import Query
-from beacon_gql.schema.shared_render import RenderOnceExecutor
+from beacon_gql.schema.response_size import SizeBoundExecutor
 from beacon_gql.schema.subscription import Subscription
 
 MAX_QUERY_DEPTH = 10
+# The standard introspection query is 15 deep (`ofType` nested 9 times in graphql-core 3.3).
+MAX_INTROSPECTION_DEPTH = 20
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+MAX_FRAGMENT_SPREADS = 50
+MAX_FIELDS = 1000
+# `beacon-gql export` of a job at every maximum (20,000 executions, 200 questions) is 1.3 M.
+MAX_COST = 2_500_000
+MAX_SAME_NAME_PAIRS = 200
 
 
 class BeaconSchema(strawberry.Schema):
@@ -47,28 +48,40 @@ class BeaconSchema(strawberry.Schema):
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # The caches are shared by every request (that is what makes them caches); their hooks
     # read the request's context synchronously at the start of an operation, before any
-    # suspension. The limiters are built per request from rule classes made once: the
-    # validation cache keys on the rules, so new classes per request would never hit it.
+    # suspension. The rule list is made once: the validation cache keys on it.
     parser_cache = ParserCache(maxsize=1024)
-    validation_cache = ValidationCache(maxsize=1024)
-    rules = [
-        *QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-    ]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
+    rules: list[type[ASTValidationRule]] = (
+        [] if introspection else [NoSchemaIntrospectionCustomRule]
+    )
+    limits = QueryLimits(
+        depth=MAX_QUERY_DEPTH,
+        introspection_depth=MAX_INTROSPECTION_DEPTH,
+        aliases=MAX_ALIASES,
+        spreads=MAX_FRAGMENT_SPREADS,
+        fields=MAX_FIELDS,
+        cost=MAX_COST,
+        same_name_pairs=MAX_SAME_NAME_PAIRS,
+    )
     extensions: list[object] = [
         CodedErrors,
         lambda: parser_cache,
-        lambda: validation_cache,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ]
-    return BeaconSchema(
+    schema = BeaconSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=RenderOnceExecutor,
+        execution_context_class=SizeBoundExecutor,
     )
+    # Limits checked in linear time, then graphql-core's validation (cached); suggestions
+    # ("Did you mean 'job'?") describe the schema, so they go when introspection does.
+    schema.extensions = (
+        *schema.extensions,
+        limited_validation(
+            schema._schema, limits, hide_suggestions=not introspection, cache_size=1024
+        ),
+    )
+    return schema
