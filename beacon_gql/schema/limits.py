@@ -156,7 +156,7 @@ class _Measurer:
             self.nesting += 1
             if self.nesting > max(self.limits.depth, self.limits.introspection_depth):
                 # Deeper than any limit allows: refused without walking (or recursing) further.
-                raise _Refused(self._depth_error(self.nesting))
+                raise _Refused(self._depth_error(introspection_too=True))
             below = self.selection_set(node.selection_set, of_type)
             self.nesting -= 1
         introspective = name in _INTROSPECTION_ROOTS or (
@@ -191,9 +191,14 @@ class _Measurer:
         self.measured[name] = measure
         return measure
 
-    def _depth_error(self, depth: int) -> GraphQLError:
+    def _depth_error(self, *, introspection_too: bool = False) -> GraphQLError:
+        also = (
+            f" (and of {self.limits.introspection_depth} under __schema and __type)"
+            if introspection_too
+            else ""
+        )
         return _error(
-            f"'{self.operation}' exceeds maximum operation depth of {self.limits.depth}",
+            f"'{self.operation}' exceeds maximum operation depth of {self.limits.depth}{also}",
             GRAPHQL_VALIDATION_FAILED,
             limit="depth",
             allowed=self.limits.depth,
@@ -214,7 +219,7 @@ class _Measurer:
             self.operation = definition.name.value if definition.name else "anonymous"
             measure = self.selection_set(definition.selection_set, roots[definition.operation])
             if measure.data_depth > self.limits.depth:
-                errors.append(self._depth_error(measure.data_depth))
+                errors.append(self._depth_error())
             if measure.depth > self.limits.introspection_depth:
                 errors.append(
                     _error(
