@@ -1,6 +1,6 @@
 """`python -m bench`: every benchmark, each figure next to a baseline measured in the same run.
 
-    .venv/bin/python -m bench [--only query,fanout,throughput,analysis] [--profile]
+    .venv/bin/python -m bench [--only query,fanout,throughput,analysis,hostile] [--profile]
                               [--no-postgraphile]
 
 Runs on a fresh PostgreSQL database (`beacon_bench_<random>` on BEACON_BENCH_POSTGRES_URL's
@@ -14,6 +14,8 @@ profiles go to bench/results/logs/ and bench/results/profiles/, not committed).
 3. throughput     bench/bench_throughput.py  worker pipeline vs its own SQL via asyncpg;
                                              5,016 executions at 50 ms, 64 in flight
 4. analysis       bench/bench_analysis.py    compute_analysis vs classifying every answer
+5. hostile        bench/bench_hostile.py     hostile GraphQL documents (fragment bombs, aliases,
+                                             nesting, ...): the slowest, from text to answer
 
 `--profile` records py-spy profiles (`pip install py-spy`) of the beacon process wherever a
 target is missed. Needs: PostgreSQL; wrk is used if installed (`apt-get install -y wrk`),
@@ -38,7 +40,7 @@ from typing import Any
 
 from bench.common import PROJECT_ROOT, RESULTS_DIR, fresh_database, log
 
-ALL = ("throughput", "query", "fanout", "analysis")
+ALL = ("throughput", "query", "fanout", "analysis", "hostile")
 OVERALL_LIMIT_S = 15 * 60
 
 
@@ -108,6 +110,11 @@ async def run_all(selected: set[str], *, profile: bool, postgraphile: bool) -> d
             from bench import bench_fanout
 
             results["fanout"] = await bench_fanout.run(database, profile=profile)
+    if "hostile" in selected:
+        log("hostile documents: bench/bench_hostile.py run(repeat=3)")
+        from bench import bench_hostile
+
+        results["hostile"] = await bench_hostile.run(3)
     if "analysis" in selected:
         log("analysis: bench/bench_analysis.py run(repeat=5)")
         from bench import bench_analysis
@@ -247,6 +254,25 @@ def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
             analysis["ratio_analysis_to_classify"],
             "< 1 s",
             analysis["analysis_best_s"] < 1.0,
+        )
+    hostile = results.get("hostile")
+    if hostile:
+        row(
+            "hostile: fragment bomb k=40, ms to refuse",
+            _fmt(hostile["bomb_ms"], 1),
+            "-",
+            None,
+            f"< {hostile['bomb_target_ms']:g} ms",
+            hostile["bomb_ms"] < hostile["bomb_target_ms"],
+        )
+        worst = hostile["worst"]
+        row(
+            f"hostile: worst 10 KB document ({worst['document']}), ms",
+            _fmt(worst["worst_ms"], 1),
+            f"load average {hostile['load_average'][0]:.1f}",
+            None,
+            f"< {hostile['worst_target_ms']:g} ms",
+            worst["worst_ms"] < hostile["worst_target_ms"],
         )
     probe = results.get("claim_limit_probe")
     if probe:

@@ -142,6 +142,8 @@ def test_the_queries_the_project_sends_are_within_the_limits() -> None:
         spreads=beacon_gql.schema.MAX_FRAGMENT_SPREADS,
         fields=beacon_gql.schema.MAX_FIELDS,
         cost=beacon_gql.schema.MAX_COST,
+        introspection_cost=beacon_gql.schema.MAX_INTROSPECTION_COST,
+        operations=beacon_gql.schema.MAX_OPERATIONS,
         same_name_pairs=beacon_gql.schema.MAX_SAME_NAME_PAIRS,
     )
     for query in (EXPORT_QUERY, get_introspection_query(descriptions=True)):

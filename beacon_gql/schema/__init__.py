@@ -29,6 +29,9 @@ MAX_FRAGMENT_SPREADS = 50
 MAX_FIELDS = 1000
 # `beacon-gql export` of a job at every maximum (20,000 executions, 200 questions) is 1.3 M.
 MAX_COST = 2_500_000
+# The standard introspection query is about 240,000: one of them per document (it is slow).
+MAX_INTROSPECTION_COST = 300_000
+MAX_OPERATIONS = 20
 MAX_SAME_NAME_PAIRS = 200
 
 
@@ -60,6 +63,8 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         spreads=MAX_FRAGMENT_SPREADS,
         fields=MAX_FIELDS,
         cost=MAX_COST,
+        introspection_cost=MAX_INTROSPECTION_COST,
+        operations=MAX_OPERATIONS,
         same_name_pairs=MAX_SAME_NAME_PAIRS,
     )
     extensions: list[object] = [

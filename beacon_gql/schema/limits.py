@@ -13,7 +13,9 @@ graphql-core's own rules slow is bounded first:
 - fields once fragments are expanded (`fields`): what execution may visit;
 - cost (`cost`): the values the answer may hold, each list counted at its largest
   (`beacon_gql.schema.cost`): `jobs(first: 100) { nodes { executions { id } } }` is refused
-  before it runs;
+  before it runs; those under `__schema`/`__type` have their own, smaller budget
+  (`introspection_cost`, one standard introspection query): executing introspection is slow;
+- operations in one document (`operations`): each is validated, one is run;
 - pairs of fields answering under the same path (`same_name_pairs`), weighted by their depth:
   graphql-core's OverlappingFieldsCanBeMergedRule compares each such pair, and again for
   every selection set above it (300 fields `a: job(id: "n") { id }` took it 0.9 s).
@@ -55,6 +57,9 @@ from beacon_gql.schema.cost import SchemaShape
 QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
 GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
 _INTROSPECTION_ROOTS: Final = frozenset({"__schema", "__type"})
+# Selection sets nested in one another on the path being walked (fields, inline fragments and
+# spreads alike): beyond this the walk stops, far below Python's recursion limit.
+_MAX_NESTED_SELECTION_SETS: Final = 100
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class QueryLimits:
     spreads: int
     fields: int
     cost: int
+    introspection_cost: int
+    operations: int
     same_name_pairs: int
 
 
@@ -75,9 +82,10 @@ class _Measure:
     aliases: int
     fields: int  # fields, each fragment counted at every spread of it
     cost: int  # values the answer may hold
+    introspection_cost: int  # those of them under __schema and __type
 
 
-_NOTHING: Final = _Measure(0, 0, 0, 0, 0)
+_NOTHING: Final = _Measure(0, 0, 0, 0, 0, 0)
 
 
 class _Refused(Exception):
@@ -112,10 +120,14 @@ class _Measurer:
         self.measuring: set[str] = set()
         self.spreads = 0
         self.nesting = 0
+        self.open_sets = 0
         self.operation = "anonymous"
 
     def selection_set(self, node: SelectionSetNode, parent: GraphQLNamedType | None) -> _Measure:
-        depth = data_depth = aliases = fields = cost = 0
+        self.open_sets += 1
+        if self.open_sets > _MAX_NESTED_SELECTION_SETS:
+            raise _Refused(self._depth_error(introspection_too=True))
+        depth = data_depth = aliases = fields = cost = introspection_cost = 0
         for selection in node.selections:
             if isinstance(selection, FieldNode):
                 measure = self.field(selection, parent)
@@ -143,7 +155,9 @@ class _Measurer:
             aliases += measure.aliases
             fields += measure.fields
             cost += measure.cost
-        return _Measure(depth, data_depth, aliases, fields, cost)
+            introspection_cost += measure.introspection_cost
+        self.open_sets -= 1
+        return _Measure(depth, data_depth, aliases, fields, cost, introspection_cost)
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> _Measure:
         name = node.name.value
@@ -162,12 +176,14 @@ class _Measurer:
         introspective = name in _INTROSPECTION_ROOTS or (
             parent is not None and parent.name.startswith("__")
         )
+        cost = values * (1 + below.cost)
         return _Measure(
             depth=below.depth + 1,
             data_depth=0 if introspective else below.data_depth + 1,
             aliases=below.aliases + (node.alias is not None),
             fields=below.fields + 1,
-            cost=values * (1 + below.cost),
+            cost=cost,
+            introspection_cost=cost if introspective else values * below.introspection_cost,
         )
 
     def fragment(self, name: str) -> _Measure:
@@ -213,6 +229,15 @@ class _Measurer:
         }
         totals = _NOTHING
         errors: list[GraphQLError] = []
+        operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        if operations > self.limits.operations:
+            # graphql-core validates every operation of a document, walking each again for
+            # its variables; only one is run.
+            return [
+                _too_much(
+                    "Operations in one document:", operations, self.limits.operations, "operations"
+                )
+            ]
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):
                 continue
@@ -236,6 +261,7 @@ class _Measurer:
                 totals.aliases + measure.aliases,
                 totals.fields + measure.fields,
                 totals.cost + measure.cost,
+                totals.introspection_cost + measure.introspection_cost,
             )
         for name in self.fragments:  # unused ones are validated too
             self.fragment(name)
@@ -266,6 +292,15 @@ class _Measurer:
                     totals.cost,
                     limits.cost,
                     "cost",
+                )
+            )
+        if totals.introspection_cost > limits.introspection_cost:
+            errors.append(
+                _too_much(
+                    "Values of introspection (__schema, __type) the answer may hold:",
+                    totals.introspection_cost,
+                    limits.introspection_cost,
+                    "introspectionCost",
                 )
             )
         return errors
