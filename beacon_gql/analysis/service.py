@@ -20,6 +20,7 @@ from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import BiasAnalysisRecord, Job
 from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 from beacon_gql.errors import NotFound
+from beacon_gql.jobs.strict_json import is_storable_text
 
 log = logging.getLogger("beacon_gql.analysis")
 
@@ -90,8 +91,10 @@ class AnalysisService:
         await self._persist(job)
 
     async def recompute(self, job_id: str) -> BiasAnalysisReport:
-        async with self._sessions() as session:
-            job = await session.get(Job, job_id)
+        job = None
+        if is_storable_text(job_id):  # else no job has it
+            async with self._sessions() as session:
+                job = await session.get(Job, job_id)
         if job is None:
             raise NotFound(f"no job with id {job_id!r}")
         if job.status in TERMINAL_JOB_STATUSES:

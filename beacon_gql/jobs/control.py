@@ -11,6 +11,7 @@ from beacon_gql.db.models import Job
 from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.errors import BadUserInput, NotFound
+from beacon_gql.jobs.strict_json import is_storable_text
 
 Announce = Callable[[Sequence[ExecutionChange]], Awaitable[None]]
 
@@ -28,7 +29,7 @@ class JobControl:
 
     async def cancel(self, job_id: str) -> Job:
         async with self._sessions() as session:
-            job = await session.get(Job, job_id)
+            job = await session.get(Job, job_id) if is_storable_text(job_id) else None
             if job is None:
                 raise NotFound(f"no job with id {job_id!r}")
             if job.status in TERMINAL_JOB_STATUSES:
@@ -41,7 +42,7 @@ class JobControl:
 
     async def retry_failed(self, job_id: str) -> Job:
         async with self._sessions() as session:
-            job = await session.get(Job, job_id)
+            job = await session.get(Job, job_id) if is_storable_text(job_id) else None
             if job is None:
                 raise NotFound(f"no job with id {job_id!r}")
             if job.status not in TERMINAL_JOB_STATUSES:

@@ -13,6 +13,7 @@ from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter, JobVersion
 from beacon_gql.errors import BadUserInput
+from beacon_gql.jobs.strict_json import is_storable_text
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -36,6 +37,8 @@ def encode_cursor(job: Job) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created_at, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        if not is_storable_text(job_id):
+            raise ValueError(job_id)
         return datetime.fromisoformat(created_at), job_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput(
@@ -48,6 +51,8 @@ class JobReader:
         self._sessions = sessions
 
     async def get(self, job_id: str) -> Job | None:
+        if not is_storable_text(job_id):
+            return None
         async with self._sessions() as session:
             return await queries.get_job(session, job_id)
 
@@ -71,6 +76,9 @@ class JobReader:
     async def executions_for_jobs(
         self, job_ids: Sequence[str], where: ExecutionFilter
     ) -> dict[str, list[Execution]]:
+        filters = (where.question_id, where.model_id, where.region, where.status)
+        if not all(is_storable_text(text) for text in filters if text is not None):
+            return {job_id: [] for job_id in job_ids}  # no execution has such an id
         async with self._sessions() as session:
             return await queries.executions_for_jobs(session, job_ids, where)
 

@@ -53,6 +53,12 @@ def json_problem(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> str | Non
 _NOT_STORABLE: Final = re.compile(r"[\x00\ud800-\udfff]")
 
 
+def is_storable_text(text: str) -> bool:
+    """False for text no row can hold (U+0000, a lone surrogate): a lookup by it finds
+    nothing, and must not reach the database, whose driver cannot even send it."""
+    return _NOT_STORABLE.search(text) is None
+
+
 def text_problem(text: str, *, max_length: int) -> str | None:
     """Why a string cannot go into a text column, or None. PostgreSQL refuses U+0000 in text,
     and neither database takes a lone surrogate (JSON columns escape both, so a spec's other
