@@ -104,9 +104,17 @@ async def test_no_field_suggestions_when_introspection_is_off(sqlite_settings: S
         body = await closed.client.execute("{ jb(id: 1) { id } }")
         message = body["errors"][0]["message"]
         assert message == "Cannot query field 'jb' on type 'Query'.", message
+        body = await closed.client.execute(
+            "query($s: JobStatus) { jobs(status: $s) { nodes { id } } }", {"s": "COMPLETD"}
+        )
+        assert "Did you mean" not in body["errors"][0]["message"], body
     async with serving(sqlite_settings) as open_app:
         body = await open_app.client.execute("{ jb(id: 1) { id } }")
         assert "Did you mean 'job'?" in body["errors"][0]["message"]
+        body = await open_app.client.execute(
+            "query($s: JobStatus) { jobs(status: $s) { nodes { id } } }", {"s": "COMPLETD"}
+        )
+        assert "Did you mean" in body["errors"][0]["message"], body
 
 
 async def test_lists_multiply_and_a_costly_query_is_refused_before_it_runs(

@@ -6,6 +6,8 @@ the web edge and cli import it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
@@ -48,6 +50,15 @@ class BeaconSchema(strawberry.Schema):
                 error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
 
 
+class _SuggestionFreeExecutor(SizeBoundExecutor):
+    """Without introspection, variable values get no "Did you mean ...?" either."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # The caches are shared by every request (that is what makes them caches); their hooks
     # read the request's context synchronously at the start of an operation, before any
@@ -79,7 +90,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=SizeBoundExecutor,
+        execution_context_class=SizeBoundExecutor if introspection else _SuggestionFreeExecutor,
     )
     # Limits checked in linear time, then graphql-core's validation (cached); suggestions
     # ("Did you mean 'job'?") describe the schema, so they go when introspection does.
