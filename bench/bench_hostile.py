@@ -107,6 +107,12 @@ def documents(job_id: str) -> list[tuple[str, str, dict[str, Any] | None, str | 
         ),
         ("aliases of questions{id}", _fill(lambda i: f"a{i}: questions {{ id }}"), None, None),
         (
+            "330 aliases of questions{id} (1,980 tokens)",
+            "{ " + " ".join(f"a{i}: questions {{ id }}" for i in range(330)) + " }",
+            None,
+            None,
+        ),
+        (
             "30 aliases of questions, long names",
             "{ "
             + " ".join(f"{long_alias}{i}: questions {{ id text category }}" for i in range(30))

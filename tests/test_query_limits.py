@@ -22,6 +22,7 @@ from tests.support.graphql import error_code
 from tests.support.jobs import submit_spec
 from tests.support.server import ServedApp, serving
 from tests.support.specs import Signer, make_spec
+from tests.support.ws import SubscriptionError, subscribe
 from tests.test_submission import row_counts
 
 
@@ -183,3 +184,19 @@ async def test_an_answer_over_the_byte_limit_is_refused_with_a_code(
         assert body["errors"][0]["extensions"]["maxResponseBytes"] == 1024 * 1024
         assert len(body["errors"]) == 1
         assert await row_counts(app)  # the server still answers
+
+
+async def test_the_limits_hold_over_a_websocket_too(app: ServedApp) -> None:
+    chain = " ".join(
+        f"fragment F{i} on Subscription {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40)
+    )
+    bomb = (
+        f'subscription {{ ...F0 }} {chain} fragment F40 on Subscription {{ jobProgress(jobId: "x")'
+        " { sequence } }"
+    )
+    started = time.perf_counter()
+    with pytest.raises(SubscriptionError) as refused:
+        async for _ in subscribe(app.base_url, bomb, {}):
+            pass
+    assert time.perf_counter() - started < 0.5
+    assert refused.value.payload[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
