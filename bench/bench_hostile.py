@@ -142,6 +142,19 @@ def documents(job_id: str) -> list[tuple[str, str, dict[str, Any] | None, str | 
             None,
         ),
         ("many unknown fields", _fill(lambda i: f"f{i}"), None, None),
+        ("990 unknown fields", "{ " + " ".join(f"f{i}" for i in range(990)) + " }", None, None),
+        (
+            "280 directives (1,990 tokens)",
+            "{ questions " + " ".join(["@include(if: true)"] * 280) + " { id } }",
+            None,
+            None,
+        ),
+        (
+            "450 unused variables (1,990 tokens)",
+            "query (" + " ".join(f"$v{i}: Int" for i in range(450)) + ") { __typename }",
+            {f"v{i}": i for i in range(450)},
+            None,
+        ),
         (
             "many directives",
             _fill(lambda i: "@include(if: true)", head="{ questions ", tail=" { id } }"),

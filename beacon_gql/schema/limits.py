@@ -27,10 +27,9 @@ of its messages when introspection is off, since they describe the schema as wel
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 from graphql import (
@@ -57,6 +56,9 @@ from beacon_gql.schema.cost import SchemaShape
 QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
 GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
 _INTROSPECTION_ROOTS: Final = frozenset({"__schema", "__type"})
+# graphql-core stops validating after this many errors (its default, 100, let one document
+# cost a hundred errors, each locating itself by scanning the text from its start).
+MAX_VALIDATION_ERRORS: Final = 20
 # Selection sets nested in one another on the path being walked (fields, inline fragments and
 # spreads alike): beyond this the walk stops, far below Python's recursion limit.
 _MAX_NESTED_SELECTION_SETS: Final = 100
@@ -372,10 +374,13 @@ def limited_validation(
     schema: GraphQLSchema, limits: QueryLimits, *, hide_suggestions: bool, cache_size: int
 ) -> type[SchemaExtension]:
     """A schema extension (in place of strawberry's ValidationCache) that checks the limits
-    and then validates, remembering the answer for the last `cache_size` documents."""
+    and then validates, remembering the answer for the last `cache_size` query texts."""
     shape = SchemaShape(schema)
+    # Keyed on the query text, as the parser cache is (one text, one document): strawberry's
+    # ValidationCache keys on the document itself, whose hash walks the whole tree again.
+    answers: OrderedDict[tuple[str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
+    answers = OrderedDict()
 
-    @lru_cache(maxsize=cache_size)
     def checked(
         document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
     ) -> list[GraphQLError]:
@@ -386,6 +391,7 @@ def limited_validation(
             schema,
             document,
             (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+            max_errors=MAX_VALIDATION_ERRORS,
             hide_suggestions=hide_suggestions,
         )
 
@@ -394,8 +400,19 @@ def limited_validation(
             context = self.execution_context
             document = context.graphql_document
             if document is not None:
-                rules: Sequence[type[ASTValidationRule]] = context.validation_rules
-                context.pre_execution_errors = checked(document, tuple(rules))
+                rules = tuple(context.validation_rules)
+                if context.query is None:
+                    context.pre_execution_errors = checked(document, rules)
+                else:
+                    key = (context.query, rules)
+                    errors = answers.get(key)
+                    if errors is None:
+                        errors = answers[key] = checked(document, rules)
+                        if len(answers) > cache_size:
+                            answers.popitem(last=False)
+                    else:
+                        answers.move_to_end(key)
+                    context.pre_execution_errors = errors
             yield
 
     return LimitedValidation
