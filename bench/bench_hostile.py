@@ -98,6 +98,12 @@ def documents(job_id: str) -> list[tuple[str, str, dict[str, Any] | None, str | 
         ("fragment bomb, k = 40 (1.5 KB)", _bomb(40), None, None),
         ("fragment bomb, k = 24, width 2", _bomb(24), None, None),
         ("fragment bomb, 10 levels x 5 spreads", _bomb(10, width=5), None, None),
+        (
+            "unused fragment bomb, 10 levels x 5 spreads",
+            "{ __typename } " + _bomb(10, width=5).removeprefix("query { ...F0 } "),
+            None,
+            None,
+        ),
         ("fragment bomb padded to 10 KB", _bomb(40) + " #" + "x" * (SIZE - 1600), None, None),
         (
             "fragment cycle",

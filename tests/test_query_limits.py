@@ -51,9 +51,14 @@ async def test_a_fragment_bomb_is_refused_at_once(app: ServedApp) -> None:
         assert body.get("data") is None
         assert error_code(body) == "QUERY_TOO_COMPLEX", body
         assert seconds < 0.5, (k, seconds)
-    # Fewer spreads than the spread limit: refused for the fields the expansion would select.
+    # Fewer spreads than the spread limit: refused for the fields the expansion would select,
+    # whether an operation spreads them or not (validation walks unused fragments too).
     body, _ = await timed(app, fragment_bomb(15))
     assert body["errors"][0]["extensions"]["limit"] == "fields", body
+    unused = "{ __typename } " + fragment_bomb(24).removeprefix("query { ...F0 } ")
+    body, seconds = await timed(app, unused)
+    assert body["errors"][0]["extensions"]["limit"] == "fields", body
+    assert seconds < 0.5, seconds
 
 
 async def test_a_fragment_cycle_is_refused(app: ServedApp) -> None:

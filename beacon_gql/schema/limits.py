@@ -7,8 +7,7 @@ fragments (1 KB) is 2^40 walks and froze the server. Here each fragment is measu
 graphql-core's own rules slow is bounded first:
 
 - depth: at most `depth` fields deep, `introspection_depth` under `__schema`/`__type` (the
-  standard introspection query nests `ofType` 7 levels; `__type{ofType{ofType...}}` 41 deep is
-  refused);
+  standard introspection query is 15 deep; `__type{ofType{ofType...}}` 41 deep is refused);
 - aliases (`aliases`) and fragment spreads written in the document (`spreads`);
 - fields once fragments are expanded (`fields`): what execution may visit;
 - cost (`cost`): the values the answer may hold, each list counted at its largest
@@ -20,6 +19,10 @@ graphql-core's own rules slow is bounded first:
   graphql-core's OverlappingFieldsCanBeMergedRule compares each such pair, and again for
   every selection set above it (300 fields `a: job(id: "n") { id }` took it 0.9 s).
 
+Time: every selection set is visited once, every fragment measured once; the walk stops as
+soon as a spread, depth or nesting limit is crossed. Only the same-name count walks the
+expanded document, and only once the expanded field count is known to be within `fields`.
+
 Only a document within every limit is then validated by graphql-core (and remembered, as
 strawberry's ValidationCache would); field suggestions ("Did you mean 'job'?") are left out
 of its messages when introspection is off, since they describe the schema as well.
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from graphql import (
@@ -124,6 +127,7 @@ class _Measurer:
         self.nesting = 0
         self.open_sets = 0
         self.operation = "anonymous"
+        self.unused: list[str] = []
 
     def selection_set(self, node: SelectionSetNode, parent: GraphQLNamedType | None) -> _Measure:
         self.open_sets += 1
@@ -265,8 +269,11 @@ class _Measurer:
                 totals.cost + measure.cost,
                 totals.introspection_cost + measure.introspection_cost,
             )
-        for name in self.fragments:  # unused ones are validated too
-            self.fragment(name)
+        # Fragments no operation spreads are validated (and walked for same-name pairs) too:
+        # their fields count, each unused fragment expanded once.
+        self.unused = [name for name in self.fragments if name not in self.measured]
+        unused_fields = sum(self.fragment(name).fields for name in self.unused)
+        totals = replace(totals, fields=totals.fields + unused_fields)
         limits = self.limits
         if totals.aliases > limits.aliases:
             errors.append(
@@ -308,20 +315,20 @@ class _Measurer:
         return errors
 
 
-def _same_name_pairs(document: DocumentNode) -> int:
+def _same_name_pairs(document: DocumentNode, unused: list[str]) -> int:
     """Pairs of fields answering under the same path, each weighted by its depth (the overlap
-    rule compares a pair again for every selection set above it). Walks the document with its
-    fragments expanded: call it only once the expanded size is known to be bounded."""
+    rule compares a pair again for every selection set above it). Walks the operations and
+    the fragments no operation spreads, fragments expanded: call it only once that expanded
+    size is known to be within the fields limit."""
     fragments = {
         d.name.value: d.selection_set
         for d in document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
     roots: list[SelectionSetNode] = [
-        d.selection_set
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+        d.selection_set for d in document.definitions if isinstance(d, OperationDefinitionNode)
     ]
+    roots += [fragments[name] for name in unused]
     pairs = 0
     for root in roots:
         at: Counter[tuple[str, ...]] = Counter()
@@ -351,13 +358,14 @@ def check_limits(
     document: DocumentNode, shape: SchemaShape, limits: QueryLimits
 ) -> list[GraphQLError]:
     """The limits this document exceeds (none: graphql-core may validate it safely)."""
+    measurer = _Measurer(document, shape, limits)
     try:
-        errors = _Measurer(document, shape, limits).check(document)
+        errors = measurer.check(document)
     except _Refused as refused:
         return [refused.error]
     if errors:
         return errors
-    pairs = _same_name_pairs(document)
+    pairs = _same_name_pairs(document, measurer.unused)
     if pairs > limits.same_name_pairs:
         return [
             _too_much(
