@@ -61,6 +61,20 @@ async def test_a_fragment_bomb_is_refused_at_once(app: ServedApp) -> None:
     assert seconds < 0.5, seconds
 
 
+async def test_a_fragment_defined_twice_is_refused_before_either_is_compared(
+    app: ServedApp,
+) -> None:
+    # The first `A` would not be measured: 600 spreads compared pairwise by graphql-core.
+    spreads = " ".join(["...B"] * 600)
+    body, seconds = await timed(
+        app,
+        f"{{ ...A }} fragment A on Query {{ {spreads} }} fragment A on Query {{ __typename }} "
+        "fragment B on Query { __typename }",
+    )
+    assert body["errors"][0]["message"] == "There can be only one fragment named 'A'.", body
+    assert seconds < 0.2, seconds
+
+
 async def test_a_fragment_cycle_is_refused(app: ServedApp) -> None:
     body = await app.client.execute(
         "query { ...A } fragment A on Query { ...B } fragment B on Query { questions { id } ...A }"

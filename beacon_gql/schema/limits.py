@@ -235,6 +235,18 @@ class _Measurer:
         }
         totals = _NOTHING
         errors: list[GraphQLError] = []
+        named = Counter(
+            d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        )
+        twice = [name for name, count in named.items() if count > 1]
+        if twice:
+            # Invalid anyway; and only the last of them would be measured here.
+            return [
+                _error(
+                    f"There can be only one fragment named '{twice[0]}'.",
+                    GRAPHQL_VALIDATION_FAILED,
+                )
+            ]
         operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
         if operations > self.limits.operations:
             # graphql-core validates every operation of a document, walking each again for
