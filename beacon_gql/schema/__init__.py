@@ -16,11 +16,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from beacon_gql.schema.errors import CodedErrors
-from beacon_gql.schema.limits import QueryLimits, limited_validation
+from beacon_gql.schema.limits import QueryLimits
 from beacon_gql.schema.mutation import Mutation
 from beacon_gql.schema.query import Query
 from beacon_gql.schema.response_size import SizeBoundExecutor
 from beacon_gql.schema.subscription import Subscription
+from beacon_gql.schema.validation import limited_validation
 
 MAX_QUERY_DEPTH = 10
 # The standard introspection query is 15 deep (`ofType` nested 9 times in graphql-core 3.3).

@@ -23,15 +23,13 @@ Time: every selection set is visited once, every fragment measured once; the wal
 soon as a spread, depth or nesting limit is crossed. Only the same-name count walks the
 expanded document, and only once the expanded field count is known to be within `fields`.
 
-Only a document within every limit is then validated by graphql-core (and remembered, as
-strawberry's ValidationCache would); field suggestions ("Did you mean 'job'?") are left out
-of its messages when introspection is off, since they describe the schema as well.
+Only a document within every limit is then validated by graphql-core
+(`beacon_gql.schema.validation`).
 """
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -42,26 +40,17 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLNamedType,
-    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    validate,
 )
-from graphql.validation import ASTValidationRule
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from beacon_gql.schema.cost import SchemaShape
 
 QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
 GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
 _INTROSPECTION_ROOTS: Final = frozenset({"__schema", "__type"})
-# graphql-core stops validating after this many errors (its default, 100, let one document
-# cost a hundred errors, each locating itself by scanning the text from its start).
-MAX_VALIDATION_ERRORS: Final = 20
 # Selection sets nested in one another on the path being walked (fields, inline fragments and
 # spreads alike): beyond this the walk stops, far below Python's recursion limit.
 _MAX_NESTED_SELECTION_SETS: Final = 100
@@ -388,51 +377,3 @@ def check_limits(
             )
         ]
     return []
-
-
-def limited_validation(
-    schema: GraphQLSchema, limits: QueryLimits, *, hide_suggestions: bool, cache_size: int
-) -> type[SchemaExtension]:
-    """A schema extension (in place of strawberry's ValidationCache) that checks the limits
-    and then validates, remembering the answer for the last `cache_size` query texts."""
-    shape = SchemaShape(schema)
-    # Keyed on the query text, as the parser cache is (one text, one document): strawberry's
-    # ValidationCache keys on the document itself, whose hash walks the whole tree again.
-    answers: OrderedDict[tuple[str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
-    answers = OrderedDict()
-
-    def checked(
-        document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
-    ) -> list[GraphQLError]:
-        refused = check_limits(document, shape, limits)
-        if refused:
-            return refused
-        return validate(
-            schema,
-            document,
-            (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
-            max_errors=MAX_VALIDATION_ERRORS,
-            hide_suggestions=hide_suggestions,
-        )
-
-    class LimitedValidation(SchemaExtension):
-        def on_validate(self) -> Iterator[None]:
-            context = self.execution_context
-            document = context.graphql_document
-            if document is not None:
-                rules = tuple(context.validation_rules)
-                if context.query is None:
-                    context.pre_execution_errors = checked(document, rules)
-                else:
-                    key = (context.query, rules)
-                    errors = answers.get(key)
-                    if errors is None:
-                        errors = answers[key] = checked(document, rules)
-                        if len(answers) > cache_size:
-                            answers.popitem(last=False)
-                    else:
-                        answers.move_to_end(key)
-                    context.pre_execution_errors = errors
-            yield
-
-    return LimitedValidation
