@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
+from beacon_gql.db.receipts import NO_RECEIPT
 from beacon_gql.db.transitions import (
     ClaimedChange,
     ExecutionChange,
@@ -243,6 +244,7 @@ async def requeue_failed(
             "error_provider_id": None,
             "completed_at": None,
             "duration_ms": None,
+            **NO_RECEIPT,
         },
         now=now,
     )

@@ -41,6 +41,7 @@ from beacon_gql.web.limits import (
     unsupported_media_type,
 )
 from beacon_gql.web.metrics import render_metrics
+from beacon_gql.web.receipt_keys import KEYS_PATH, published_keys
 from beacon_gql.web.response_cache import request_key
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -263,6 +264,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
+            Route(KEYS_PATH, published_keys(ref.get)),
             Route("/", dashboard),
             Route("/jobs/{job_id}", dashboard),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

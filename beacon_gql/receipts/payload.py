@@ -1,0 +1,123 @@
+"""What one receipt says, as canonical JSON (docs/receipts.md, "Receipt payload").
+
+The payload is written with the job specs' canonical form (`jobs/canonical.py`: keys sorted,
+no spaces, JavaScript's number and string rules), so a verifier in any language rebuilds
+the same bytes from the parsed object, and the stored text is exactly what was signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from beacon_gql.jobs.canonical import canonical_json
+
+RECEIPT_TYPE: Final = "beacon-receipt/1"
+ROOT_TYPE: Final = "beacon-receipt-root/1"
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """What an execution was asked, known since its job was submitted and it was claimed."""
+
+    job_id: str
+    spec_hash: str
+    execution_id: str
+    position: int
+    question_id: str
+    question_text: str
+    model: str
+    region: str
+    prompt: str
+    system_prompt: str | None
+    temperature: float
+    max_tokens: int
+    started_at: datetime | None
+    attempt: int
+    # Only when the execution row has one (repeated sampling of one cell): the payload of
+    # an execution without it has no "sample" key at all.
+    sample: Any = None
+
+
+@dataclass(frozen=True)
+class ReceiptOutcome:
+    """How it ended."""
+
+    status: str
+    provider: str | None
+    response: str | None
+    error_code: str | None
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> ReceiptOutcome:
+        return cls(
+            status=values["status"],
+            provider=values.get("provider_id"),
+            response=values.get("response"),
+            error_code=values.get("error_code"),
+            completed_at=values.get("completed_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    payload: str
+    signature: str
+    key_id: str
+
+
+def spec_hash(spec: Mapping[str, object]) -> str:
+    """SHA-256 (hex) of the stored job spec's canonical JSON, signature included."""
+    return sha256_text(canonical_json(spec))
+
+
+def sha256_text(text: str) -> str:
+    # surrogatepass: a lone surrogate cannot make hashing fail; valid text is plain UTF-8.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """UTC, microseconds, trailing Z: 2026-12-06T19:39:20.123456Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def receipt_payload(facts: ReceiptFacts, outcome: ReceiptOutcome, key_id: str) -> str:
+    body: dict[str, object] = {
+        "type": RECEIPT_TYPE,
+        "jobId": facts.job_id,
+        "specHash": facts.spec_hash,
+        "executionId": facts.execution_id,
+        "position": facts.position,
+        "questionId": facts.question_id,
+        "questionText": facts.question_text,
+        "model": facts.model,
+        "region": facts.region,
+        "provider": outcome.provider,
+        "prompt": facts.prompt,
+        "systemPrompt": facts.system_prompt,
+        "temperature": facts.temperature,
+        "maxTokens": facts.max_tokens,
+        "status": outcome.status,
+        "responseHash": None if outcome.response is None else sha256_text(outcome.response),
+        "errorCode": outcome.error_code,
+        "startedAt": timestamp(facts.started_at),
+        "completedAt": timestamp(outcome.completed_at),
+        "attempt": facts.attempt,
+        "keyId": key_id,
+    }
+    if facts.sample is not None:
+        body["sample"] = facts.sample
+    return canonical_json(body)
+
+
+def root_message(job_id: str, root: str, leaves: int, key_id: str) -> str:
+    """The text a job's root signature covers."""
+    return canonical_json(
+        {"type": ROOT_TYPE, "jobId": job_id, "root": root, "leaves": leaves, "keyId": key_id}
+    )
