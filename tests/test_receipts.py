@@ -17,8 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from beacon_gql.config import Settings
+from beacon_gql.jobs.canonical import canonical_json
 from beacon_gql.providers.simulator import SimulatorFleet
 from beacon_gql.receipts.keys import load_keyring, new_key_file_content, rotate_key_file
 from beacon_gql.receipts.merkle import (
@@ -27,7 +30,7 @@ from beacon_gql.receipts.merkle import (
     merkle_root,
     verify_inclusion,
 )
-from beacon_gql.receipts.payload import sha256_text
+from beacon_gql.receipts.payload import flat_canonical_json, sha256_text
 from beacon_gql.receipts.verify import verify_export
 from tests.conftest import make_settings
 from tests.support.databases import copy_sqlite
@@ -359,3 +362,23 @@ async def test_a_cancelled_job_gets_receipts_and_a_root_for_every_execution(
             [bytes.fromhex(step) for step in proof["path"]],
             bytes.fromhex(proof["root"]),
         )
+
+
+# --- the payload's canonical form ------------------------------------------------------------
+
+JSON_LEAVES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=5,
+)
+
+
+@given(
+    st.dictionaries(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=12), JSON_LEAVES, max_size=8
+    )
+)
+def test_the_receipt_writer_writes_exactly_the_job_specs_canonical_json(
+    body: dict[str, Any],
+) -> None:
+    assert flat_canonical_json(body) == canonical_json(body)
