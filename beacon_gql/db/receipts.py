@@ -22,15 +22,20 @@ async def executions_in_order(session: AsyncSession, job_id: str) -> Sequence[Ex
 
 
 async def store_late_receipts(
-    session: AsyncSession, receipts: Sequence[tuple[str, str, str, str]]
+    session: AsyncSession, receipts: Sequence[tuple[str, str, str, str, str]]
 ) -> None:
-    """(execution id, payload, signature, key id) for executions that ended without one
-    (cancelled, timed out, lease lost); one already there is kept."""
+    """(execution id, status, payload, signature, key id) for executions that ended without
+    one (cancelled, timed out, lease lost); one already there is kept, and so is a row no
+    longer in the status signed (a retry sent it back to the queue meanwhile)."""
     if not receipts:
         return
     statement = (
         update(Execution)
-        .where(Execution.id == bindparam("execution_id"), Execution.receipt_payload.is_(None))
+        .where(
+            Execution.id == bindparam("execution_id"),
+            Execution.status == bindparam("signed_status"),
+            Execution.receipt_payload.is_(None),
+        )
         .values(
             receipt_payload=bindparam("payload"),
             receipt_signature=bindparam("signature"),
@@ -40,7 +45,10 @@ async def store_late_receipts(
     connection = await session.connection()
     await connection.execute(
         statement,
-        [{"execution_id": e, "payload": p, "signature": s, "key_id": k} for e, p, s, k in receipts],
+        [
+            {"execution_id": e, "signed_status": t, "payload": p, "signature": s, "key_id": k}
+            for e, t, p, s, k in receipts
+        ],
     )
 
 

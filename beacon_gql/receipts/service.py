@@ -123,12 +123,12 @@ class ReceiptService:
             if job is None or job.status not in TERMINAL_JOB_STATUSES:
                 return None
             existing = await store.get_root(session, job_id)
-            if existing is not None:
+            if existing is not None and _current(existing, job):
                 return existing
             executions = await store.executions_in_order(session, job_id)
             if any(e.status not in ENDED for e in executions):
                 return None
-            late: list[tuple[str, str, str, str]] = []
+            late: list[tuple[str, str, str, str, str]] = []
             payloads: list[str] = []
             for execution in executions:
                 if execution.receipt_payload is None:
@@ -146,7 +146,15 @@ class ReceiptService:
                             completed_at=execution.completed_at,
                         ),
                     )
-                    late.append((execution.id, receipt.payload, receipt.signature, receipt.key_id))
+                    late.append(
+                        (
+                            execution.id,
+                            execution.status,
+                            receipt.payload,
+                            receipt.signature,
+                            receipt.key_id,
+                        )
+                    )
                     payloads.append(receipt.payload)
                 else:
                     payloads.append(execution.receipt_payload)
@@ -184,7 +192,9 @@ class ReceiptService:
             return None
         async with self._sessions() as session:
             existing = await store.get_root(session, job.id)
-        return existing if existing is not None else await self.seal_job(job.id)
+        if existing is not None and _current(existing, job):
+            return existing
+        return await self.seal_job(job.id)
 
     async def proof(self, execution: Execution) -> InclusionProof | None:
         """The audit path of one execution's receipt in its job's tree (RFC 6962 2.1.1)."""
@@ -206,6 +216,12 @@ class ReceiptService:
             root=merkle_root(leaves).hex(),
             path=[step.hex() for step in inclusion_proof(leaves, index)],
         )
+
+
+def _current(root: ReceiptRoot, job: Job) -> bool:
+    """Whether the root was signed after the job's last ending: a retry that raced with the
+    sealing of the previous ending must not leave that root in place."""
+    return job.finished_at is None or root.signed_at >= job.finished_at
 
 
 def _leaves(executions: Sequence[Execution]) -> list[bytes] | None:
