@@ -41,6 +41,8 @@ class ReceiptFacts:
     # Only when the execution row has one (repeated sampling of one cell): the payload of
     # an execution without it has no "sample" key at all.
     sample: Any = None
+    # Likewise top_p, a generation parameter a job may leave to the provider.
+    top_p: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ def receipt_payload(facts: ReceiptFacts, outcome: ReceiptOutcome, key_id: str) -
     }
     if facts.sample is not None:
         body["sample"] = facts.sample
+    if facts.top_p is not None:
+        body["topP"] = facts.top_p
     return flat_canonical_json(body)
 
 

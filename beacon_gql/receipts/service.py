@@ -57,8 +57,10 @@ def facts_of(execution: Execution, *, spec_hash: str, question_text: str) -> Rec
         max_tokens=execution.max_tokens,
         started_at=execution.started_at,
         attempt=execution.attempts,
-        # Present once executions carry a sample number; absent (None) until then.
+        # Read only where executions carry them (repeated sampling, top_p); a row without
+        # them gives a payload without the keys.
         sample=getattr(execution, "sample", None),
+        top_p=getattr(execution, "top_p", None),
     )
 
 

@@ -219,11 +219,17 @@ def verify_export(export: Mapping[str, Any], keys_document: Mapping[str, Any]) -
             if not same(signed, shown):
                 detail = f": signed {signed!r}, export says {shown!r}" if key in _QUOTED else ""
                 result.problems.append(Problem(subject, f"{name} changed{detail}"))
-        # An export without the field cannot show a changed sample; one with it must match.
-        if "sample" in execution and not _same_number(
-            payload.get("sample"), execution.get("sample")
-        ):
-            result.problems.append(Problem(subject, "sample changed"))
+        # Fields only some versions export: an export without one cannot show it changed;
+        # one with it must match (a payload without the key signed null).
+        for key, name in (("sample", "sample"), ("topP", "top_p")):
+            if key in execution and not _same_number(payload.get(key), execution.get(key)):
+                result.problems.append(
+                    Problem(
+                        subject,
+                        f"{name} changed: signed {payload.get(key)!r}, "
+                        f"export says {execution.get(key)!r}",
+                    )
+                )
         if expected_spec_hash is not None and payload.get("specHash") != expected_spec_hash:
             spec_mismatch = True
         position = payload.get("position")
@@ -320,17 +326,20 @@ def _check_root(
 
 def _cell_hint(job: Mapping[str, Any], position: int, count: int) -> str:
     """The (question, model, region) at that position, when the job's own grid (questions x
-    models x their regions, the order positions follow) has exactly `count` cells."""
+    models x their regions, the order positions follow, each cell `runs` times in a row)
+    accounts for exactly `count` executions."""
     cells = [
         (question.get("id"), model.get("id"), region)
         for question in job.get("questions") or []
         for model in job.get("models") or []
         for region in model.get("regions") or []
     ]
-    if len(cells) != count:
+    if not cells or count % len(cells):
         return ""
-    question, model, region = cells[position]
-    return f"; there the grid has ({question}, {model}, {region})"
+    runs = count // len(cells)
+    question, model, region = cells[position // runs]
+    sample = "" if runs == 1 else f", sample {position % runs + 1}"
+    return f"; there the grid has ({question}, {model}, {region}{sample})"
 
 
 def report_lines(result: Verification, keys_source: str) -> Sequence[str]:
