@@ -179,9 +179,11 @@ def problems(export: dict[str, Any], keys: dict[str, Any]) -> list[str]:
 
 
 async def test_an_export_verifies_and_every_tampering_is_named(
-    one_db_settings: Settings, signer: Signer, tmp_path: Path
+    settings: Settings, signer: Signer, tmp_path: Path
 ) -> None:
-    async with finished_job(one_db_settings, signer, tmp_path) as done:
+    """On both databases: PostgreSQL records the worker's receipts with one UPDATE per
+    batch (arrays of values), SQLite with one per execution."""
+    async with finished_job(settings, signer, tmp_path) as done:
         keys_url = done.app.base_url + "/.well-known/beacon-keys.json"
         async with httpx.AsyncClient() as http:
             published = (await http.get(keys_url)).json()
