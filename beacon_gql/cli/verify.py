@@ -3,6 +3,7 @@ offline; exit 0 when everything verifies, 1 naming each problem, 2 when it canno
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -33,32 +34,23 @@ async def fetch_keys(url: str) -> dict[str, Any]:
         document = response.json()
     except (httpx.HTTPError, ValueError) as error:
         raise KeysUnavailable(f"cannot read the receipt keys at {url}: {error}") from None
-    if not isinstance(document, dict):
-        raise KeysUnavailable(f"{url} is not a key list")
-    return document
+    return _key_list(document, url)
 
 
 def _load_keys(source: str) -> dict[str, Any]:
+    """A key list from a URL (the server's, or anyone's copy) or a saved file."""
     if source.startswith(("http://", "https://")):
-        return httpx_sync_keys(source)
+        return asyncio.run(fetch_keys(source))
     try:
         document = json.loads(Path(source).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise KeysUnavailable(f"cannot read the key list {source}: {error}") from None
+    return _key_list(document, source)
+
+
+def _key_list(document: object, source: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise KeysUnavailable(f"{source} is not a key list")
-    return document
-
-
-def httpx_sync_keys(url: str) -> dict[str, Any]:
-    try:
-        response = httpx.get(url, timeout=30.0)
-        response.raise_for_status()
-        document = response.json()
-    except (httpx.HTTPError, ValueError) as error:
-        raise KeysUnavailable(f"cannot read the receipt keys at {url}: {error}") from None
-    if not isinstance(document, dict):
-        raise KeysUnavailable(f"{url} is not a key list")
     return document
 
 
