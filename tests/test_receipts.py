@@ -34,9 +34,12 @@ from beacon_gql.receipts.payload import flat_canonical_json, sha256_text
 from beacon_gql.receipts.verify import verify_export
 from tests.conftest import make_settings
 from tests.support.databases import copy_sqlite
+from tests.support.graphql import GraphQLClient
 from tests.support.jobs import submit_spec, wait_until_finished
+from tests.support.processes import beacon_process
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import Signer, make_spec
+from tests.support.ws import PROGRESS, subscribe
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -384,3 +387,48 @@ def test_the_receipt_writer_writes_exactly_the_job_specs_canonical_json(
     body: dict[str, Any],
 ) -> None:
     assert flat_canonical_json(body) == canonical_json(body)
+
+
+async def test_a_worker_process_and_an_api_process_sharing_the_key_file_give_a_verified_export(
+    postgres_settings: Settings, signer: Signer, tmp_path: Path
+) -> None:
+    """As deployed: the worker process signs the receipts, the API process publishes the
+    keys and signs the root; one BEACON_SIGNING_KEY_FILE for both."""
+    key_file = tmp_path / "signing-key.json"
+    key_file.write_text(json.dumps(new_key_file_content()))
+    async with SimulatorFleet(seed=3) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        settings = replace(postgres_settings, providers_file=providers, signing_key_file=key_file)
+        async with beacon_process(
+            settings, "serve", "--no-worker", log=tmp_path / "api.log"
+        ) as api:
+            client = GraphQLClient(api)
+            submitted = await client.data(
+                """mutation($spec: JSON!) { submitBiasJob(input: {jobspec: $spec}) {
+                     job { id } } }""",
+                {"spec": signer.sign(make_spec())},
+            )
+            job_id = submitted["submitBiasJob"]["job"]["id"]
+            async with beacon_process(settings, "worker", log=tmp_path / "worker.log"):
+                async with asyncio.timeout(90):
+                    async for _ in subscribe(api, PROGRESS, {"jobId": job_id}):
+                        pass
+            await client.aclose()
+            export_file = tmp_path / "job.json"
+            code, _, err = await run_cli(
+                "export",
+                job_id,
+                "--format",
+                "json",
+                "-o",
+                str(export_file),
+                "--url",
+                api + "/graphql",
+            )
+            assert code == 0, err
+            code, out, err = await run_cli(
+                "verify", str(export_file), "--keys", api + "/.well-known/beacon-keys.json"
+            )
+    assert code == 0, out + err
+    assert "OK: 36 receipts signed" in out
