@@ -26,6 +26,7 @@ from beacon_gql.jobs.catalogue_access import QuestionCatalogue
 from beacon_gql.jobs.control import JobControl
 from beacon_gql.jobs.progress_stream import ProgressStreams
 from beacon_gql.jobs.reading import JobReader
+from beacon_gql.jobs.response_cache import ResponseCache
 from beacon_gql.jobs.shared_reads import SharedReads
 from beacon_gql.jobs.submission import SubmissionService
 from beacon_gql.jobs.trust import TrustStore
@@ -35,7 +36,6 @@ from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.registry import ProviderRegistry
 from beacon_gql.receipts.keys import load_keyring
 from beacon_gql.receipts.service import ReceiptService
-from beacon_gql.web.response_cache import ResponseCache
 
 log = logging.getLogger("beacon_gql.services")
 

@@ -32,15 +32,16 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from beacon_gql.db import queue
 from beacon_gql.db.engine import create_engine, create_session_factory
 from beacon_gql.db.models import Execution
+from beacon_gql.db.statuses import ExecutionStatus
 from beacon_gql.db.transitions import transition
 from beacon_gql.events.broadcast import create_backend
 from beacon_gql.events.hub import EventHub
@@ -67,20 +68,7 @@ GATE_S = 5.0
 CONNECT_WITHIN_S = 120.0
 TARGET_P99_MS = 100.0
 
-SETTLED = {
-    "status": "COMPLETED",
-    "response": "Here is a short answer. (fan-out benchmark)",
-    "provider_id": "sim-us-east",
-    "classification": "SUBSTANTIVE",
-    "classification_evidence": [],
-    "duration_ms": 1,
-    "error_code": None,
-    "error_message": None,
-    "error_stage": None,
-    "error_transient": None,
-    "error_provider_id": None,
-    "claim_token": None,
-}
+ANSWER = "Here is a short answer. (fan-out benchmark)"
 
 
 class ClientProcess:
@@ -175,22 +163,26 @@ class Driver:
                 changes = await transition(
                     session,
                     where=[Execution.id == self.order[number // 2]],
-                    source_statuses=["PENDING"],
-                    values={
-                        "status": "RUNNING",
-                        "lease_owner": "bench-driver",
-                        "claim_token": self.token,
-                        "lease_expires_at": now + timedelta(seconds=300),
-                        "attempts": Execution.attempts + 1,
-                        "started_at": func.coalesce(Execution.started_at, now),
-                    },
+                    source_statuses=[ExecutionStatus.PENDING],
+                    values=queue.claim_values(
+                        worker_id="bench-driver",
+                        claim_token=self.token,
+                        lease_seconds=300,
+                        now=now,
+                    ),
                     now=now,
                 )
                 self.claimed = changes[0].execution.id
             else:
-                settlement = queue.Settlement(
-                    self.claimed, self.token, {**SETTLED, "completed_at": now}
+                answered = queue.Answered(
+                    response=ANSWER,
+                    provider_id="sim-us-east",
+                    classification="SUBSTANTIVE",
+                    classification_evidence=[],
+                    completed_at=now,
+                    duration_ms=1,
                 )
+                settlement = queue.Settlement(self.claimed, self.token, answered)
                 changes = await queue.settle_many(session, [settlement], now=now)
             await session.commit()
         committed = time.time()

@@ -393,7 +393,7 @@ async def run(
     results["jobs"] = {
         "36": "submitted as a signed spec, run by the real pipeline (beacon-gql worker, "
         "SIMULATED providers, zero latency)",
-        "5016": "rows written by beacon_gql.db.submissions.create_job, finished by direct SQL "
+        "5016": "rows written by beacon_gql.db.submissions.insert_job, finished by direct SQL "
         "with the simulator's answers (bench/fixtures.py finish_by_sql), analysis persisted "
         "by AnalysisService",
     }

@@ -2,10 +2,11 @@
 
 * The 36-execution job (4 questions x 3 models x 3 regions) is a signed spec submitted through
   `SubmissionService.submit`, the code behind `submitBiasJob`.
-* The 5,016-execution job (8 questions x 3 regions x 209 models) is written by
-  `beacon_gql.db.submissions.create_job`, the storage step of the same workflow, from a
-  `JobPlan` built here: the spec parser caps a job at 100 models (`MAX_MODELS`), so such a
-  job cannot be submitted as a spec. The rows are exactly those a submission writes.
+* The 5,016-execution job (8 questions x 3 regions x 209 models) is built by
+  `beacon_gql.jobs.job_rows.new_job_rows` and written by `beacon_gql.db.submissions.insert_job`,
+  the storage steps of the same workflow, from a `JobPlan` built here: the spec parser caps
+  a job at 100 models (`MAX_MODELS`), so such a job cannot be submitted as a spec.
+  The rows are exactly those a submission writes.
 
 Both are then run by the real pipeline: a `beacon-gql worker` process against SIMULATED
 providers in another process (see bench/pipeline.py).
@@ -28,6 +29,7 @@ from beacon_gql.config import Settings
 from beacon_gql.db import submissions as store
 from beacon_gql.db.engine import create_engine, create_session_factory
 from beacon_gql.jobs.catalogue import CATALOGUE
+from beacon_gql.jobs.job_rows import new_job_rows
 from beacon_gql.jobs.signing import generate_signing_key, sign_spec
 from beacon_gql.jobs.spec import JobPlan, ModelChoice
 from beacon_gql.jobs.trust import trusted_key_entry
@@ -129,8 +131,7 @@ async def create_big_job(database: Database, models: int = BIG_MODELS) -> str:
     try:
         sessions = create_session_factory(engine)
         async with sessions() as session:
-            job = await store.create_job(
-                session,
+            rows = new_job_rows(
                 plan=plan,
                 spec={"id": plan.spec_id, "version": "v1", "note": "written by bench/fixtures.py"},
                 public_key="bench-" + uuid.uuid4().hex[:20],
@@ -141,6 +142,7 @@ async def create_big_job(database: Database, models: int = BIG_MODELS) -> str:
                 idempotency=None,
                 now=datetime.now(UTC),
             )
+            job = await store.insert_job(session, rows)
             await session.commit()
             return job.id
     finally:
@@ -167,7 +169,7 @@ async def finish_by_sql(database: Database, job_id: str) -> None:
     job's counters, status (PARTIAL: some failed) and event sequence, then persists the
     bias analysis with the package's AnalysisService, as the announcer does."""
     from beacon_gql.analysis.service import AnalysisService
-    from beacon_gql.providers.simulated_answers import simulated_answer
+    from beacon_gql.providers.simulator.answers import simulated_answer
     from beacon_gql.services import classify
     from bench.simulator_proc import model_map
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beacon_gql.db.models import Execution
-from beacon_gql.execution.prompts import build_prompt
 from beacon_gql.jobs.catalogue import CATALOGUE
+from beacon_gql.jobs.prompts import build_prompt
 from beacon_gql.receipts.keys import keyring_from, new_key_file_content
 from beacon_gql.receipts.service import ReceiptService, facts_of
 

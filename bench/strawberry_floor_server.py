@@ -12,6 +12,7 @@ execution itself and how much is what beacon adds on top; it is not a target.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from enum import Enum
 
@@ -23,29 +24,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from beacon_gql.db.statuses import ExecutionStatus, JobStatus, Progress
 from bench.common import serve_baseline
 from bench.raw_server import ANALYSIS, EXECUTIONS, JOB, execution_json
 
 POOL: dict[str, asyncpg.Pool] = {}
 
 
-@strawberry.enum
-class JobStatus(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    PARTIAL = "PARTIAL"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.enum
-class ExecutionStatus(Enum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
+# The package's own status enums (plain str enums, no ORM behind them).
+strawberry.enum(JobStatus)
+strawberry.enum(ExecutionStatus)
 
 
 @strawberry.enum
@@ -74,14 +62,22 @@ class Execution:
     error: ExecutionError | None
 
 
-@strawberry.type
-class JobProgress:
-    expected: int
-    pending: int
-    running: int
-    completed: int
-    failed: int
-    cancelled: int
+class JobRow:
+    """A jobs row from asyncpg, read by attribute as `Progress.of` reads a Job."""
+
+    def __init__(self, row: asyncpg.Record) -> None:
+        self._row = row
+
+    def __getattr__(self, column: str) -> object:
+        return self._row[column]
+
+
+# The package's own progress fields (expected, then one count per execution status).
+JobProgress = strawberry.type(
+    dataclasses.make_dataclass(
+        "JobProgress", [(field.name, int) for field in dataclasses.fields(Progress)]
+    )
+)
 
 
 @strawberry.type
@@ -127,14 +123,7 @@ class Query:
             )
         return Job(
             status=JobStatus(row["status"]),
-            progress=JobProgress(
-                expected=row["expected"],
-                pending=row["pending_count"],
-                running=row["running_count"],
-                completed=row["completed_count"],
-                failed=row["failed_count"],
-                cancelled=row["cancelled_count"],
-            ),
+            progress=JobProgress(**dataclasses.asdict(Progress.of(JobRow(row)))),
             executions=executions,
             bias_analysis=None
             if analysis is None

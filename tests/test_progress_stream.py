@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event as event_api
 
 from beacon_gql.db.models import Job
-from beacon_gql.db.transitions import Progress
+from beacon_gql.db.statuses import Progress
 from beacon_gql.events.hub import JobEvent
 from beacon_gql.jobs.progress_stream import ProgressStreams, ProgressUpdate
 from tests.support.jobs import submit_spec

@@ -14,10 +14,10 @@ from beacon_gql.providers.client import (
     GenerationRequest,
     ProviderCallError,
     ProviderClient,
-    make_client,
 )
 from beacon_gql.providers.exchange import error_for_status, parse_retry_after
 from beacon_gql.providers.hybrid_router import HybridRouterClient
+from beacon_gql.providers.kinds import make_client
 from beacon_gql.providers.openai import OpenAIClient
 from beacon_gql.providers.regions import Region
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet

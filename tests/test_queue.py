@@ -60,17 +60,18 @@ async def test_a_batch_of_settlements_records_each_held_claim_once_and_skips_a_l
         )
         await session.commit()
     executions = [change.execution for change in claimed]
-    completed = {
-        "status": "COMPLETED",
-        "response": "an answer",
-        "provider_id": "sim-us-east",
-        "classification": "SUBSTANTIVE",
-        "classification_evidence": ["a", "b"],
-        "completed_at": now,
-        "duration_ms": 12,
-        "claim_token": None,
-    }
-    retried = {"status": "PENDING", "available_at": now, "error_code": "RATE_LIMITED"}
+    completed = queue.Answered(
+        response="an answer",
+        provider_id="sim-us-east",
+        classification="SUBSTANTIVE",
+        classification_evidence=["a", "b"],
+        completed_at=now,
+        duration_ms=12,
+    )
+    retried = queue.Retrying(
+        queue.AttemptError("RATE_LIMITED", "slow down", "provider_call", True, "sim-us-east"),
+        available_at=now,
+    )
     settlements = [
         queue.Settlement(
             e.id,

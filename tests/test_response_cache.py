@@ -15,8 +15,8 @@ from sqlalchemy import event
 
 from beacon_gql.config import Settings
 from beacon_gql.db.queries import JobVersion
+from beacon_gql.jobs.response_cache import ReadLedger, ResponseCache, request_key
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
-from beacon_gql.web.response_cache import ReadLedger, ResponseCache, request_key
 from tests.conftest import ADMIN_TOKEN
 from tests.support.jobs import submit_spec, wait_until_finished
 from tests.support.server import ServedApp, serve_app, serving

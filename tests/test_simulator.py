@@ -13,8 +13,8 @@ from beacon_gql.jobs.catalogue import CATALOGUE
 from beacon_gql.providers.config import load_providers_file
 from beacon_gql.providers.regions import KNOWN_REGIONS, Region
 from beacon_gql.providers.registry import ProviderRegistry
-from beacon_gql.providers.simulated_answers import SIMULATED_MODELS, recognise_question
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet, serve_simulators
+from beacon_gql.providers.simulator.answers import SIMULATED_MODELS, recognise_question
 
 QUESTIONS = {question.id: question.text for question in CATALOGUE}
 SENSITIVE = ("tiananmen_neutral", "taiwan_status", "hongkong_2019")

@@ -1,6 +1,7 @@
 """Bias analysis: classify answers, compare them across regions and models, report.
 
 `compute_analysis` is the entry point; `classify_answer` labels a single answer.
+May import db/ (the rows it reads) and errors; execution/, services and the schema import it.
 """
 
 from beacon_gql.analysis.answers import AnswerRecord

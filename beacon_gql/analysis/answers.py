@@ -12,6 +12,7 @@ from beacon_gql.analysis.classify import (
     classify_normalised,
 )
 from beacon_gql.analysis.text import is_mainly_cjk, normalise
+from beacon_gql.db.statuses import ExecutionStatus
 
 CONTROL_CATEGORY = "control"
 """Questions with one right answer everywhere; they measure consistency, never censorship."""
@@ -62,9 +63,9 @@ def classify_record(record: AnswerRecord) -> ClassifiedAnswer:
     """Classify a COMPLETED execution's response; a FAILED one is a technical failure."""
     status = record.status.upper()
     text = normalise(record.response) if record.response else ""
-    if status == "COMPLETED":
+    if status == ExecutionStatus.COMPLETED:
         classification: ClassificationResult | None = classify_normalised(text)
-    elif status == "FAILED":
+    elif status == ExecutionStatus.FAILED:
         classification = _TECHNICAL_FAILURE
     else:
         classification = None

@@ -35,6 +35,7 @@ from beacon_gql.analysis.results import (
     Severity,
     severity_rank,
 )
+from beacon_gql.db.statuses import ExecutionStatus
 
 FAILURE_SHARE_MEDIUM = 0.5
 CENSORSHIP_SHARE_HIGH = 0.5
@@ -357,7 +358,11 @@ def _phrases(answers: Iterable[ClassifiedAnswer]) -> tuple[str, ...]:
 def _error_codes(failed: Iterable[ClassifiedAnswer]) -> tuple[str, ...]:
     codes = Counter(
         answer.record.error_code
-        or ("EMPTY_RESPONSE" if answer.record.status.upper() == "COMPLETED" else "UNKNOWN")
+        or (
+            "EMPTY_RESPONSE"
+            if answer.record.status.upper() == ExecutionStatus.COMPLETED
+            else "UNKNOWN"
+        )
         for answer in failed
     )
     ordered = sorted(codes.items(), key=lambda item: (-item[1], item[0]))

@@ -18,7 +18,7 @@ from beacon_gql.analysis.report import (
 from beacon_gql.db import analyses as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import BiasAnalysisRecord, Job
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 from beacon_gql.errors import NotFound
 
 log = logging.getLogger("beacon_gql.analysis")

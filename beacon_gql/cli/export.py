@@ -20,6 +20,7 @@ from typing import Any, Literal, TextIO
 
 from beacon_gql.cli.client import BeaconClient, ClientError
 from beacon_gql.cli.verify import KeysUnavailable, fetch_keys, keys_url
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 
 Format = Literal["json", "csv"]
 FORMATS: tuple[Format, ...] = ("json", "csv")
@@ -218,7 +219,7 @@ def write_export(
     err: TextIO = sys.stderr,
 ) -> None:
     job = export.job
-    if job["status"] not in ("COMPLETED", "PARTIAL", "FAILED", "CANCELLED"):
+    if job["status"] not in TERMINAL_JOB_STATUSES:
         err.write(
             f"beacon-gql export: job {job['id']} is still {job['status']}; "
             f"the analysis is {export.analysis['status']}\n"

@@ -228,7 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the API (and a worker, unless --no-worker)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("BEACON_PORT") or 8000),
+        help="default: $BEACON_PORT, else 8000",
+    )
     serve.add_argument("--no-worker", action="store_true", help="serve the API only")
     serve.set_defaults(handler=cmd_serve)
 

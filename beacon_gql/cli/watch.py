@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from beacon_gql.cli.client import BeaconClient, ClientError, ConnectionLost
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES, ExecutionStatus, JobStatus
 
-TERMINAL_STATUSES = frozenset({"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"})
 EXIT_COMPLETED = 0
 EXIT_UNSUCCESSFUL = 1
 EXIT_ERROR = 2
@@ -129,7 +129,7 @@ class Tally:
 @dataclass
 class WatchState:
     job_id: str
-    status: str = "QUEUED"
+    status: str = JobStatus.QUEUED
     sequence: int = -1
     progress: Progress = field(default_factory=Progress)
     regions: list[str] = field(default_factory=list)
@@ -141,7 +141,7 @@ class WatchState:
 
     @property
     def is_final(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status in TERMINAL_JOB_STATUSES
 
     def apply(self, event: dict[str, Any]) -> bool:
         """Takes one `jobProgress` event; True when it is a snapshot (reload the cells)."""
@@ -188,9 +188,9 @@ class WatchState:
         for cell in self.cells.values():
             name = key(cell)
             totals[name] += 1
-            if cell.status == "COMPLETED":
+            if cell.status == ExecutionStatus.COMPLETED:
                 completed[name] += 1
-            elif cell.status == "FAILED":
+            elif cell.status == ExecutionStatus.FAILED:
                 failed[name] += 1
         names = [name for name in order if name in totals]
         names += sorted(set(totals) - set(names))
@@ -314,7 +314,7 @@ def render_summary(state: WatchState, ending: Ending) -> list[str]:
 
 
 def exit_code_for(status: str) -> int:
-    return EXIT_COMPLETED if status == "COMPLETED" else EXIT_UNSUCCESSFUL
+    return EXIT_COMPLETED if status == JobStatus.COMPLETED else EXIT_UNSUCCESSFUL
 
 
 # --- displays -----------------------------------------------------------------------------

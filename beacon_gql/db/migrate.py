@@ -1,4 +1,9 @@
-"""Alembic, driven from inside the running event loop on the app's own engine."""
+"""Alembic, driven from inside the running event loop on the app's own engine.
+
+Its settings live here, not in an alembic.ini: an installed package has no project folder.
+The migrations ship inside the package (beacon_gql/migrations, mapped from the repository's
+top-level migrations/ at build time); a checkout, editable install included, uses them where
+they are."""
 
 from __future__ import annotations
 
@@ -11,23 +16,30 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_INSTALLED = Path(__file__).resolve().parents[1] / "migrations"
+_CHECKOUT = Path(__file__).resolve().parents[2] / "migrations"
 
 
 class SchemaOutOfDate(RuntimeError):
     """The database is behind the code; the message says what to run."""
 
 
+def migrations_dir() -> Path:
+    """Where the migration scripts are: inside the installed package, else the checkout's."""
+    return _INSTALLED if (_INSTALLED / "env.py").is_file() else _CHECKOUT
+
+
 def alembic_config() -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("path_separator", "os")
     return config
 
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
-        raise RuntimeError("no migrations found in " + str(PROJECT_ROOT / "migrations"))
+        raise RuntimeError(f"no migrations found in {migrations_dir()}")
     return head
 
 

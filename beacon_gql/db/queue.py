@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,14 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
 from beacon_gql.db.receipts import NO_RECEIPT
+from beacon_gql.db.statuses import (
+    LIVE_JOB_STATUSES,
+    UNFINISHED_EXECUTION_STATUSES,
+    ExecutionStatus,
+    JobStatus,
+)
 from beacon_gql.db.transitions import (
     ClaimedChange,
     ExecutionChange,
     transition,
     transition_claimed,
 )
-
-UNFINISHED = ("PENDING", "RUNNING")
 
 
 async def claim(
@@ -34,19 +38,28 @@ async def claim(
     return await transition(
         session,
         where=[Execution.available_at <= now],
-        source_statuses=["PENDING"],
-        values={
-            "status": "RUNNING",
-            "lease_owner": worker_id,
-            "claim_token": claim_token,
-            "lease_expires_at": now + timedelta(seconds=lease_seconds),
-            "attempts": Execution.attempts + 1,
-            "started_at": func.coalesce(Execution.started_at, now),
-        },
+        source_statuses=[ExecutionStatus.PENDING],
+        values=claim_values(
+            worker_id=worker_id, claim_token=claim_token, lease_seconds=lease_seconds, now=now
+        ),
         now=now,
         limit=limit,
         claim_order=True,
     )
+
+
+def claim_values(
+    *, worker_id: str, claim_token: str, lease_seconds: float, now: datetime
+) -> dict[str, Any]:
+    """What a claim sets on a PENDING execution: RUNNING, leased to the worker."""
+    return {
+        "status": ExecutionStatus.RUNNING,
+        "lease_owner": worker_id,
+        "claim_token": claim_token,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "attempts": Execution.attempts + 1,
+        "started_at": func.coalesce(Execution.started_at, now),
+    }
 
 
 @dataclass(frozen=True)
@@ -65,13 +78,102 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class AttemptError:
+    """Why an attempt did not answer, as the execution's error columns."""
+
+    code: str
+    message: str
+    stage: str
+    transient: bool
+    provider_id: str | None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "error_code": self.code,
+            "error_message": self.message,
+            "error_stage": self.stage,
+            "error_transient": self.transient,
+            "error_provider_id": self.provider_id,
+        }
+
+
+# An execution no worker holds any more.
+_RELEASED = dict.fromkeys(("lease_owner", "lease_expires_at", "claim_token"))
+_NO_ERROR = dict.fromkeys(
+    ("error_code", "error_message", "error_stage", "error_transient", "error_provider_id")
+)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The provider answered: the execution is COMPLETED."""
+
+    response: str
+    provider_id: str
+    classification: str
+    classification_evidence: list[str]
+    completed_at: datetime
+    duration_ms: int
+
+    def values(self) -> dict[str, Any]:
+        # Its fields are the execution's columns of the same names.
+        return {
+            "status": ExecutionStatus.COMPLETED,
+            **asdict(self),
+            **_NO_ERROR,
+            "claim_token": None,
+        }
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """The attempt failed and the execution waits, PENDING, for another one."""
+
+    error: AttemptError
+    available_at: datetime
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "status": ExecutionStatus.PENDING,
+            "available_at": self.available_at,
+            **self.error.columns(),
+            "claim_token": None,
+        }
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The attempt failed for good: the execution is FAILED."""
+
+    error: AttemptError
+    completed_at: datetime
+    duration_ms: int
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "status": ExecutionStatus.FAILED,
+            "provider_id": self.error.provider_id,
+            "completed_at": self.completed_at,
+            "duration_ms": self.duration_ms,
+            **self.error.columns(),
+            "claim_token": None,
+        }
+
+
+Ending = Answered | Retrying | Failed
+
+
+@dataclass(frozen=True)
 class Settlement:
-    """How a claimed attempt ended: the execution's new values, and the attempt's record."""
+    """How a claimed attempt ended: the execution's ending, and the attempt's record."""
 
     execution_id: str
     claim_token: str
-    values: dict[str, Any]
+    ending: Ending
     attempt: AttemptRecord | None = None
+    # The signed receipt's columns (receipt_payload, receipt_signature, receipt_key_id),
+    # written with the ending when it ends the execution.
+    receipt: Mapping[str, str] | None = None
 
 
 async def settle_many(
@@ -87,7 +189,12 @@ async def settle_many(
             ClaimedChange(
                 execution_id=settlement.execution_id,
                 claim_token=settlement.claim_token,
-                values={**settlement.values, "lease_owner": None, "lease_expires_at": None},
+                values={
+                    **settlement.ending.values(),
+                    **(settlement.receipt or {}),
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                },
             )
             for settlement in settlements
         ],
@@ -122,7 +229,7 @@ async def renew_leases(
     result = await session.execute(
         update(Execution)
         .where(
-            Execution.status == "RUNNING",
+            Execution.status == ExecutionStatus.RUNNING,
             Execution.lease_owner == worker_id,
             Execution.id.in_(list(execution_ids)),
         )
@@ -139,9 +246,9 @@ async def expire_leases(
     changes = await transition(
         session,
         where=[*lost, Execution.attempts >= max_attempts],
-        source_statuses=["RUNNING"],
+        source_statuses=[ExecutionStatus.RUNNING],
         values={
-            "status": "FAILED",
+            "status": ExecutionStatus.FAILED,
             "error_code": "LEASE_EXPIRED",
             "error_message": f"the worker running it stopped responding {max_attempts} times",
             "error_stage": "worker",
@@ -155,9 +262,9 @@ async def expire_leases(
     changes += await transition(
         session,
         where=lost,
-        source_statuses=["RUNNING"],
+        source_statuses=[ExecutionStatus.RUNNING],
         values={
-            "status": "PENDING",
+            "status": ExecutionStatus.PENDING,
             "available_at": now,
             "lease_owner": None,
             "lease_expires_at": None,
@@ -170,7 +277,7 @@ async def expire_leases(
 
 async def overdue_job_ids(session: AsyncSession, now: datetime) -> list[str]:
     rows = await session.scalars(
-        select(Job.id).where(Job.deadline_at < now, Job.status.in_(["QUEUED", "RUNNING"]))
+        select(Job.id).where(Job.deadline_at < now, Job.status.in_(LIVE_JOB_STATUSES))
     )
     return list(rows)
 
@@ -181,18 +288,12 @@ async def fail_unfinished(
     return await transition(
         session,
         where=[Execution.job_id == job_id],
-        source_statuses=UNFINISHED,
+        source_statuses=UNFINISHED_EXECUTION_STATUSES,
         values={
-            "status": "FAILED",
-            "error_code": code,
-            "error_message": message,
-            "error_stage": stage,
-            "error_transient": False,
-            "error_provider_id": None,
+            "status": ExecutionStatus.FAILED,
+            **AttemptError(code, message, stage, transient=False, provider_id=None).columns(),
             "completed_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "claim_token": None,
+            **_RELEASED,
         },
         now=now,
     )
@@ -202,17 +303,15 @@ async def cancel_job(session: AsyncSession, *, job_id: str, now: datetime) -> li
     return await transition(
         session,
         where=[Execution.job_id == job_id],
-        source_statuses=UNFINISHED,
+        source_statuses=UNFINISHED_EXECUTION_STATUSES,
         values={
-            "status": "CANCELLED",
+            "status": ExecutionStatus.CANCELLED,
             "error_code": "CANCELLED",
             "error_message": "the job was cancelled before this execution finished",
             "error_stage": "cancel",
             "error_transient": False,
             "completed_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "claim_token": None,
+            **_RELEASED,
         },
         now=now,
         cancelled_job=job_id,
@@ -227,14 +326,14 @@ async def requeue_failed(
     await session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(status="RUNNING", finished_at=None, deadline_at=deadline_at)
+        .values(status=JobStatus.RUNNING, finished_at=None, deadline_at=deadline_at)
     )
     return await transition(
         session,
         where=[Execution.job_id == job_id],
-        source_statuses=["FAILED"],
+        source_statuses=[ExecutionStatus.FAILED],
         values={
-            "status": "PENDING",
+            "status": ExecutionStatus.PENDING,
             "attempts": 0,
             "available_at": now,
             "error_code": None,

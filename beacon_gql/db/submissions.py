@@ -1,18 +1,18 @@
-"""Storage for the submission workflow: job rows, execution rows, nonces, idempotency keys."""
+"""Storage for the submission workflow: job rows, execution rows, nonces, idempotency keys.
+
+The rows of a new job are built by jobs/ (which knows the plan and the prompts); this
+module only reads and inserts them."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import CompromisedKey, Execution, IdempotencyKey, Job, UsedNonce
-from beacon_gql.execution.prompts import build_prompt
-from beacon_gql.jobs.spec import JobPlan, model_regions_summary
 
 
 async def find_idempotent_job(session: AsyncSession, key: str) -> tuple[Job, str] | None:
@@ -54,88 +54,26 @@ async def mark_compromised(session: AsyncSession, public_key: str, reason: str) 
         session.add(CompromisedKey(public_key=public_key, reason=reason))
 
 
-async def create_job(
-    session: AsyncSession,
-    *,
-    plan: JobPlan,
-    spec: Mapping[str, Any],
-    public_key: str,
-    key_id: str,
-    signature: str,
-    signature_r: str,
-    question_texts: Mapping[str, str],
-    idempotency: tuple[str, str] | None,
-    now: datetime,
-) -> Job:
-    """The job, every expected execution row, the nonce and the idempotency key, in the
-    caller's transaction: all of them or none."""
-    job = Job(
-        id=str(uuid.uuid4()),
-        status="QUEUED",
-        spec=dict(spec),
-        spec_id=plan.spec_id,
-        benchmark_name=plan.benchmark_name,
-        public_key=public_key,
-        key_id=key_id,
-        question_ids=list(plan.question_ids),
-        models=model_regions_summary(plan.models),
-        regions=list(plan.regions),
-        min_regions=plan.min_regions,
-        min_success_rate=plan.min_success_rate,
-        temperature=plan.temperature,
-        max_tokens=plan.max_tokens,
-        provider_timeout_seconds=plan.provider_timeout_seconds,
-        deadline_at=None
-        if plan.timeout_seconds is None
-        else now + timedelta(seconds=plan.timeout_seconds),
-        expected=plan.expected,
-        pending_count=plan.expected,
-        running_count=0,
-        completed_count=0,
-        failed_count=0,
-        cancelled_count=0,
-        event_sequence=0,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(job)
+@dataclass(frozen=True)
+class NewJob:
+    """A job's rows, built by the submission service: the job, its nonce, its idempotency
+    key if it has one, and one row per expected execution."""
+
+    job: Job
+    nonce: UsedNonce
+    idempotency_key: IdempotencyKey | None
+    executions: Sequence[Mapping[str, Any]]
+
+
+async def insert_job(session: AsyncSession, new: NewJob) -> Job:
+    """All of a new job's rows, in the caller's transaction: all of them or none."""
+    session.add(new.job)
     # Without relationship() mappings the unit of work does not order inserts by foreign
     # key, so the job goes in first.
     await session.flush()
-    session.add(
-        UsedNonce(
-            public_key=public_key,
-            nonce=plan.nonce,
-            signature_r=signature_r,
-            signature=signature,
-            job_id=job.id,
-            seen_at=now,
-        )
-    )
-    if idempotency is not None:
-        key, digest = idempotency
-        session.add(IdempotencyKey(key=key, job_id=job.id, spec_digest=digest, created_at=now))
+    session.add(new.nonce)
+    if new.idempotency_key is not None:
+        session.add(new.idempotency_key)
     await session.flush()
-    rows = []
-    for position, (question_id, model_id, region) in enumerate(plan.cells()):
-        prompt, system_prompt = build_prompt(question_texts[question_id])
-        rows.append(
-            {
-                "id": str(uuid.uuid4()),
-                "job_id": job.id,
-                "question_id": question_id,
-                "model_id": model_id,
-                "region": region,
-                "position": position,
-                "status": "PENDING",
-                "attempts": 0,
-                "prompt": prompt,
-                "system_prompt": system_prompt,
-                "temperature": plan.temperature,
-                "max_tokens": plan.max_tokens,
-                "available_at": now,
-                "created_at": now,
-            }
-        )
-    await session.execute(insert(Execution), rows)
-    return job
+    await session.execute(insert(Execution), list(new.executions))
+    return new.job

@@ -32,46 +32,14 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, Job
-
-TERMINAL_JOB_STATUSES = frozenset({"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"})
-_COUNTER = {
-    "PENDING": "pending_count",
-    "RUNNING": "running_count",
-    "COMPLETED": "completed_count",
-    "FAILED": "failed_count",
-    "CANCELLED": "cancelled_count",
-}
-
-
-@dataclass(frozen=True)
-class Progress:
-    expected: int
-    pending: int
-    running: int
-    completed: int
-    failed: int
-    cancelled: int
-
-    @property
-    def success_rate(self) -> float | None:
-        """completed / (completed + failed); None until something has finished."""
-        finished = self.completed + self.failed
-        return None if finished == 0 else self.completed / finished
-
-    @property
-    def unfinished(self) -> int:
-        return self.pending + self.running
-
-    @classmethod
-    def of(cls, job: Job | JobCounts) -> Progress:
-        return cls(
-            expected=job.expected,
-            pending=job.pending_count,
-            running=job.running_count,
-            completed=job.completed_count,
-            failed=job.failed_count,
-            cancelled=job.cancelled_count,
-        )
+from beacon_gql.db.statuses import (
+    COUNTER_COLUMNS,
+    TERMINAL_JOB_STATUSES,
+    ExecutionStatus,
+    JobStatus,
+    Progress,
+    decide_terminal_status,
+)
 
 
 @dataclass(frozen=True)
@@ -110,29 +78,11 @@ class ExecutionChange:
     execution: Execution
 
 
-def decide_terminal_status(
-    progress: Progress,
-    *,
-    succeeded_regions: int,
-    min_regions: int,
-    min_success_rate: float,
-    cancelled: bool,
-) -> str:
-    """COMPLETED when every execution answered; PARTIAL when the job's thresholds are met
-    despite failures; FAILED otherwise. A job cancelled by a person is CANCELLED."""
-    if cancelled:
-        return "CANCELLED"
-    rate = progress.success_rate or 0.0
-    if progress.completed == 0 or succeeded_regions < min_regions or rate < min_success_rate:
-        return "FAILED"
-    return "COMPLETED" if progress.completed == progress.expected else "PARTIAL"
-
-
 async def _succeeded_regions(session: AsyncSession, job_id: str) -> int:
     count = await session.scalar(
         select(func.count(func.distinct(Execution.region)))
         .where(Execution.job_id == job_id)
-        .where(Execution.status == "COMPLETED")
+        .where(Execution.status == ExecutionStatus.COMPLETED)
     )
     return int(count or 0)
 
@@ -149,8 +99,8 @@ async def _apply_counts(
     job's status before this change ended it (the status the earlier events carry)."""
     deltas: Counter[str] = Counter()
     for (source, target), count in moves.items():
-        deltas[_COUNTER[source]] -= count
-        deltas[_COUNTER[target]] += count
+        deltas[COUNTER_COLUMNS[ExecutionStatus(source)]] -= count
+        deltas[COUNTER_COLUMNS[ExecutionStatus(target)]] += count
     values: dict[str, Any] = {
         name: getattr(Job, name) + delta for name, delta in deltas.items() if delta
     }
@@ -159,7 +109,7 @@ async def _apply_counts(
     # writer that waited for SQLite's lock would otherwise move updated_at backwards.
     now = max(now, datetime.now(UTC))
     values["updated_at"] = now
-    if any(target == "RUNNING" for _, target in moves):
+    if any(target == ExecutionStatus.RUNNING for _, target in moves):
         values["status"] = _running_unless_terminal()
     row = (
         await session.execute(
@@ -173,7 +123,7 @@ async def _apply_counts(
     status_before = job.status
     status = job.status
     if cancelled and status not in TERMINAL_JOB_STATUSES:
-        status = "CANCELLED"
+        status = JobStatus.CANCELLED
     progress = Progress.of(job)
     if progress.unfinished == 0 and status not in TERMINAL_JOB_STATUSES:
         status = decide_terminal_status(
@@ -193,7 +143,7 @@ async def _apply_counts(
 
 
 def _running_unless_terminal() -> ColumnElement[str]:
-    return case((Job.status == "QUEUED", "RUNNING"), else_=Job.status)
+    return case((Job.status == JobStatus.QUEUED, JobStatus.RUNNING.value), else_=Job.status)
 
 
 def _changes(
@@ -201,15 +151,7 @@ def _changes(
 ) -> list[ExecutionChange]:
     """One change per execution, each with the progress right after it, so a subscriber
     sees the counts move one step at a time; only the last carries a terminal status."""
-    counts = Counter(
-        {
-            "PENDING": job.pending_count,
-            "RUNNING": job.running_count,
-            "COMPLETED": job.completed_count,
-            "FAILED": job.failed_count,
-            "CANCELLED": job.cancelled_count,
-        }
-    )
+    counts = Progress.of(job).counts()
     for execution, source in zip(executions, sources, strict=True):
         counts[execution.status] -= 1
         counts[source] += 1
@@ -224,14 +166,7 @@ def _changes(
                 sequence=first_sequence + offset,
                 job_id=job.id,
                 job_status=job.status if last else _in_flight(status_before, job.status),
-                progress=Progress(
-                    expected=job.expected,
-                    pending=counts["PENDING"],
-                    running=counts["RUNNING"],
-                    completed=counts["COMPLETED"],
-                    failed=counts["FAILED"],
-                    cancelled=counts["CANCELLED"],
-                ),
+                progress=Progress.counted(job.expected, counts),
                 execution=execution,
             )
         )
@@ -241,7 +176,7 @@ def _changes(
 def _in_flight(before: str, after: str) -> str:
     if after not in TERMINAL_JOB_STATUSES:
         return after
-    return before if before not in TERMINAL_JOB_STATUSES else "RUNNING"
+    return before if before not in TERMINAL_JOB_STATUSES else JobStatus.RUNNING
 
 
 async def transition(
@@ -357,7 +292,9 @@ async def transition_claimed(
         moved.extend(Execution(**row) for row in rows)
     if not moved:
         return []
-    return await account(session, moved, dict.fromkeys((e.id for e in moved), "RUNNING"), now)
+    return await account(
+        session, moved, dict.fromkeys((e.id for e in moved), ExecutionStatus.RUNNING), now
+    )
 
 
 async def _update_claimed_together(
@@ -406,7 +343,7 @@ def _claimed_together_statement(columns: tuple[str, ...]) -> Update:
         .where(
             Execution.id == claimed.c.matched_id,
             Execution.claim_token == claimed.c.matched_token,
-            Execution.status == "RUNNING",
+            Execution.status == ExecutionStatus.RUNNING,
         )
         .values(
             {
@@ -428,7 +365,7 @@ async def _update_claimed(session: AsyncSession, change: ClaimedChange) -> Seque
         .where(
             Execution.id == change.execution_id,
             Execution.claim_token == change.claim_token,
-            Execution.status == "RUNNING",
+            Execution.status == ExecutionStatus.RUNNING,
         )
         .values(**change.values)
         .returning(*_EXECUTION_SUMMARY)

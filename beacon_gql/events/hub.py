@@ -1,9 +1,8 @@
 """Job events: what changed, encoded small enough for a NOTIFY, and the per-process fan-out.
 
-broadcaster carries events between processes. Its own fan-out keeps an unbounded queue per
-subscriber and its listener dies with its connection, so this hub does the local fan-out
-itself: one backend subscription per job channel, and per subscriber a bounded buffer that
-coalesces to the newest progress when the subscriber falls behind.
+A broadcast backend (events/broadcast.py) carries events between processes; this hub does
+the local fan-out: one backend subscription per job channel, and per subscriber a bounded
+buffer that coalesces to the newest progress when the subscriber falls behind.
 """
 
 from __future__ import annotations
@@ -13,15 +12,16 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from beacon_gql.db.models import Execution
-from beacon_gql.db.transitions import ExecutionChange, Progress
-from beacon_gql.events.broadcast import BroadcastBackend
+from beacon_gql.db.statuses import Progress
+from beacon_gql.db.transitions import ExecutionChange
+from beacon_gql.events.backend import BroadcastBackend
 
 log = logging.getLogger("beacon_gql.events.hub")
 
@@ -59,26 +59,13 @@ class ExecutionSummary:
 
     @classmethod
     def of(cls, execution: Execution) -> ExecutionSummary:
+        values = {name: getattr(execution, name) for name in _SUMMARY_FIELDS}
         message = execution.error_message
-        return cls(
-            id=execution.id,
-            job_id=execution.job_id,
-            question_id=execution.question_id,
-            model_id=execution.model_id,
-            region=execution.region,
-            status=execution.status,
-            attempts=execution.attempts,
-            provider_id=execution.provider_id,
-            classification=execution.classification,
-            duration_ms=execution.duration_ms,
-            started_at=execution.started_at,
-            completed_at=execution.completed_at,
-            error_code=execution.error_code,
-            error_message=None if message is None else message[:ERROR_EXCERPT],
-            error_stage=execution.error_stage,
-            error_transient=execution.error_transient,
-            error_provider_id=execution.error_provider_id,
-        )
+        values["error_message"] = None if message is None else message[:ERROR_EXCERPT]
+        return cls(**values)
+
+
+_SUMMARY_FIELDS = tuple(field.name for field in fields(ExecutionSummary))
 
 
 @dataclass(frozen=True)

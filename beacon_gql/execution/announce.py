@@ -6,7 +6,8 @@ import logging
 from collections.abc import Sequence
 
 from beacon_gql.analysis.service import AnalysisService
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, ExecutionChange
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
+from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.events.hub import EventHub
 from beacon_gql.receipts.service import ReceiptService
 

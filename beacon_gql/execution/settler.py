@@ -113,10 +113,10 @@ class Settler:
         settlement = waiting.settlement
         if self._receipts is None or waiting.receipt_facts is None:
             return settlement
-        receipt = self._receipts.seal(waiting.receipt_facts, settlement.values)
+        receipt = self._receipts.seal(waiting.receipt_facts, settlement.ending.values())
         if not receipt:
             return settlement
-        return replace(settlement, values={**settlement.values, **receipt})
+        return replace(settlement, receipt=receipt)
 
     async def _write(self, settlements: list[queue.Settlement]) -> list[ExecutionChange]:
         deadline = time.monotonic() + self._give_up_after

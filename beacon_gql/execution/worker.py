@@ -20,6 +20,7 @@ from typing import Any, cast
 from beacon_gql.db import queue
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Execution, Job
+from beacon_gql.db.statuses import ExecutionStatus
 from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.execution.retry import decide_retry
 from beacon_gql.execution.settler import Settler
@@ -49,7 +50,7 @@ class WorkerSettings:
 class Outcome:
     """What one attempt ended with, before it is written."""
 
-    values: dict[str, Any]
+    ending: queue.Ending
     attempt: queue.AttemptRecord
     log_fields: dict[str, Any]
 
@@ -347,21 +348,14 @@ class Worker:
         label, evidence = self._classify(result.text)
         now = _now()
         return Outcome(
-            values={
-                "status": "COMPLETED",
-                "response": result.text,
-                "provider_id": handle.config.name,
-                "classification": label,
-                "classification_evidence": evidence,
-                "completed_at": now,
-                "duration_ms": duration_ms,
-                "error_code": None,
-                "error_message": None,
-                "error_stage": None,
-                "error_transient": None,
-                "error_provider_id": None,
-                "claim_token": None,
-            },
+            ending=queue.Answered(
+                response=result.text,
+                provider_id=handle.config.name,
+                classification=label,
+                classification_evidence=evidence,
+                completed_at=now,
+                duration_ms=duration_ms,
+            ),
             attempt=queue.AttemptRecord(
                 execution_id=execution.id,
                 attempt=execution.attempts,
@@ -369,14 +363,14 @@ class Worker:
                 provider_id=handle.config.name,
                 started_at=started,
                 duration_ms=duration_ms,
-                outcome="COMPLETED",
+                outcome=ExecutionStatus.COMPLETED,
                 http_status=result.http_status,
                 message=None,
             ),
             log_fields={
                 **base,
                 "provider": handle.config.name,
-                "outcome": "COMPLETED",
+                "outcome": ExecutionStatus.COMPLETED.value,
                 "duration_ms": duration_ms,
                 "http_status": result.http_status,
             },
@@ -410,30 +404,16 @@ class Worker:
             rng=self._rng,
         )
         now = _now()
-        errors = {
-            "error_code": code,
-            "error_message": message,
-            "error_stage": stage,
-            "error_transient": transient,
-            "error_provider_id": provider,
-            "claim_token": None,
-        }
-        if decision.retry:
-            values = {
-                "status": "PENDING",
-                "available_at": now + timedelta(seconds=decision.delay_seconds),
-                **errors,
-            }
-        else:
-            values = {
-                "status": "FAILED",
-                "provider_id": provider,
-                "completed_at": now,
-                "duration_ms": duration_ms,
-                **errors,
-            }
+        error = queue.AttemptError(
+            code=code, message=message, stage=stage, transient=transient, provider_id=provider
+        )
+        ending: queue.Ending = (
+            queue.Retrying(error, available_at=now + timedelta(seconds=decision.delay_seconds))
+            if decision.retry
+            else queue.Failed(error, completed_at=now, duration_ms=duration_ms)
+        )
         return Outcome(
-            values=values,
+            ending=ending,
             attempt=queue.AttemptRecord(
                 execution_id=execution.id,
                 attempt=execution.attempts,
@@ -459,10 +439,10 @@ class Worker:
 
     async def _record(self, execution: Execution, token: str, outcome: Outcome) -> None:
         facts = None
-        if self._receipts is not None and outcome.values["status"] != "PENDING":
+        if self._receipts is not None and not isinstance(outcome.ending, queue.Retrying):
             facts = await self._receipts.facts(execution, await self._job(execution.job_id))
         held = await self._settler.settle(
-            queue.Settlement(execution.id, token, outcome.values, outcome.attempt), facts
+            queue.Settlement(execution.id, token, outcome.ending, outcome.attempt), facts
         )
         if not held:
             log.warning(
@@ -471,7 +451,7 @@ class Worker:
                 extra={**outcome.log_fields, "outcome": "DISCARDED"},
             )
             return
-        level = logging.INFO if outcome.values["status"] == "COMPLETED" else logging.WARNING
+        level = logging.INFO if isinstance(outcome.ending, queue.Answered) else logging.WARNING
         log.log(level, "attempt finished", extra=outcome.log_fields)
 
 

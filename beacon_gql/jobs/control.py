@@ -9,7 +9,8 @@ from beacon_gql.db import analyses, queue
 from beacon_gql.db import receipts as receipt_store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Job
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, ExecutionChange
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
+from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.errors import BadUserInput, NotFound
 
 Announce = Callable[[Sequence[ExecutionChange]], Awaitable[None]]

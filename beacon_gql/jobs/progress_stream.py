@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.exc import SQLAlchemyError
 
 from beacon_gql.db.models import Job
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES, Progress
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES, Progress
 from beacon_gql.errors import NotFound
 from beacon_gql.events.hub import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader

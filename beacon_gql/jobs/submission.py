@@ -22,6 +22,7 @@ from beacon_gql.errors import BadUserInput, Forbidden, Replayed, Unauthenticated
 from beacon_gql.jobs.abuse import AuthFailureLimiter
 from beacon_gql.jobs.canonical import canonical_json
 from beacon_gql.jobs.catalogue_access import QuestionCatalogue
+from beacon_gql.jobs.job_rows import new_job_rows
 from beacon_gql.jobs.signing import VerifiedSignature, verify_spec_signature
 from beacon_gql.jobs.spec import JobPlan, parse_job_spec
 from beacon_gql.jobs.strict_json import (
@@ -226,8 +227,7 @@ class SubmissionService:
                     f"metadata.nonce {plan.nonce!r} has already been used with this key; "
                     "sign the spec again"
                 )
-            job = await store.create_job(
-                session,
+            rows = new_job_rows(
                 plan=plan,
                 spec=spec,
                 public_key=public_key,
@@ -238,5 +238,6 @@ class SubmissionService:
                 idempotency=None if idempotency_key is None else (idempotency_key, digest),
                 now=now,
             )
+            job = await store.insert_job(session, rows)
             await session.commit()
             return job

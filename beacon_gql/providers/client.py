@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import httpx
-
-from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.endpoint import ProviderConfig
 from beacon_gql.providers.regions import Region
 
 ProviderErrorCode = Literal[
@@ -76,6 +74,11 @@ class ProviderCallError(Exception):
 class ProviderClient(Protocol):
     config: ProviderConfig
 
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that authenticate a request, in the endpoint's own scheme (none
+        without a key); read at call time, so a rotated key is picked up."""
+        ...
+
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         """One attempt, bounded by `config.timeout_seconds`; raises `ProviderCallError`."""
         ...
@@ -83,14 +86,3 @@ class ProviderClient(Protocol):
     async def check_health(self) -> None:
         """Returns when the endpoint answers its health route; raises `ProviderCallError`."""
         ...
-
-
-def make_client(config: ProviderConfig, http: httpx.AsyncClient) -> ProviderClient:
-    """A client for `config.kind`, sending through the shared `http` connection pool."""
-    # Imported here because the concrete clients import this module's types.
-    from beacon_gql.providers.hybrid_router import HybridRouterClient
-    from beacon_gql.providers.openai import OpenAIClient
-
-    if config.kind == "openai":
-        return OpenAIClient(config, http)
-    return HybridRouterClient(config, http)

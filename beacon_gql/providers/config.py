@@ -7,40 +7,16 @@ line, and nothing unknown is accepted.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 from urllib.parse import urlsplit
 
-from beacon_gql.providers.regions import Region, normalise_region
-
-ProviderKind = Literal["openai", "hybrid-router"]
-
-PROVIDER_KINDS: tuple[ProviderKind, ...] = get_args(ProviderKind)
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    name: str
-    region: Region
-    kind: ProviderKind
-    base_url: str
-    api_key_env: str | None
-    models: Mapping[str, str]
-    """Job model id -> the name the endpoint knows it by."""
-    max_concurrency: int = 4
-    timeout_seconds: float = 60.0
-    """Per attempt: one HTTP exchange, connection included."""
-
-    def api_key(self) -> str | None:
-        """Read at call time, so a rotated key is picked up without a restart."""
-        if self.api_key_env is None:
-            return None
-        return os.environ.get(self.api_key_env) or None
+from beacon_gql.providers.endpoint import ProviderConfig as ProviderConfig
+from beacon_gql.providers.kinds import CLIENT_CLASSES
+from beacon_gql.providers.regions import normalise_region
 
 
 class ProvidersFileError(ValueError):
@@ -147,8 +123,8 @@ class _Parser:
             )
 
         kind = entry["kind"]
-        if kind not in PROVIDER_KINDS:
-            raise fail("kind", f"unknown kind {kind!r} (use {' or '.join(PROVIDER_KINDS)})")
+        if kind not in CLIENT_CLASSES:
+            raise fail("kind", f"unknown kind {kind!r} (use {' or '.join(CLIENT_CLASSES)})")
 
         base_url = entry["base_url"]
         if not isinstance(base_url, str) or not _is_http_url(base_url):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,7 +19,7 @@ import httpx
 import orjson
 
 from beacon_gql.providers.client import ProviderCallError
-from beacon_gql.providers.config import ProviderConfig
+from beacon_gql.providers.endpoint import ProviderConfig
 
 EXCERPT_CHARS = 200
 
@@ -42,21 +43,21 @@ async def exchange(
     method: str,
     path: str,
     *,
+    headers: Mapping[str, str],
     json_body: dict[str, Any] | None = None,
     model: str | None = None,
     timeout_s: float | None = None,
 ) -> httpx.Response:
     """The 2xx response to `method base_url+path`; any other outcome raises ProviderCallError.
 
+    `headers` are the client's own (its authentication); the API key is cut out of any
+    error message whatever header carried it.
     `model` is the upstream model asked for, so a 404 about it reads as MODEL_NOT_SERVED.
     `timeout_s` defaults to the provider's per-attempt `timeout_seconds`.
     """
     url = config.base_url + path
     where = f"{config.name}: {method} {urlsplit(url).path}"
-    headers = {}
     api_key = config.api_key()
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
     limit = config.timeout_seconds if timeout_s is None else timeout_s
     try:
         # httpx's timeout bounds each network operation; the outer one bounds the whole
@@ -94,6 +95,47 @@ async def exchange(
     if response.is_success:
         return response
     raise error_for_status(response, where=where, model=model, secret=api_key)
+
+
+def bearer_auth(config: ProviderConfig) -> dict[str, str]:
+    """`Authorization: Bearer <key>`, the scheme of OpenAI-compatible servers."""
+    api_key = config.api_key()
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+class HTTPProviderClient:
+    """What every HTTP provider client shares: its settings, the shared connection pool, and
+    exchanges sent with the headers its own `auth_headers` gives."""
+
+    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self._http = http
+
+    def auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError("each provider client authenticates in its own way")
+
+    async def post_json(self, path: str, body: dict[str, Any], *, model: str) -> httpx.Response:
+        """A generation request: bounded by the provider's per-attempt timeout."""
+        return await exchange(
+            self._http,
+            self.config,
+            "POST",
+            path,
+            headers=self.auth_headers(),
+            json_body=body,
+            model=model,
+        )
+
+    async def probe(self, path: str) -> httpx.Response:
+        """A health request: bounded by the shorter health-check timeout."""
+        return await exchange(
+            self._http,
+            self.config,
+            "GET",
+            path,
+            headers=self.auth_headers(),
+            timeout_s=health_check_timeout(self.config),
+        )
 
 
 def health_check_timeout(config: ProviderConfig) -> float:

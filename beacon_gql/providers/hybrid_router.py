@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from beacon_gql.providers.client import GenerationRequest, GenerationResult, ProviderCallError
-from beacon_gql.providers.config import ProviderConfig
 from beacon_gql.providers.exchange import (
+    HTTPProviderClient,
     bad_response,
+    bearer_auth,
     excerpt,
-    exchange,
-    health_check_timeout,
     read_json_object,
     says_model_missing,
 )
@@ -29,10 +26,9 @@ ROUTER_REGION_NAMES: dict[Region, str] = {
 _HEALTHY_STATUSES = ("healthy", "ok")
 
 
-class HybridRouterClient:
-    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = http
+class HybridRouterClient(HTTPProviderClient):
+    def auth_headers(self) -> dict[str, str]:
+        return bearer_auth(self.config)
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         # The router has no system-prompt field, so the system prompt travels at the head
@@ -47,9 +43,7 @@ class HybridRouterClient:
             "max_tokens": request.max_tokens,
             "region_preference": ROUTER_REGION_NAMES[request.region],
         }
-        response = await exchange(
-            self._http, self.config, "POST", "/inference", json_body=body, model=request.model
-        )
+        response = await self.post_json("/inference", body, model=request.model)
         where = f"{self.config.name}: POST /inference"
         document = read_json_object(response, where=where)
         success = document.get("success")
@@ -65,9 +59,7 @@ class HybridRouterClient:
         return GenerationResult(text=text, http_status=response.status_code, served_by=served_by)
 
     async def check_health(self) -> None:
-        response = await exchange(
-            self._http, self.config, "GET", "/health", timeout_s=health_check_timeout(self.config)
-        )
+        response = await self.probe("/health")
         where = f"{self.config.name}: GET /health"
         document = read_json_object(response, where=where)
         status = document.get("status")

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from beacon_gql.providers.client import GenerationRequest, GenerationResult
-from beacon_gql.providers.config import ProviderConfig
 from beacon_gql.providers.exchange import (
+    HTTPProviderClient,
     bad_response,
-    exchange,
-    health_check_timeout,
+    bearer_auth,
     read_json_object,
 )
 
 
-class OpenAIClient:
-    def __init__(self, config: ProviderConfig, http: httpx.AsyncClient) -> None:
-        self.config = config
-        self._http = http
+class OpenAIClient(HTTPProviderClient):
+    def auth_headers(self) -> dict[str, str]:
+        return bearer_auth(self.config)
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         messages = []
@@ -33,14 +29,7 @@ class OpenAIClient:
             "max_tokens": request.max_tokens,
             "stream": False,
         }
-        response = await exchange(
-            self._http,
-            self.config,
-            "POST",
-            "/chat/completions",
-            json_body=body,
-            model=request.model,
-        )
+        response = await self.post_json("/chat/completions", body, model=request.model)
         where = f"{self.config.name}: POST /chat/completions"
         document = read_json_object(response, where=where)
         text = _first_choice_text(document)
@@ -51,9 +40,7 @@ class OpenAIClient:
         return GenerationResult(text=text, http_status=response.status_code, served_by=None)
 
     async def check_health(self) -> None:
-        response = await exchange(
-            self._http, self.config, "GET", "/models", timeout_s=health_check_timeout(self.config)
-        )
+        response = await self.probe("/models")
         read_json_object(response, where=f"{self.config.name}: GET /models")
 
 

@@ -23,10 +23,10 @@ from beacon_gql.providers.client import (
     GenerationResult,
     ProviderCallError,
     ProviderClient,
-    make_client,
 )
-from beacon_gql.providers.config import ProviderConfig, ProviderKind, load_providers_file
+from beacon_gql.providers.config import ProviderConfig, load_providers_file
 from beacon_gql.providers.health import ProviderHealth
+from beacon_gql.providers.kinds import make_client
 from beacon_gql.providers.regions import KNOWN_REGIONS, Region
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class NoRouteError(Exception):
 class ProviderStatus:
     name: str
     region: Region
-    kind: ProviderKind
+    kind: str
     models: list[str]
     """Job model ids, sorted."""
     healthy: bool

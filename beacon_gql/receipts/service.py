@@ -15,7 +15,11 @@ from beacon_gql.db import queries
 from beacon_gql.db import receipts as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Execution, Job, ReceiptRoot
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES
+from beacon_gql.db.statuses import (
+    ENDED_WITHOUT_ANSWER,
+    TERMINAL_JOB_STATUSES,
+    ExecutionStatus,
+)
 from beacon_gql.receipts.keys import Keyring
 from beacon_gql.receipts.merkle import inclusion_proof, merkle_root
 from beacon_gql.receipts.payload import (
@@ -30,7 +34,7 @@ from beacon_gql.receipts.payload import (
 log = logging.getLogger("beacon_gql.receipts")
 
 # The statuses an execution ends in; only these get a receipt.
-ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+ENDED = frozenset({ExecutionStatus.COMPLETED, *ENDED_WITHOUT_ANSWER})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The GraphQL schema: types and thin resolvers over the services."""
+"""The GraphQL schema: types and thin resolvers over the services.
+
+May import services (through its context), jobs/, analysis/, events/, db/ and errors; only
+the web edge and cli import it.
+"""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from strawberry.types import Info as StrawberryInfo
 
 from beacon_gql.errors import Unauthenticated
+from beacon_gql.jobs.response_cache import ReadLedger
 from beacon_gql.schema.loaders import Loaders, create_loaders
-from beacon_gql.web.response_cache import ReadLedger
 
 if TYPE_CHECKING:
     from beacon_gql.services import Services

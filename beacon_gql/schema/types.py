@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter
-from beacon_gql.db.transitions import Progress
+from beacon_gql.db.statuses import ENDED_WITHOUT_ANSWER, Progress
+from beacon_gql.db.statuses import ExecutionStatus as ExecutionStatus
+from beacon_gql.db.statuses import JobStatus as JobStatus
 from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
@@ -20,23 +22,9 @@ if TYPE_CHECKING:
     from beacon_gql.schema.analysis import BiasAnalysisType
 
 
-@strawberry.enum(description="Where a job is in its life.")
-class JobStatus(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    PARTIAL = "PARTIAL"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.enum(description="Where one execution (question x model x region) is.")
-class ExecutionStatus(Enum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
+# The statuses' one definition, registered as the GraphQL enums of the same names.
+strawberry.enum(JobStatus, description="Where a job is in its life.")
+strawberry.enum(ExecutionStatus, description="Where one execution (question x model x region) is.")
 
 
 @strawberry.type(name="Question")
@@ -78,15 +66,7 @@ class JobProgressType:
 
     @classmethod
     def of(cls, progress: Progress) -> JobProgressType:
-        return cls(
-            expected=progress.expected,
-            pending=progress.pending,
-            running=progress.running,
-            completed=progress.completed,
-            failed=progress.failed,
-            cancelled=progress.cancelled,
-            success_rate=progress.success_rate,
-        )
+        return cls(**asdict(progress), success_rate=progress.success_rate)
 
 
 @strawberry.type(name="ExecutionError", description="Why an execution failed, precisely.")
@@ -210,7 +190,7 @@ class ExecutionType:
         description="SUBSTANTIVE, REFUSAL, EVASIVE or TECHNICAL_FAILURE; null until it ends."
     )
     def classification(self) -> str | None:
-        if self.source.classification is None and self.source.status == "FAILED":
+        if self.source.classification is None and self.source.status == ExecutionStatus.FAILED:
             return "TECHNICAL_FAILURE"
         return self.source.classification
 
@@ -221,7 +201,7 @@ class ExecutionType:
     @strawberry.field
     def error(self) -> ExecutionErrorType | None:
         source = self.source
-        if source.status not in ("FAILED", "CANCELLED") or source.error_code is None:
+        if source.status not in ENDED_WITHOUT_ANSWER or source.error_code is None:
             return None
         return ExecutionErrorType(
             code=source.error_code,

@@ -1,5 +1,5 @@
 """The web edge: the Starlette app and its endpoints (/graphql over HTTP and WebSocket, /health,
-/ready, /metrics, the dashboard, static assets), request limits, the response cache, GraphiQL.
+/ready, /metrics, the dashboard, static assets), request limits, GraphiQL.
 
-May import the schema, the services and config; nothing below imports from here.
+May import the schema, services, config and the rooms below them; only cli imports it.
 """

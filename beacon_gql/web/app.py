@@ -12,7 +12,7 @@ from cross_web import HTTPException, StarletteRequestAdapter
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import (
     FileResponse,
     HTMLResponse,
@@ -28,6 +28,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from beacon_gql.config import Settings, load_settings
+from beacon_gql.jobs.response_cache import request_key
 from beacon_gql.jobs.strict_json import UnacceptableJSON, strict_json_loads
 from beacon_gql.schema import create_schema
 from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token, tokens_match
@@ -42,7 +43,6 @@ from beacon_gql.web.limits import (
 )
 from beacon_gql.web.metrics import render_metrics
 from beacon_gql.web.receipt_keys import KEYS_PATH, published_keys
-from beacon_gql.web.response_cache import request_key
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -65,9 +65,7 @@ class _RequestAdapter(StarletteRequestAdapter):
 class BeaconGraphQL(GraphQL[BeaconContext, None]):
     request_adapter_class = _RequestAdapter
 
-    def __init__(
-        self, services_ref: ServicesRef, *, introspection: bool, allowed_origins: frozenset[str]
-    ) -> None:
+    def __init__(self, *, introspection: bool, allowed_origins: frozenset[str]) -> None:
         # strawberry refuses WebSocket handshakes from browser pages of other origins (a page
         # on any site could otherwise read every job's progress); programs send no Origin.
         super().__init__(
@@ -76,14 +74,13 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
             keep_alive_interval=15,
             allowed_origins=sorted(allowed_origins),
         )
-        self._services = services_ref
         self._graphiql_page = offline_graphiql(self.graphql_ide_html)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> BeaconContext:
         context = BeaconContext(
-            services=self._services.get(),
+            services=services_of(request),
             header_token=bearer_token(request.headers.get("authorization")),
             # Per-address limits (repeated signature failures) key on this. Behind a reverse
             # proxy it is the proxy's address unless uvicorn trusts its X-Forwarded-For.
@@ -129,142 +126,143 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
         return await super().on_ws_connect(context)
 
 
-class ServicesRef:
-    """The services, once the lifespan has started them."""
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's services, once its lifespan has started them."""
+    services: Services | None = getattr(connection.app.state, "services", None)
+    if services is None:
+        raise RuntimeError("the app is not started")
+    return services
 
-    def __init__(self) -> None:
-        self._services: Services | None = None
 
-    def set(self, services: Services | None) -> None:
-        self._services = services
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    state = app.state
+    async with running_services(state.settings, run_worker=state.run_worker) as services:
+        state.services = services
+        try:
+            yield
+        finally:
+            state.services = None
 
-    def get(self) -> Services:
-        if self._services is None:
-            raise RuntimeError("the app is not started")
-        return self._services
+
+async def guarded_graphql(request: Request) -> Response:
+    if request.method == "POST":
+        # CSRF: a page on another site can make a browser POST only text/plain, urlencoded
+        # or multipart bodies without a CORS preflight; none of them is accepted here.
+        refusal = unsupported_media_type(request.headers.get("content-type"))
+        if refusal is not None:
+            return Response(refusal, status_code=415, media_type="application/json")
+    read_token = request.app.state.settings.read_token
+    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    if read_token is not None and not wants_page:
+        token = bearer_token(request.headers.get("authorization"))
+        if not tokens_match(token, read_token):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "a valid read token is required as "
+                            "`Authorization: Bearer <token>`",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+            )
+    try:
+        return await answer(request)
+    except HTTPException as error:
+        # strawberry's own refusals (a body that is not JSON, a mutation over GET, no
+        # query): GraphQL-style, with a code, instead of a bare 500 from Starlette.
+        return Response(
+            error_body(error.reason, HTTP_ERROR_CODES.get(error.status_code, "BAD_REQUEST")),
+            status_code=error.status_code,
+            media_type="application/json",
+        )
+
+
+async def answer(request: Request) -> Response:
+    graphql: BeaconGraphQL = request.app.state.graphql
+    responses = services_of(request).responses
+    if not responses.enabled:
+        return await graphql.run(request)  # type: ignore[return-value]
+    headers = request.headers
+    key = request_key(
+        request.method.encode(),
+        request.url.query.encode(),
+        await request.body(),
+        headers.get("accept", "").encode(),
+        headers.get("authorization", "").encode(),
+    )
+    cached = await responses.lookup(key)
+    if cached is not None:
+        return Response(cached, media_type="application/json")
+    response: Response = await graphql.run(request)  # type: ignore[assignment]
+    context: BeaconContext | None = getattr(request.state, "beacon_context", None)
+    body = getattr(response, "body", None)
+    if (
+        context is not None
+        and response.status_code == 200
+        and isinstance(body, bytes)
+        and media_type(response.headers.get("content-type")) == "application/json"
+        and b'"errors"' not in body
+    ):
+        await responses.store(key, body, context.ledger)
+    return response
+
+
+async def health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    services = services_of(request)
+    checks: dict[str, str] = {}
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"unreachable: {type(error).__name__}"
+    try:
+        await services.hub.ping()
+        checks["broadcast"] = "ok"
+    except Exception as error:
+        checks["broadcast"] = f"unreachable: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if healthy else "not ready", "checks": checks},
+        status_code=200 if healthy else 503,
+    )
+
+
+async def metrics(request: Request) -> Response:
+    services = services_of(request)
+    return PlainTextResponse(
+        await render_metrics(services.sessions, services.registry),
+        media_type="text/plain; version=0.0.4",
+    )
+
+
+async def dashboard(_: Request) -> Response:
+    return FileResponse(STATIC_DIR / "dashboard" / "index.html")
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> Starlette:
+    """The app; its endpoints find the settings, the GraphQL handler and (once the lifespan
+    has started them) the services in `app.state`."""
     settings = settings or load_settings()
-    ref = ServicesRef()
     graphql = BeaconGraphQL(
-        ref, introspection=settings.introspection, allowed_origins=settings.allowed_origins
+        introspection=settings.introspection, allowed_origins=settings.allowed_origins
     )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running_services(settings, run_worker=run_worker) as services:
-            ref.set(services)
-            app.state.services = services
-            try:
-                yield
-            finally:
-                ref.set(None)
-
-    async def guarded_graphql(request: Request) -> Response:
-        if request.method == "POST":
-            # CSRF: a page on another site can make a browser POST only text/plain, urlencoded
-            # or multipart bodies without a CORS preflight; none of them is accepted here.
-            refusal = unsupported_media_type(request.headers.get("content-type"))
-            if refusal is not None:
-                return Response(refusal, status_code=415, media_type="application/json")
-        read_token = settings.read_token
-        wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-        if read_token is not None and not wants_page:
-            token = bearer_token(request.headers.get("authorization"))
-            if not tokens_match(token, read_token):
-                return JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": "a valid read token is required as "
-                                "`Authorization: Bearer <token>`",
-                                "extensions": {"code": "UNAUTHENTICATED"},
-                            }
-                        ]
-                    },
-                    status_code=401,
-                )
-        try:
-            return await answer(request)
-        except HTTPException as error:
-            # strawberry's own refusals (a body that is not JSON, a mutation over GET, no
-            # query): GraphQL-style, with a code, instead of a bare 500 from Starlette.
-            return Response(
-                error_body(error.reason, HTTP_ERROR_CODES.get(error.status_code, "BAD_REQUEST")),
-                status_code=error.status_code,
-                media_type="application/json",
-            )
-
-    async def answer(request: Request) -> Response:
-        responses = ref.get().responses
-        if not responses.enabled:
-            return await graphql.run(request)  # type: ignore[return-value]
-        headers = request.headers
-        key = request_key(
-            request.method.encode(),
-            request.url.query.encode(),
-            await request.body(),
-            headers.get("accept", "").encode(),
-            headers.get("authorization", "").encode(),
-        )
-        cached = await responses.lookup(key)
-        if cached is not None:
-            return Response(cached, media_type="application/json")
-        response: Response = await graphql.run(request)  # type: ignore[assignment]
-        context: BeaconContext | None = getattr(request.state, "beacon_context", None)
-        body = getattr(response, "body", None)
-        if (
-            context is not None
-            and response.status_code == 200
-            and isinstance(body, bytes)
-            and media_type(response.headers.get("content-type")) == "application/json"
-            and b'"errors"' not in body
-        ):
-            await responses.store(key, body, context.ledger)
-        return response
-
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def ready(_: Request) -> Response:
-        services = ref.get()
-        checks: dict[str, str] = {}
-        try:
-            async with services.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as error:
-            checks["database"] = f"unreachable: {type(error).__name__}"
-        try:
-            await services.hub.ping()
-            checks["broadcast"] = "ok"
-        except Exception as error:
-            checks["broadcast"] = f"unreachable: {type(error).__name__}"
-        healthy = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if healthy else "not ready", "checks": checks},
-            status_code=200 if healthy else 503,
-        )
-
-    async def metrics(_: Request) -> Response:
-        services = ref.get()
-        return PlainTextResponse(
-            await render_metrics(services.sessions, services.registry),
-            media_type="text/plain; version=0.0.4",
-        )
-
-    async def dashboard(_: Request) -> Response:
-        return FileResponse(STATIC_DIR / "dashboard" / "index.html")
-
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", guarded_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
-            Route(KEYS_PATH, published_keys(ref.get)),
+            Route(KEYS_PATH, published_keys),
             Route("/", dashboard),
             Route("/jobs/{job_id}", dashboard),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -272,3 +270,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.run_worker = run_worker
+    app.state.graphql = graphql
+    app.state.services = None
+    return app

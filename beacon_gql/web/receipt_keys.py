@@ -3,8 +3,6 @@ to anyone (no token), so that receipts can be verified by people the server neve
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -13,11 +11,11 @@ from beacon_gql.services import Services
 KEYS_PATH = "/.well-known/beacon-keys.json"
 
 
-def published_keys(services: Callable[[], Services]) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(_: Request) -> Response:
-        return JSONResponse(
-            services().receipts.keyring.document(),
-            headers={"Cache-Control": "public, max-age=300"},
-        )
-
-    return endpoint
+async def published_keys(request: Request) -> Response:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        raise RuntimeError("the app is not started")
+    return JSONResponse(
+        services.receipts.keyring.document(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )

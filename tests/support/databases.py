@@ -38,8 +38,11 @@ def sqlalchemy_url(url: str) -> str:
 
 
 @asynccontextmanager
-async def fresh_postgres_database(admin_url: str = ADMIN_URL) -> AsyncIterator[str]:
-    """A new, migrated database on the server of `admin_url`; dropped afterwards.
+async def fresh_postgres_database(
+    admin_url: str = ADMIN_URL, *, migrated: bool = True
+) -> AsyncIterator[str]:
+    """A new database on the server of `admin_url`, migrated unless told not to; dropped
+    afterwards.
 
     Yields its SQLAlchemy URL.
     """
@@ -59,11 +62,12 @@ async def fresh_postgres_database(admin_url: str = ADMIN_URL) -> AsyncIterator[s
         await admin.close()
     base, _, _ = _asyncpg_url(admin_url).rpartition("/")
     url = sqlalchemy_url(f"{base}/{name}")
-    engine = create_engine(url)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
+    if migrated:
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
     try:
         yield url
     finally:

@@ -17,11 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from beacon_gql.providers.config import ProviderKind
-from beacon_gql.providers.deterministic import stable_choice, stable_token
 from beacon_gql.providers.regions import Region, normalise_region
-from beacon_gql.providers.simulated_answers import simulated_answer
-from beacon_gql.providers.simulated_faults import Fault, FaultProfile, choose_fault
+from beacon_gql.providers.simulator.answers import simulated_answer
+from beacon_gql.providers.simulator.deterministic import stable_choice, stable_token
+from beacon_gql.providers.simulator.faults import Fault, FaultProfile, choose_fault
 
 HANG_LIMIT_S = 600.0
 """A hanging request answers after this long at the latest, or as soon as the provider stops."""
@@ -31,7 +30,7 @@ HANG_LIMIT_S = 600.0
 class SimulatedProviderSpec:
     name: str
     region: Region
-    kind: ProviderKind
+    kind: str
     models: Mapping[str, str]
     """Job model id -> the upstream name this endpoint knows it by."""
 

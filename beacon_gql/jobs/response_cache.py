@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from beacon_gql.db.queries import JobVersion
-from beacon_gql.db.transitions import TERMINAL_JOB_STATUSES
+from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 
 # Called with the job ids, sorted.
 VersionReader = Callable[[tuple[str, ...]], Awaitable[Mapping[str, JobVersion]]]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from beacon_gql.providers.deterministic import stable_choice
 from beacon_gql.providers.regions import Region
+from beacon_gql.providers.simulator.deterministic import stable_choice
 
 SIMULATED_MODELS = ("llama3.2-1b", "mistral-7b", "qwen2.5-1.5b")
 

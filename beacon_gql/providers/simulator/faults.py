@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from beacon_gql.providers.deterministic import stable_fraction
+from beacon_gql.providers.simulator.deterministic import stable_fraction
 
 Fault = Literal["hang", "rate_limit", "error", "malformed"]
 

@@ -20,21 +20,12 @@ import uvicorn
 
 from beacon_gql.providers.config import ProviderConfig, providers_to_toml
 from beacon_gql.providers.regions import KNOWN_REGIONS, Region
-from beacon_gql.providers.simulated_endpoints import (
+from beacon_gql.providers.simulator.endpoints import (
     RecordedRequest,
     SimulatedProvider,
     SimulatedProviderSpec,
 )
-from beacon_gql.providers.simulated_faults import FaultProfile
-
-__all__ = [
-    "SIMULATED_PROVIDERS",
-    "FaultProfile",
-    "RecordedRequest",
-    "SimulatedProviderSpec",
-    "SimulatorFleet",
-    "serve_simulators",
-]
+from beacon_gql.providers.simulator.faults import FaultProfile
 
 _OLLAMA_NAMES = {
     "llama3.2-1b": "llama3.2:1b",
