@@ -192,6 +192,9 @@ def cmd_rotate_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.receipts.keys import rotate_key_file
 
     old, new = rotate_key_file(settings.signing_key_file)
+    if old is None:
+        print(f"receipt signing key {new} created in {settings.signing_key_file or '.beacon'}")
+        return 0
     print(
         f"receipt signing key rotated: {old} -> {new}; {old} stays published as retired. "
         "Restart the server and workers to sign with the new key."

@@ -142,7 +142,10 @@ def load_keyring(path: Path | None) -> Keyring:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise KeyFileError(f"BEACON_SIGNING_KEY_FILE {path} does not exist") from None
+        raise KeyFileError(
+            f"BEACON_SIGNING_KEY_FILE {path} does not exist: make it with "
+            "`beacon-gql rotate-signing-key`, once, and share it with every server and worker"
+        ) from None
     except (OSError, ValueError) as error:
         raise KeyFileError(f"cannot read the signing key file {path}: {error}") from None
     return keyring_from(content, source=str(path))
@@ -193,10 +196,15 @@ def keyring_from(content: object, *, source: str) -> Keyring:
     return Keyring(signing_key, key_id_of(public), tuple(published))
 
 
-def rotate_key_file(path: Path | None) -> tuple[str, str]:
+def rotate_key_file(path: Path | None) -> tuple[str | None, str]:
     """Make a new current key; the old one's public half joins the retired keys, so the
-    receipts it signed still verify. Returns (old key id, new key id)."""
+    receipts it signed still verify. Returns (old key id, new key id); with no file yet, it
+    makes the first key and the old key id is None."""
     path = path or DEFAULT_KEY_FILE
+    if not path.exists():
+        first = new_key_file_content()
+        _write_private(path, first, exclusive=True)
+        return None, str(first["current"]["keyId"])
     old = load_keyring(path)
     content = json.loads(path.read_text(encoding="utf-8"))
     previous = content["current"]
