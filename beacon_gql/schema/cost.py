@@ -62,6 +62,8 @@ LIST_BOUNDS: Final[dict[tuple[str, str], int]] = {
     ("QuestionAnalysis", "regionComparisons"): comb(REGIONS, 2),
     ("QuestionAnalysis", "modelComparisons"): comb(MAX_MODELS_FOR_PAIRS, 2),
     ("RiskAssessment", "reasons"): MAX_LISTED_STRINGS,
+    # One sibling hash per level of a Merkle tree over at most MAX_EXECUTIONS leaves.
+    ("ReceiptProof", "path"): MAX_EXECUTIONS.bit_length(),
 }
 
 # One execution per (question, model, region): with all three filters, at most one.
