@@ -36,6 +36,8 @@ DATABASE_RETRY_SECONDS = 1.0
 # A hung provider is cut off by its own timeout; this margin only guards against a client
 # that ignores it.
 TIMEOUT_MARGIN_SECONDS = 5.0
+# The least time before the job's deadline worth starting a provider call in.
+MIN_CALL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -297,8 +299,29 @@ class Worker:
         timeout = handle.config.timeout_seconds
         if job.provider_timeout_seconds is not None:
             timeout = min(timeout, job.provider_timeout_seconds)
+        deadline_cuts = False
         if job.deadline_at is not None:
-            timeout = max(0.1, min(timeout, (job.deadline_at - started).total_seconds()))
+            left = (job.deadline_at - started).total_seconds()
+            if left < MIN_CALL_SECONDS:
+                # No call starts that could not finish before the deadline: it would be paid
+                # for and thrown away.
+                return self._failure(
+                    execution,
+                    token,
+                    started,
+                    clock,
+                    base,
+                    code="JOB_TIMEOUT",
+                    message=_DEADLINE_BEFORE_CALL,
+                    stage="deadline",
+                    transient=False,
+                    provider=None,
+                    http_status=None,
+                    retry_after=None,
+                    alternatives=False,
+                )
+            deadline_cuts = left < timeout
+            timeout = min(timeout, left)
         request = handle.request(
             model_id=execution.model_id,
             prompt=execution.prompt,
@@ -320,10 +343,17 @@ class Worker:
         except ProviderCallError as raised:
             failure = raised
         except TimeoutError:
-            failure = ProviderCallError(
-                "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
-            )
-            self._registry.record_failure(handle.config.name, failure)
+            if deadline_cuts:
+                # Cut off by the job's deadline, not by a slow provider: the provider keeps
+                # its good name and the execution fails as the job does.
+                failure = ProviderCallError(
+                    "JOB_TIMEOUT", _deadline_during_call(timeout), transient=False
+                )
+            else:
+                failure = ProviderCallError(
+                    "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
+                )
+                self._registry.record_failure(handle.config.name, failure)
         if failure is not None:
             return self._failure(
                 execution,
@@ -339,6 +369,7 @@ class Worker:
                 http_status=failure.http_status,
                 retry_after=failure.retry_after,
                 alternatives=len(candidates) > 1,
+                deadline_at=job.deadline_at,
             )
         duration_ms = int((time.monotonic() - clock) * 1000)
         label, evidence = self._classify(result.text)
@@ -388,8 +419,10 @@ class Worker:
         http_status: int | None,
         retry_after: float | None,
         alternatives: bool,
+        deadline_at: datetime | None = None,
     ) -> Outcome:
         duration_ms = int((time.monotonic() - clock) * 1000)
+        now = _now()
         decision = decide_retry(
             code=code,
             transient=transient,
@@ -398,8 +431,12 @@ class Worker:
             retry_after=retry_after,
             other_provider_available=alternatives,
             rng=self._rng,
+            seconds_to_deadline=None
+            if deadline_at is None
+            else (deadline_at - now).total_seconds(),
         )
-        now = _now()
+        if decision.why_not is not None:
+            message = f"{message}; not retried: {decision.why_not}"
         error = queue.AttemptError(
             code=code, message=message, stage=stage, transient=transient, provider_id=provider
         )
@@ -453,7 +490,21 @@ def _deadline_passed(job: Job) -> bool:
 
 
 def _stage(code: str) -> str:
+    if code == "JOB_TIMEOUT":
+        return "deadline"
     return "response_parsing" if code == "BAD_PROVIDER_RESPONSE" else "provider_call"
+
+
+_DEADLINE_BEFORE_CALL = (
+    "the job's deadline (constraints.timeout) left too little time to call a provider"
+)
+
+
+def _deadline_during_call(seconds: float) -> str:
+    return (
+        f"the job's deadline (constraints.timeout) passed during the provider call "
+        f"({seconds:.3g} s were left when it started)"
+    )
 
 
 @contextlib.asynccontextmanager
