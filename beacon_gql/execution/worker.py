@@ -346,14 +346,25 @@ class Worker:
             if deadline_cuts:
                 # Cut off by the job's deadline, not by a slow provider: the provider keeps
                 # its good name and the execution fails as the job does.
-                failure = ProviderCallError(
-                    "JOB_TIMEOUT", _deadline_during_call(timeout), transient=False
+                return self._failure(
+                    execution,
+                    token,
+                    started,
+                    clock,
+                    base,
+                    code="JOB_TIMEOUT",
+                    message=_deadline_during_call(timeout),
+                    stage="deadline",
+                    transient=False,
+                    provider=handle.config.name,
+                    http_status=None,
+                    retry_after=None,
+                    alternatives=False,
                 )
-            else:
-                failure = ProviderCallError(
-                    "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
-                )
-                self._registry.record_failure(handle.config.name, failure)
+            failure = ProviderCallError(
+                "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
+            )
+            self._registry.record_failure(handle.config.name, failure)
         if failure is not None:
             return self._failure(
                 execution,
@@ -490,8 +501,6 @@ def _deadline_passed(job: Job) -> bool:
 
 
 def _stage(code: str) -> str:
-    if code == "JOB_TIMEOUT":
-        return "deadline"
     return "response_parsing" if code == "BAD_PROVIDER_RESPONSE" else "provider_call"
 
 
