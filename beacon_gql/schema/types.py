@@ -89,7 +89,11 @@ class ExecutionAttemptType:
     provider_id: str | None
     started_at: datetime
     duration_ms: int
-    outcome: str = strawberry.field(description="COMPLETED or the error code of the attempt.")
+    outcome: str = strawberry.field(
+        description="COMPLETED or the error code of the attempt; RUNNING while its call is "
+        "under way; LEASE_EXPIRED, JOB_TIMEOUT or CANCELLED for a call whose result was "
+        "never recorded (its worker died, or the job ended during it)."
+    )
     http_status: int | None
     message: str | None
 
