@@ -86,6 +86,8 @@ FAULTS = {
     "429 with Retry-After": (FaultProfile(rate_limit_rate=1.0, retry_after_s=0.2), "RATE_LIMITED"),
     "hangs": (FaultProfile(hang_rate=1.0), "PROVIDER_TIMEOUT"),
     "malformed JSON": (FaultProfile(malformed_rate=1.0), "BAD_PROVIDER_RESPONSE"),
+    "JSON sent as text/html": (FaultProfile(not_json_typed_rate=1.0), "BAD_PROVIDER_RESPONSE"),
+    "answers 50 MB": (FaultProfile(oversized_rate=1.0), "RESPONSE_TOO_LARGE"),
 }
 
 
@@ -108,6 +110,9 @@ async def test_a_provider_that_always_fails_gives_the_right_code(
     assert {r.error_code for r in asia} == {code}
     assert {r.error_provider_id for r in asia} == {"sim-asia-pacific"}
     assert all(r.error_message and r.error_stage for r in asia)
+    # Only an answer cut off at its size limit keeps what was read of it, and no more.
+    assert {r.response is not None for r in asia} == {code == "RESPONSE_TOO_LARGE"}
+    assert all(len(r.response or "") <= 64 * 1024 for r in asia)
     assert {r.status for r in rows if r.region == "US"} == {"COMPLETED"}
     assert final.job_status == "PARTIAL"
     assert final.progress.completed + final.progress.failed == final.progress.expected == 12

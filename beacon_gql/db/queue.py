@@ -173,9 +173,12 @@ class Failed:
     error: AttemptError
     completed_at: datetime
     duration_ms: int
+    partial_response: str | None = None
+    """An answer cut off at its size limit (RESPONSE_TOO_LARGE): what was read is kept as
+    the failure's evidence, never as an answer."""
 
     def values(self) -> dict[str, Any]:
-        return {
+        values = {
             "status": ExecutionStatus.FAILED,
             "provider_id": self.error.provider_id,
             "completed_at": self.completed_at,
@@ -183,6 +186,9 @@ class Failed:
             **self.error.columns(),
             "claim_token": None,
         }
+        if self.partial_response is not None:
+            values["response"] = self.partial_response
+        return values
 
 
 Ending = Answered | Retrying | Failed

@@ -381,6 +381,7 @@ class Worker:
                 retry_after=failure.retry_after,
                 alternatives=len(candidates) > 1,
                 deadline_at=job.deadline_at,
+                partial_response=failure.partial_body,
             )
         duration_ms = int((time.monotonic() - clock) * 1000)
         label, evidence = self._classify(result.text)
@@ -431,6 +432,7 @@ class Worker:
         retry_after: float | None,
         alternatives: bool,
         deadline_at: datetime | None = None,
+        partial_response: str | None = None,
     ) -> Outcome:
         duration_ms = int((time.monotonic() - clock) * 1000)
         now = _now()
@@ -454,7 +456,12 @@ class Worker:
         ending: queue.Ending = (
             queue.Retrying(error, available_at=now + timedelta(seconds=decision.delay_seconds))
             if decision.retry
-            else queue.Failed(error, completed_at=now, duration_ms=duration_ms)
+            else queue.Failed(
+                error,
+                completed_at=now,
+                duration_ms=duration_ms,
+                partial_response=partial_response,
+            )
         )
         return Outcome(
             ending=ending,
@@ -501,7 +508,9 @@ def _deadline_passed(job: Job) -> bool:
 
 
 def _stage(code: str) -> str:
-    return "response_parsing" if code == "BAD_PROVIDER_RESPONSE" else "provider_call"
+    if code in ("BAD_PROVIDER_RESPONSE", "RESPONSE_TOO_LARGE"):
+        return "response_parsing"
+    return "provider_call"
 
 
 _DEADLINE_BEFORE_CALL = (

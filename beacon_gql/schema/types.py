@@ -169,7 +169,10 @@ class ExecutionType:
             raise LookupError(f"execution {self.source.id} vanished")
         return row
 
-    @strawberry.field(description="The model's answer, verbatim.")
+    @strawberry.field(
+        description="The model's answer, verbatim. On a RESPONSE_TOO_LARGE failure, the "
+        "first part of the provider's body, as far as the size limit its max_tokens sets."
+    )
     async def response(self, info: Info) -> str | None:
         return (await self._row(info)).response
 
