@@ -64,6 +64,9 @@ class Settings:
     broadcast_url: str = "memory://"
     providers_file: Path | None = None
     trusted_keys_file: Path | None = None
+    # The receipt signing keys (docs/receipts.md); None: .beacon/signing-key.json, made on
+    # first start.
+    signing_key_file: Path | None = None
     max_spec_age_seconds: int = 900
     admin_token: str | None = None
     read_token: str | None = None
@@ -96,6 +99,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         broadcast_url=source.get("BEACON_BROADCAST_URL") or defaults.broadcast_url,
         providers_file=_path(source, "BEACON_PROVIDERS_FILE"),
         trusted_keys_file=_path(source, "BEACON_TRUSTED_KEYS_FILE"),
+        signing_key_file=_path(source, "BEACON_SIGNING_KEY_FILE"),
         max_spec_age_seconds=_int(source, "BEACON_MAX_SPEC_AGE", defaults.max_spec_age_seconds),
         admin_token=source.get("BEACON_ADMIN_TOKEN") or None,
         read_token=source.get("BEACON_READ_TOKEN") or None,

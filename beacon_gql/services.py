@@ -34,6 +34,8 @@ from beacon_gql.providers.config import load_providers_file
 from beacon_gql.providers.http import provider_http_client
 from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.registry import ProviderRegistry
+from beacon_gql.receipts.keys import load_keyring
+from beacon_gql.receipts.service import ReceiptService
 
 log = logging.getLogger("beacon_gql.services")
 
@@ -63,6 +65,7 @@ class Services:
     progress: ProgressStreams
     announcer: ChangeAnnouncer
     responses: ResponseCache
+    receipts: ReceiptService
     work_signal: asyncio.Event = field(default_factory=asyncio.Event)
 
     def known_models(self) -> frozenset[str]:
@@ -89,6 +92,7 @@ class Services:
             ),
             work_signal=self.work_signal,
             serialize_writes=self.settings.is_sqlite,
+            receipts=self.receipts,
         )
 
     async def wake_workers(self) -> None:
@@ -116,7 +120,8 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
     reader = JobReader(sessions)
     catalogue = QuestionCatalogue(sessions)
     analysis = AnalysisService(sessions)
-    announcer = ChangeAnnouncer(hub, analysis)
+    receipts = ReceiptService(sessions, load_keyring(settings.signing_key_file))
+    announcer = ChangeAnnouncer(hub, analysis, receipts)
     services: Services
     work_signal = asyncio.Event()
 
@@ -154,6 +159,7 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
         responses=ResponseCache(
             settings.response_cache_mib * 2**20, SharedReads(reader.versions).get
         ),
+        receipts=receipts,
         work_signal=work_signal,
     )
     return services

@@ -219,6 +219,16 @@ def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
             "-",
             None,
         )
+        signing = throughput.get("receipt_signing")
+        if signing:
+            row(
+                "  receipt signing (payload, hash, Ed25519): worker CPU ms/exec",
+                _fmt(signing["receipt_cpu_ms_per_execution"], 3),
+                f"worker CPU {_fmt(signing['worker_cpu_ms_per_execution'], 2)} ms/exec",
+                signing["share_of_worker_cpu"],
+                f"< {signing['target_share']:.0%} of the worker",
+                signing["share_of_worker_cpu"] < signing["target_share"],
+            )
         for name in ("what_if_synchronous_commit_off", "what_if_settle_one_per_transaction"):
             row(
                 f"  raw SQL {name.removeprefix('what_if_').replace('_', ' ')}: exec/s",

@@ -34,7 +34,7 @@ import asyncpg
 
 from beacon_gql.db import queue
 from beacon_gql.db.engine import create_engine, create_session_factory
-from bench import fixtures, profiling
+from bench import fixtures, profiling, receipt_cost
 from bench.common import Database, cpu_seconds, log
 from bench.pipeline import Pipeline, pipeline
 from bench.raw_queue import run_raw_queue
@@ -207,6 +207,18 @@ async def run(
     log(
         f"  pipeline  {zero['executions_per_s']:7.1f} executions/s "
         f"(worker CPU {zero['worker_cpu_ms_per_execution']:.1f} ms per execution)"
+    )
+    # The worker above signed a receipt for every answer; what that took of its CPU.
+    signing = receipt_cost.measure(8 * 3 * ZERO_MODELS)
+    signing["worker_cpu_ms_per_execution"] = zero["worker_cpu_ms_per_execution"]
+    signing["share_of_worker_cpu"] = (
+        signing["receipt_cpu_ms_per_execution"] / zero["worker_cpu_ms_per_execution"]
+    )
+    signing["target_share"] = receipt_cost.TARGET_SHARE
+    results["receipt_signing"] = signing
+    log(
+        f"  receipts  {signing['receipt_cpu_ms_per_execution']:.3f} ms CPU per execution, "
+        f"{signing['share_of_worker_cpu']:.1%} of the worker's"
     )
 
     raw: dict[str, Any] = {}

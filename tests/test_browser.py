@@ -230,6 +230,14 @@ async def test_the_job_page_fills_live_from_the_subscription(
         await expect(page.get_by_test_id("question-analysis")).to_have_count(4)
         await expect(analysis.get_by_test_id("answer")).to_have_count(36)
         await expect(page.get_by_test_id("metric-censorshipRate")).not_to_have_text("—")
+        root = (
+            await served.client.data(
+                "query($id: ID!) { job(id: $id) { receiptRoot { root } } }", {"id": job_id}
+            )
+        )["job"]["receiptRoot"]["root"]
+        await expect(page.get_by_test_id("receipts")).to_contain_text(
+            f"receipts: 36 signed, root {root[:16]}"
+        )
 
         await page.screenshot(path=screenshot_path("job-1280x800"))
         await page.screenshot(path=screenshot_path("job-1280x800-full"), full_page=True)

@@ -654,7 +654,7 @@ async def test_export_json_holds_the_job_every_execution_and_the_analysis(
 
     assert result.code == 0, result.err
     data = json.loads(result.out)
-    assert set(data) == {"job", "executions", "analysis"}
+    assert set(data) == {"job", "executions", "analysis", "keys"}
     assert data["job"]["id"] == job_id and data["job"]["status"] == "PARTIAL"
     assert len(data["executions"]) == data["job"]["progress"]["expected"] == len(rows) == 36
     by_id = {row.id: row for row in rows}

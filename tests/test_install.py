@@ -30,10 +30,11 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 120.0
 
 
-def run(*command: str | Path, cwd: Path | None = None) -> str:
+def run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
@@ -174,7 +175,14 @@ async def test_migrate_then_serve_on_a_fresh_postgres_database(
     empty = tmp_path / "empty"
     empty.mkdir()
     async with fresh_postgres_database(migrated=False) as url:
-        env = environment(BEACON_DATABASE_URL=url)
+        # A deployment names its receipt signing key (shared by its processes); the folder
+        # served from stays as it was.
+        env = environment(
+            BEACON_DATABASE_URL=url,
+            BEACON_SIGNING_KEY_FILE=str(tmp_path / "keys" / "signing-key.json"),
+        )
+        said = run(installed / "beacon-gql", "rotate-signing-key", cwd=empty, env=env)
+        assert "created" in said, said
         migrate = await asyncio.create_subprocess_exec(
             installed / "beacon-gql",
             "migrate",

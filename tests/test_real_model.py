@@ -32,8 +32,8 @@ import pytest
 
 from beacon_gql.analysis.similarity import TfidfSimilarity
 from beacon_gql.analysis.text import normalise
-from beacon_gql.execution.prompts import SYSTEM_PROMPT
 from beacon_gql.jobs.catalogue import CATALOGUE, CONTROL_CATEGORY
+from beacon_gql.jobs.prompts import SYSTEM_PROMPT
 from tests.conftest import make_settings
 from tests.support.databases import copy_sqlite
 from tests.support.jobs import SUBMIT

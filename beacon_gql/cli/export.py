@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from beacon_gql.cli.client import BeaconClient, ClientError
+from beacon_gql.cli.verify import KeysUnavailable, fetch_keys, keys_url
 from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 
 Format = Literal["json", "csv"]
@@ -37,12 +38,14 @@ query Export($id: ID!) {{
     models {{ id name regions }}
     progress {{ expected pending running completed failed cancelled successRate }}
     spec
+    receiptRoot {{ root signature keyId leaves signedAt }}
     executions {{
       id questionId question {{ id category text }} modelId region status providerId
       attempts startedAt completedAt durationMs
       classification classificationEvidence
       response prompt systemPrompt temperature maxTokens
       error {{ code message stage transient providerId }}
+      receipt {{ payload signature keyId }}
     }}
     biasAnalysis {{
       status computedAt executions finished answered
@@ -100,16 +103,22 @@ class JobExport:
     job: dict[str, Any]
     executions: list[dict[str, Any]]
     analysis: dict[str, Any]
+    # The server's receipt keys (/.well-known/beacon-keys.json) when the export was made,
+    # for `beacon-gql verify` offline; check them against the server's with --keys.
+    keys: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, job: dict[str, Any]) -> JobExport:
+    def of(cls, job: dict[str, Any], keys: dict[str, Any] | None = None) -> JobExport:
         rest = dict(job)
         executions = rest.pop("executions")
         analysis = rest.pop("biasAnalysis")
-        return cls(job=rest, executions=executions, analysis=analysis)
+        return cls(job=rest, executions=executions, analysis=analysis, keys=keys)
 
     def as_json(self) -> dict[str, Any]:
-        return {"job": self.job, "executions": self.executions, "analysis": self.analysis}
+        exported = {"job": self.job, "executions": self.executions, "analysis": self.analysis}
+        if self.keys is not None:
+            exported["keys"] = self.keys
+        return exported
 
 
 async def fetch(client: BeaconClient, job_id: str) -> JobExport:
@@ -120,7 +129,11 @@ async def fetch(client: BeaconClient, job_id: str) -> JobExport:
     job = data.get("job")
     if job is None:
         raise ExportError(f"no job with id {job_id!r}")
-    return JobExport.of(job)
+    try:
+        keys = await fetch_keys(keys_url(client.url))
+    except KeysUnavailable as error:
+        raise ExportError(str(error)) from None
+    return JobExport.of(job, keys)
 
 
 def _cell(value: object) -> str:

@@ -182,6 +182,26 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(export(args.job_id, args.url, args.format, output, token=args.token))
 
 
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.cli.verify import verify
+
+    return verify(Path(args.export), args.keys)
+
+
+def cmd_rotate_signing_key(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.receipts.keys import rotate_key_file
+
+    old, new = rotate_key_file(settings.signing_key_file)
+    if old is None:
+        print(f"receipt signing key {new} created in {settings.signing_key_file or '.beacon'}")
+        return 0
+    print(
+        f"receipt signing key rotated: {old} -> {new}; {old} stays published as retired. "
+        "Restart the server and workers to sign with the new key."
+    )
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.providers.simulator import serve_simulators
 
@@ -279,6 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="the read token (default: $BEACON_READ_TOKEN)",
     )
     export.set_defaults(handler=cmd_export)
+
+    verify = commands.add_parser(
+        "verify", help="check a JSON export's signed receipts and root, offline"
+    )
+    verify.add_argument("export", metavar="EXPORT.json")
+    verify.add_argument(
+        "--keys",
+        metavar="URL|FILE",
+        help="the server's published keys (/.well-known/beacon-keys.json, or a saved copy); "
+        "default: the copy inside the export",
+    )
+    verify.set_defaults(handler=cmd_verify)
+
+    commands.add_parser(
+        "rotate-signing-key",
+        help="new receipt signing key; the old one stays published (BEACON_SIGNING_KEY_FILE)",
+    ).set_defaults(handler=cmd_rotate_signing_key)
 
     simulate = commands.add_parser("simulate", help="serve SIMULATED regional providers")
     simulate.add_argument("--seed", type=int, default=0)

@@ -110,6 +110,11 @@ class Execution(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The signed receipt of how it ended (docs/receipts.md): the canonical JSON payload
+    # exactly as signed, the base64 Ed25519 signature, and the signing key's id.
+    receipt_payload: Mapped[str | None] = mapped_column(Text)
+    receipt_signature: Mapped[str | None] = mapped_column(String(100))
+    receipt_key_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("job_id", "question_id", "model_id", "region", name="uq_execution_cell"),
@@ -136,6 +141,20 @@ class ExecutionAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(64))
     http_status: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class ReceiptRoot(Base):
+    """The signed Merkle root over a job's receipts, made when the job ends (and again after
+    a retry ends it anew)."""
+
+    __tablename__ = "receipt_roots"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    root: Mapped[str] = mapped_column(String(64))
+    leaves: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UsedNonce(Base):

@@ -10,7 +10,14 @@ from datetime import datetime
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
+from beacon_gql.db.models import (
+    BiasAnalysisRecord,
+    Execution,
+    ExecutionAttempt,
+    Job,
+    Question,
+    ReceiptRoot,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,8 @@ class JobVersion:
 
     event_sequence: int
     analysis_computed_at: datetime | None
+    # The receipts' root is signed just after the job ends, like the analysis.
+    receipts_sealed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -56,13 +65,14 @@ async def jobs_by_ids(session: AsyncSession, job_ids: Sequence[str]) -> dict[str
 
 async def job_versions(session: AsyncSession, job_ids: Sequence[str]) -> dict[str, JobVersion]:
     statement = (
-        select(Job.id, Job.event_sequence, BiasAnalysisRecord.computed_at)
+        select(Job.id, Job.event_sequence, BiasAnalysisRecord.computed_at, ReceiptRoot.signed_at)
         .outerjoin(BiasAnalysisRecord, BiasAnalysisRecord.job_id == Job.id)
+        .outerjoin(ReceiptRoot, ReceiptRoot.job_id == Job.id)
         .where(Job.id.in_(job_ids))
     )
     return {
-        job_id: JobVersion(sequence, computed_at)
-        for job_id, sequence, computed_at in await session.execute(statement)
+        job_id: JobVersion(sequence, computed_at, sealed_at)
+        for job_id, sequence, computed_at, sealed_at in await session.execute(statement)
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
+from beacon_gql.db.receipts import NO_RECEIPT
 from beacon_gql.db.statuses import (
     LIVE_JOB_STATUSES,
     UNFINISHED_EXECUTION_STATUSES,
@@ -202,6 +203,9 @@ class Settlement:
     claim_token: str
     ending: Ending
     attempt: AttemptRecord | None = None
+    # The signed receipt's columns (receipt_payload, receipt_signature, receipt_key_id),
+    # written with the ending when it ends the execution.
+    receipt: Mapping[str, str] | None = None
 
 
 async def settle_many(
@@ -219,6 +223,7 @@ async def settle_many(
                 claim_token=settlement.claim_token,
                 values={
                     **settlement.ending.values(),
+                    **(settlement.receipt or {}),
                     "lease_owner": None,
                     "lease_expires_at": None,
                 },
@@ -437,6 +442,7 @@ async def requeue_failed(
             "error_provider_id": None,
             "completed_at": None,
             "duration_ms": None,
+            **NO_RECEIPT,
         },
         now=now,
     )

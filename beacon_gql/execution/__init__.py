@@ -1,6 +1,6 @@
 """Running executions: the worker claims them, calls providers outside any transaction and
-settles the outcomes in batches; retry rules, the prompt builder, event announcements.
+settles the outcomes in batches; retry rules, event announcements.
 
-May import db/, providers/, events/ and analysis/ (the announcer starts a finished job's
-analysis); jobs/ and services import it.
+May import db/, providers/, events/, jobs/ (prompts), receipts/ (signing results) and
+analysis/ (the announcer starts a finished job's analysis); services import it.
 """

@@ -18,12 +18,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from beacon_gql.db import queue
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.transitions import ExecutionChange
+from beacon_gql.receipts.payload import ReceiptFacts
+from beacon_gql.receipts.service import ReceiptService
 
 log = logging.getLogger("beacon_gql.worker")
 
@@ -36,6 +38,7 @@ WriteTurn = Callable[[], contextlib.AbstractAsyncContextManager[object]]
 @dataclass
 class _Waiting:
     settlement: queue.Settlement
+    receipt_facts: ReceiptFacts | None
     done: asyncio.Future[bool] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -53,8 +56,10 @@ class Settler:
         write_turn: WriteTurn,
         max_batch: int,
         give_up_after_seconds: float,
+        receipts: ReceiptService | None = None,
     ) -> None:
         self._sessions = sessions
+        self._receipts = receipts
         self._announce = announce
         self._write_turn = write_turn
         self._max_batch = max_batch
@@ -62,11 +67,14 @@ class Settler:
         self._waiting: list[_Waiting] = []
         self._arrived = asyncio.Event()
 
-    async def settle(self, settlement: queue.Settlement) -> bool:
+    async def settle(
+        self, settlement: queue.Settlement, receipt_facts: ReceiptFacts | None = None
+    ) -> bool:
         """Returns once the settlement is committed and its event published: True if its
         claim still held, False if it was discarded. Raises if the database stayed
-        unreachable for `give_up_after_seconds` (the claim then expires)."""
-        waiting = _Waiting(settlement)
+        unreachable for `give_up_after_seconds` (the claim then expires). With
+        `receipt_facts`, an ending is recorded with its signed receipt."""
+        waiting = _Waiting(settlement, receipt_facts)
         self._waiting.append(waiting)
         self._arrived.set()
         return await waiting.done
@@ -83,7 +91,7 @@ class Settler:
 
     async def _settle_batch(self, batch: list[_Waiting]) -> None:
         try:
-            changes = await self._write([w.settlement for w in batch])
+            changes = await self._write([self._sealed(w) for w in batch])
         except Exception as error:
             for waiting in batch:
                 if not waiting.done.done():
@@ -99,6 +107,16 @@ class Settler:
         for waiting in batch:
             if not waiting.done.done():
                 waiting.done.set_result(waiting.settlement.execution_id in settled)
+
+    def _sealed(self, waiting: _Waiting) -> queue.Settlement:
+        """Receipts are signed here, per batch and outside any transaction: CPU only."""
+        settlement = waiting.settlement
+        if self._receipts is None or waiting.receipt_facts is None:
+            return settlement
+        receipt = self._receipts.seal(waiting.receipt_facts, settlement.ending.values())
+        if not receipt:
+            return settlement
+        return replace(settlement, receipt=receipt)
 
     async def _write(self, settlements: list[queue.Settlement]) -> list[ExecutionChange]:
         deadline = time.monotonic() + self._give_up_after

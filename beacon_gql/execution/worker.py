@@ -27,6 +27,7 @@ from beacon_gql.execution.settler import Settler
 from beacon_gql.providers.client import ProviderCallError
 from beacon_gql.providers.regions import Region
 from beacon_gql.providers.registry import NoRouteError, ProviderHandle, ProviderRegistry
+from beacon_gql.receipts.service import ReceiptService
 
 log = logging.getLogger("beacon_gql.worker")
 
@@ -77,6 +78,7 @@ class Worker:
         worker_id: str | None = None,
         rng: random.Random | None = None,
         serialize_writes: bool = False,
+        receipts: ReceiptService | None = None,
     ) -> None:
         self._sessions = sessions
         self._registry = registry
@@ -101,6 +103,7 @@ class Worker:
         self._job_read = asyncio.Lock()
         self._last_maintenance = 0.0
         self._last_renewal = 0.0
+        self._receipts = receipts
         # Results are recorded in batches, and a result waits at most one lease for the
         # database before its claim is left to expire.
         self._settler = Settler(
@@ -109,6 +112,7 @@ class Worker:
             write_turn=self._write_turn,
             max_batch=max(1, settings.concurrency),
             give_up_after_seconds=settings.lease_seconds,
+            receipts=receipts,
         )
 
     def _write_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
@@ -489,8 +493,11 @@ class Worker:
         )
 
     async def _record(self, execution: Execution, token: str, outcome: Outcome) -> None:
+        facts = None
+        if self._receipts is not None and not isinstance(outcome.ending, queue.Retrying):
+            facts = await self._receipts.facts(execution, await self._job(execution.job_id))
         held = await self._settler.settle(
-            queue.Settlement(execution.id, token, outcome.ending, outcome.attempt)
+            queue.Settlement(execution.id, token, outcome.ending, outcome.attempt), facts
         )
         if not held:
             log.warning(

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from beacon_gql.db import analyses, queue
+from beacon_gql.db import receipts as receipt_store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Job
 from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
@@ -57,6 +58,8 @@ class JobControl:
                 session, job_id=job_id, now=now, deadline_at=deadline
             )
             await analyses.forget(session, job_id)
+            # The retried executions get new receipts: the root is made again at the end.
+            await receipt_store.forget_root(session, job_id)
             await session.commit()
             await session.refresh(job)
         await self._announce(changes)

@@ -12,7 +12,7 @@ from typing import Any
 from beacon_gql.db.models import IdempotencyKey, Job, UsedNonce
 from beacon_gql.db.statuses import COUNTER_COLUMNS, ExecutionStatus, JobStatus
 from beacon_gql.db.submissions import NewJob
-from beacon_gql.execution.prompts import build_prompt
+from beacon_gql.jobs.prompts import build_prompt
 from beacon_gql.jobs.spec import JobPlan, model_regions_summary
 
 

@@ -16,6 +16,7 @@ from beacon_gql.db.statuses import JobStatus as JobStatus
 from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.receipts import ReceiptProofType, ReceiptRootType, ReceiptType
 
 if TYPE_CHECKING:
     from beacon_gql.schema.analysis import BiasAnalysisType
@@ -222,6 +223,18 @@ class ExecutionType:
         rows = await info.context.loaders.attempts.load(self.source.id)
         return [ExecutionAttemptType.of(row) for row in rows]
 
+    @strawberry.field(
+        description="The signed receipt of how it ended; null until it has ended (those "
+        "cancelled or timed out get theirs when the job ends)."
+    )
+    async def receipt(self, info: Info) -> ReceiptType | None:
+        return ReceiptType.of(await self._row(info))
+
+    @strawberry.field(description="Its receipt's inclusion proof; null until the job has ended.")
+    async def receipt_proof(self, info: Info) -> ReceiptProofType | None:
+        proof = await info.context.services.receipts.proof(await self._row(info))
+        return None if proof is None else ReceiptProofType.of(proof)
+
 
 @strawberry.type(name="Job", description="A bias job: questions x models x regions.")
 class JobType:
@@ -313,6 +326,14 @@ class JobType:
         )
         rows = await info.context.loaders.executions.load((self.row.id, where))
         return [ExecutionType(source=row) for row in rows]
+
+    @strawberry.field(
+        description="The signed Merkle root over its receipts; null until the job has ended "
+        "(and again while a retry of its failures runs)."
+    )
+    async def receipt_root(self, info: Info) -> ReceiptRootType | None:
+        root = await info.context.services.receipts.root(self.row)
+        return None if root is None else ReceiptRootType.of(root)
 
     @strawberry.field(description="Always answerable: PENDING, PARTIAL or COMPLETE.")
     async def bias_analysis(

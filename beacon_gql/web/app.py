@@ -42,6 +42,7 @@ from beacon_gql.web.limits import (
     unsupported_media_type,
 )
 from beacon_gql.web.metrics import render_metrics
+from beacon_gql.web.receipt_keys import KEYS_PATH, published_keys
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -261,6 +262,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
+            Route(KEYS_PATH, published_keys),
             Route("/", dashboard),
             Route("/jobs/{job_id}", dashboard),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -34,6 +34,8 @@ def environment(settings: Settings) -> dict[str, str]:
         env["BEACON_PROVIDERS_FILE"] = str(settings.providers_file)
     if settings.trusted_keys_file is not None:
         env["BEACON_TRUSTED_KEYS_FILE"] = str(settings.trusted_keys_file)
+    if settings.signing_key_file is not None:
+        env["BEACON_SIGNING_KEY_FILE"] = str(settings.signing_key_file)
     return env
 
 

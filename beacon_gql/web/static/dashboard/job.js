@@ -82,7 +82,8 @@ query DashboardAnalysis($id: ID!) {
         regionComparisons { a b similarity substantiveSimilarity refusalMismatch lengthRatio cellsCompared }
       }
     }
-    executions { questionId modelId region status response classification error { code message } }
+    receiptRoot { root leaves keyId }
+    executions { questionId modelId region status response classification error { code message } receipt { keyId } }
   }
 }`;
 
@@ -660,6 +661,7 @@ export function renderJobPage(root, jobId) {
       if (state.disposed || !data.job) return;
       stats.analysisLoads += 1;
       renderAnalysis(data.job.biasAnalysis, data.job.executions);
+      renderReceipts(data.job);
     } catch {
       // The server may be restarting; the next snapshot or change asks again.
     } finally {
@@ -669,6 +671,19 @@ export function renderJobPage(root, jobId) {
         scheduleAnalysis(0);
       }
     }
+  }
+
+  // The job's verification state: how many answers carry a signed receipt, and the signed
+  // root once the job has ended (`beacon-gql verify` checks an export against both).
+  function renderReceipts(job) {
+    const slot = page.querySelector('[data-testid="analysis-status-slot"]');
+    if (!slot) return;
+    const signed = job.executions.filter((e) => e.receipt).length;
+    const root = job.receiptRoot;
+    const text = root
+      ? `receipts: ${signed} signed, root ${root.root.slice(0, 16)}… over ${root.leaves} (key ${root.keyId})`
+      : `receipts: ${signed} signed so far; the root is signed when the job ends`;
+    slot.append(h("div", { class: "muted small", "data-testid": "receipts", title: root ? root.root : "", text }));
   }
 
   function renderAnalysis(analysis, executions) {
