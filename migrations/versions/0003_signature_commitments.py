@@ -1,7 +1,7 @@
 """one Ed25519 R per key: signature_commitments
 
-Revision ID: 0002_secworker
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_receipts
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_secworker"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002_receipts"
 branch_labels = None
 depends_on = None
 
