@@ -1,11 +1,13 @@
 """The raw baseline of the execution pipeline: the worker's own SQL, issued with asyncpg.
 
 Per claimed batch, one transaction: the claim's SELECT ... FOR UPDATE SKIP LOCKED LIMIT n,
-its UPDATE of the ids it locked, the job counters UPDATE (returning only the counters).
+its UPDATE of the ids it locked, the job counters UPDATE (returning only the counters), the
+execution_attempts INSERT opening each claimed execution's attempt row, as one executemany.
 Per settled batch (whatever finished while the previous batch was being written, up to
 the concurrency: the worker's settler), one transaction: one UPDATE ... FROM unnest(...)
-matched on id and claim token, the job counters UPDATE, the execution_attempts INSERT as
-one executemany; when the job has nothing left to run, the terminal status.
+matched on id and claim token, the job counters UPDATE, the execution_attempts UPDATE
+closing the claim's rows as one executemany; when the job has nothing left to run, the
+terminal status.
 The statements, their RETURNING lists and their parameters are those `beacon-gql worker`
 sends through SQLAlchemy (captured from it: bench/README.md says how); no provider call,
 no classification, no NOTIFY, no ORM. Concurrency: the worker's (64 executions in flight)
@@ -99,9 +101,16 @@ REGIONS_SUCCEEDED = """SELECT count(distinct(executions.region)) AS count_1 FROM
 JOB_TERMINAL = """UPDATE jobs SET status=$1::VARCHAR, finished_at=$2::TIMESTAMP WITH TIME ZONE
  WHERE jobs.id = $3::VARCHAR"""
 
-ATTEMPT = """INSERT INTO execution_attempts (execution_id, attempt, claim_token, provider_id,
- started_at, duration_ms, outcome, http_status) VALUES ($1::VARCHAR, $2::INTEGER, $3::VARCHAR,
- $4::VARCHAR, $5::TIMESTAMP WITH TIME ZONE, $6::INTEGER, $7::VARCHAR, $8::INTEGER)"""
+ATTEMPT_OPENED = """INSERT INTO execution_attempts (execution_id, attempt, claim_token,
+ provider_id, started_at, duration_ms, outcome, http_status, message) VALUES ($1::VARCHAR,
+ $2::INTEGER, $3::VARCHAR, $4::VARCHAR, $5::TIMESTAMP WITH TIME ZONE, $6::INTEGER, $7::VARCHAR,
+ $8::INTEGER, $9::VARCHAR)"""
+
+ATTEMPT_CLOSED = """UPDATE execution_attempts SET provider_id=$1::VARCHAR,
+ started_at=$2::TIMESTAMP WITH TIME ZONE, duration_ms=$3::INTEGER, outcome=$4::VARCHAR,
+ http_status=$5::INTEGER, message=$6::VARCHAR WHERE execution_attempts.execution_id = $7::VARCHAR
+ AND execution_attempts.claim_token = $8::VARCHAR AND execution_attempts.attempt = $9::INTEGER
+ AND execution_attempts.outcome = $10::VARCHAR"""
 
 ANSWER = (
     "Here is a short answer. This benchmark row stands for an answer of a simulated model; "
@@ -166,13 +175,14 @@ async def run_raw_queue(
             await connection.execute(JOB_TERMINAL, "COMPLETED", now, job_id)
         held = {row["id"] for row in moved}
         await connection.executemany(
-            ATTEMPT,
+            ATTEMPT_CLOSED,
             [
-                (row["id"], row["attempts"], token, "sim-us-east", started, 1, "COMPLETED", 200)
+                ("sim-us-east", started, 1, "COMPLETED", 200, None, row["id"], token,
+                 row["attempts"], "RUNNING")
                 for row, token, started in rows
                 if row["id"] in held
             ],
-        )
+        )  # fmt: skip
         settled += len(moved)
 
     async def settle(row: asyncpg.Record, token: str) -> None:
@@ -223,6 +233,14 @@ async def run_raw_queue(
                         await connection.fetchrow(
                             JOB_CLAIMED, "QUEUED", "RUNNING", -len(rows), len(rows), len(rows),
                             now, job_id,
+                        )  # fmt: skip
+                        await connection.executemany(
+                            ATTEMPT_OPENED,
+                            [
+                                (row["id"], row["attempts"], token, None, now, 0, "RUNNING",
+                                 None, None)
+                                for row in rows
+                            ],
                         )  # fmt: skip
                 for row in rows:
                     task = asyncio.create_task(settle(row, token))

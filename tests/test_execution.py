@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from beacon_gql.config import Settings
+from beacon_gql.execution.retry import decide_retry
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from beacon_gql.services import Services, running_services
 from tests.support.jobs import (
@@ -84,6 +86,8 @@ FAULTS = {
     "429 with Retry-After": (FaultProfile(rate_limit_rate=1.0, retry_after_s=0.2), "RATE_LIMITED"),
     "hangs": (FaultProfile(hang_rate=1.0), "PROVIDER_TIMEOUT"),
     "malformed JSON": (FaultProfile(malformed_rate=1.0), "BAD_PROVIDER_RESPONSE"),
+    "JSON sent as text/html": (FaultProfile(not_json_typed_rate=1.0), "BAD_PROVIDER_RESPONSE"),
+    "answers 50 MB": (FaultProfile(oversized_rate=1.0), "RESPONSE_TOO_LARGE"),
 }
 
 
@@ -106,6 +110,9 @@ async def test_a_provider_that_always_fails_gives_the_right_code(
     assert {r.error_code for r in asia} == {code}
     assert {r.error_provider_id for r in asia} == {"sim-asia-pacific"}
     assert all(r.error_message and r.error_stage for r in asia)
+    # Only an answer cut off at its size limit keeps what was read of it, and no more.
+    assert {r.response is not None for r in asia} == {code == "RESPONSE_TOO_LARGE"}
+    assert all(len(r.response or "") <= 64 * 1024 for r in asia)
     assert {r.status for r in rows if r.region == "US"} == {"COMPLETED"}
     assert final.job_status == "PARTIAL"
     assert final.progress.completed + final.progress.failed == final.progress.expected == 12
@@ -178,3 +185,68 @@ async def test_a_region_without_providers_fails_at_once_and_the_job_follows_min_
     assert all(r.attempts == 1 and r.duration_ms is not None and r.duration_ms < 1000 for r in eu)
     assert strict_final.job_status == "FAILED"
     assert lenient_final.job_status == "PARTIAL"
+
+
+async def test_a_call_cut_off_by_the_jobs_deadline_is_a_job_timeout_not_a_provider_one(
+    engine: Engine, signer: Signer
+) -> None:
+    engine.fleet.set_faults("sim-asia-pacific", FaultProfile(hang_rate=1.0))
+    spec = make_spec(
+        questions=["math_basic", "taiwan_status"], regions=["US", "ASIA"], timeout="2s"
+    )
+    job_id = await submit_spec(engine.services, signer, spec)
+
+    await wait_until_finished(engine.services, job_id)
+
+    rows = await executions_of(engine.services, job_id)
+    asia = [r for r in rows if r.region == "ASIA"]
+    assert {(r.status, r.error_code) for r in asia} == {("FAILED", "JOB_TIMEOUT")}
+    attempts = await attempts_of(engine.services, job_id)
+    asia_ids = {r.id for r in asia}
+    # Every call the deadline cut short says so; none reads as a slow provider, and no
+    # "no answer within 0.1 s" call was started at the deadline.
+    assert {a.outcome for a in attempts if a.execution_id in asia_ids} == {"JOB_TIMEOUT"}
+    assert not any(a.message and "0.1 s" in a.message for a in attempts)
+
+
+async def test_a_retry_after_past_the_jobs_deadline_fails_at_once_as_rate_limited(
+    engine: Engine, signer: Signer
+) -> None:
+    engine.fleet.set_faults("sim-asia-pacific", FaultProfile(rate_limit_rate=1.0, retry_after_s=45))
+    spec = make_spec(
+        questions=["math_basic", "taiwan_status"], regions=["US", "ASIA"], timeout="20s"
+    )
+    job_id = await submit_spec(engine.services, signer, spec)
+
+    # Well before the deadline: waiting out the Retry-After could not help.
+    final = await wait_until_finished(engine.services, job_id, within=15)
+
+    assert final.job_status == "PARTIAL"
+    asia = [r for r in await executions_of(engine.services, job_id) if r.region == "ASIA"]
+    assert {(r.status, r.error_code, r.attempts) for r in asia} == {("FAILED", "RATE_LIMITED", 1)}
+    assert all(r.error_message and "Retry-After (45 s)" in r.error_message for r in asia)
+
+
+def test_a_retry_after_longer_than_our_own_backoff_ceiling_is_honoured() -> None:
+    decision = decide_retry(
+        code="RATE_LIMITED",
+        transient=True,
+        attempt=1,
+        max_attempts=3,
+        retry_after=45.0,
+        other_provider_available=False,
+        rng=random.Random(1),
+        seconds_to_deadline=None,
+    )
+    assert (decision.retry, decision.delay_seconds) == (True, 45.0)
+    within_deadline = decide_retry(
+        code="RATE_LIMITED",
+        transient=True,
+        attempt=1,
+        max_attempts=3,
+        retry_after=45.0,
+        other_provider_available=False,
+        rng=random.Random(1),
+        seconds_to_deadline=60.0,
+    )
+    assert (within_deadline.retry, within_deadline.delay_seconds) == (True, 45.0)

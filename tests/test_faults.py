@@ -238,8 +238,9 @@ async def execute_sql(settings: Settings, sql: str) -> None:
         await connection.close()
 
 
-# The connection recording the first outcome dies at COMMIT, after its INSERT went through:
-# exactly what a restart does to a worker caught in the middle, on purpose and every time.
+# The connection recording the first outcome dies at COMMIT, after its UPDATE closing the
+# attempt row (opened by the claim) went through: exactly what a restart does to a worker
+# caught in the middle, on purpose and every time.
 DROP_CONNECTION_AT_FIRST_COMMIT = """
 CREATE SEQUENCE injected_commit_faults;
 CREATE FUNCTION drop_connection_at_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -249,8 +250,9 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER drop_connection_at_first_commit AFTER INSERT ON execution_attempts
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION drop_connection_at_first_commit();
+CREATE CONSTRAINT TRIGGER drop_connection_at_first_commit AFTER UPDATE ON execution_attempts
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.outcome = 'COMPLETED')
+  EXECUTE FUNCTION drop_connection_at_first_commit();
 """
 
 
@@ -285,8 +287,9 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER drop_connection_at_commit_of_first_attempts
-  AFTER INSERT ON execution_attempts DEFERRABLE INITIALLY DEFERRED
-  FOR EACH ROW EXECUTE FUNCTION drop_connection_at_commit_of_first_attempts();
+  AFTER UPDATE ON execution_attempts DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN (NEW.outcome = 'COMPLETED')
+  EXECUTE FUNCTION drop_connection_at_commit_of_first_attempts();
 """
 
 
@@ -309,7 +312,11 @@ async def test_an_outcome_the_worker_could_not_record_is_retaken_not_stuck(
     assert final.job_status == "COMPLETED" and final.progress.completed == len(rows) == 3
     assert_each_completed_once(rows, attempts)
     assert {r.attempts for r in rows} == {2}
-    assert {a.attempt for a in attempts} == {2}
+    # The first attempts' calls were made: on record, as lost with their lease.
+    assert (
+        sorted((a.attempt, a.outcome) for a in attempts)
+        == [(1, "LEASE_EXPIRED")] * 3 + [(2, "COMPLETED")] * 3
+    )
 
 
 # ---- providers ---------------------------------------------------------------------------

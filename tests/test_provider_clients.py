@@ -15,7 +15,7 @@ from beacon_gql.providers.client import (
     ProviderCallError,
     ProviderClient,
 )
-from beacon_gql.providers.exchange import error_for_status, parse_retry_after
+from beacon_gql.providers.exchange import answer_byte_limit, error_for_status, parse_retry_after
 from beacon_gql.providers.hybrid_router import HybridRouterClient
 from beacon_gql.providers.kinds import make_client
 from beacon_gql.providers.openai import OpenAIClient
@@ -311,3 +311,42 @@ def test_status_classification(status: int, body: str, code: str, transient: boo
     )
     assert (error.code, error.transient, error.http_status) == (code, transient, status)
     assert f"HTTP {status}" in error.message
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "region", "head"),
+    [
+        ("sim-us-east", "llama3.2:1b", "US", '{"object":"chat.completion"'),
+        ("sim-hybrid-router-eu", "mistral-7b", "EU", '{"success":true,"response":"AAAA'),
+    ],
+)
+async def test_an_answer_of_50_mb_is_cut_off_at_the_limit_its_max_tokens_sets(
+    fleet: SimulatorFleet,
+    http: httpx.AsyncClient,
+    name: str,
+    model: str,
+    region: Region,
+    head: str,
+) -> None:
+    fleet.set_faults(name, FaultProfile(oversized_rate=1.0))
+    request = dataclasses.replace(ask(model=model, region=region), max_tokens=100)
+
+    error = await failure_of(client_for(fleet, http, name), request)
+
+    assert (error.code, error.transient, error.http_status) == ("RESPONSE_TOO_LARGE", False, 200)
+    # The first part is kept, and no more than 100 tokens' worth of it (16 bytes a token,
+    # plus room for the JSON around the answer, 64 KiB at the least): not 50 MB.
+    assert error.partial_body is not None and error.partial_body.startswith(head)
+    assert len(error.partial_body) == answer_byte_limit(100) == 64 * 1024
+    assert answer_byte_limit(8000) == 8000 * 16 + 16 * 1024
+
+
+async def test_a_json_answer_sent_as_another_content_type_is_a_bad_response(
+    fleet: SimulatorFleet, http: httpx.AsyncClient
+) -> None:
+    fleet.set_faults("sim-us-east", FaultProfile(not_json_typed_rate=1.0))
+
+    error = await failure_of(client_for(fleet, http, "sim-us-east"), ask())
+
+    assert (error.code, error.http_status) == ("BAD_PROVIDER_RESPONSE", 200)
+    assert "Content-Type is 'text/html" in error.message

@@ -96,6 +96,11 @@ async def test_a_batch_of_settlements_records_each_held_claim_once_and_skips_a_l
     assert rows[executions[0].id].error_code == "RATE_LIMITED"
     assert rows[executions[1].id].classification_evidence == ["a", "b"]
     assert rows[executions[4].id].status == "RUNNING"
-    attempts = await attempts_of(services, job_id)
-    assert sorted(a.execution_id for a in attempts) == sorted(e.id for e in executions[:4])
+    attempts = {a.execution_id: a for a in await attempts_of(services, job_id)}
+    # The claim opened one attempt row per execution; each held settlement closed its own.
+    assert sorted(attempts) == sorted(e.id for e in executions)
+    assert {e.id: attempts[e.id].outcome for e in executions} == {
+        **{e.id: "OK" for e in executions[:4]},
+        executions[4].id: "RUNNING",
+    }
     await assert_counters_match_rows(services, job_id)

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from beacon_gql.config import Settings
@@ -378,6 +379,8 @@ JSON_LEAVES = st.recursive(
 )
 
 
+# No deadline: on a loaded CI machine one example can take longer than hypothesis's 200 ms.
+@hypothesis_settings(deadline=None)
 @given(
     st.dictionaries(
         st.text(alphabet=st.characters(max_codepoint=127), max_size=12), JSON_LEAVES, max_size=8

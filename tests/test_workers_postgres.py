@@ -135,3 +135,12 @@ async def test_a_killed_worker_loses_nothing_and_duplicates_nothing(
     assert set(Counter((a.execution_id, a.attempt) for a in attempts).values()) == {1}
     # The executions the victim held when it died were taken over after their lease expired.
     assert any(r.attempts > 1 for r in rows)
+    # Every call made is on record, the victim's lost ones included, each saying what
+    # became of it: nothing is left open, and nothing paid for went missing.
+    history = Counter(a.execution_id for a in attempts)
+    assert {r.id: r.attempts for r in rows} == {r.id: history[r.id] for r in rows}
+    assert "RUNNING" not in {a.outcome for a in attempts}
+    lost = [a for a in attempts if a.outcome == "LEASE_EXPIRED"]
+    assert {a.execution_id for a in lost} == {r.id for r in rows if r.attempts > 1}
+    # All of them the victim's (a claim token starts with its worker's id).
+    assert len({a.claim_token.split(":")[0] for a in lost}) == 1

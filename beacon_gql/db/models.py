@@ -170,6 +170,21 @@ class UsedNonce(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SignatureCommitment(Base):
+    """The first signature each (key, R) was seen in: one R per key, enforced by the key.
+
+    A second signature with the same R is caught by the primary key even when both arrive
+    at once, where a look-up followed by an insert would let both through.
+    """
+
+    __tablename__ = "signature_commitments"
+
+    public_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signature_r: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(128))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CompromisedKey(Base):
     __tablename__ = "compromised_keys"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
@@ -35,7 +35,10 @@ async def claim(
     lease_seconds: float,
     now: datetime,
 ) -> list[ExecutionChange]:
-    return await transition(
+    """Claims up to `limit` executions, and opens each one's attempt row (RUNNING) in the
+    same transaction: a provider call is on record before it is made, so a worker that
+    dies during it leaves a row saying so (see `expire_leases`) instead of nothing."""
+    changes = await transition(
         session,
         where=[Execution.available_at <= now],
         source_statuses=[ExecutionStatus.PENDING],
@@ -46,6 +49,29 @@ async def claim(
         limit=limit,
         claim_order=True,
     )
+    if changes:
+        await session.execute(
+            insert(ExecutionAttempt),
+            [
+                {
+                    "execution_id": change.execution.id,
+                    "attempt": change.execution.attempts,
+                    "claim_token": claim_token,
+                    "provider_id": None,
+                    "started_at": now,
+                    "duration_ms": 0,
+                    "outcome": ATTEMPT_RUNNING,
+                    "http_status": None,
+                    "message": None,
+                }
+                for change in changes
+            ],
+        )
+    return changes
+
+
+ATTEMPT_RUNNING = "RUNNING"
+"""The outcome of an attempt row while its call is under way."""
 
 
 def claim_values(
@@ -148,9 +174,12 @@ class Failed:
     error: AttemptError
     completed_at: datetime
     duration_ms: int
+    partial_response: str | None = None
+    """An answer cut off at its size limit (RESPONSE_TOO_LARGE): what was read is kept as
+    the failure's evidence, never as an answer."""
 
     def values(self) -> dict[str, Any]:
-        return {
+        values = {
             "status": ExecutionStatus.FAILED,
             "provider_id": self.error.provider_id,
             "completed_at": self.completed_at,
@@ -158,6 +187,9 @@ class Failed:
             **self.error.columns(),
             "claim_token": None,
         }
+        if self.partial_response is not None:
+            values["response"] = self.partial_response
+        return values
 
 
 Ending = Answered | Retrying | Failed
@@ -202,13 +234,55 @@ async def settle_many(
     )
     settled = {change.execution.id for change in changes}
     attempts = [
-        asdict(s.attempt)
+        {f"attempt_{name}": value for name, value in asdict(s.attempt).items()}
         for s in settlements
         if s.attempt is not None and s.execution_id in settled
     ]
     if attempts:
-        await session.execute(insert(ExecutionAttempt), attempts)
+        # Closes the rows the claims opened: one executemany, as the insert was before.
+        await session.execute(_CLOSE_ATTEMPT, attempts)
     return changes
+
+
+_ATTEMPTS = cast(Table, ExecutionAttempt.__table__)
+# Core, on the table: executed with a list of rows this is one executemany, where the ORM
+# would read it as a bulk update by primary key.
+_CLOSE_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(
+        _ATTEMPTS.c.execution_id == bindparam("attempt_execution_id"),
+        _ATTEMPTS.c.claim_token == bindparam("attempt_claim_token"),
+        _ATTEMPTS.c.attempt == bindparam("attempt_attempt"),
+        _ATTEMPTS.c.outcome == ATTEMPT_RUNNING,
+    )
+    .values(
+        provider_id=bindparam("attempt_provider_id"),
+        started_at=bindparam("attempt_started_at"),
+        duration_ms=bindparam("attempt_duration_ms"),
+        outcome=bindparam("attempt_outcome"),
+        http_status=bindparam("attempt_http_status"),
+        message=bindparam("attempt_message"),
+    )
+)
+
+
+async def close_lost_attempts(
+    session: AsyncSession, where: ColumnElement[bool], *, outcome: str, message: str
+) -> None:
+    """Ends the open attempt rows of the executions matched by `where`, called once their
+    claim has been taken away (lease expired, job timed out or cancelled): the call was
+    made, perhaps paid for, and its result will never be recorded. The duration stays 0,
+    unknown. Run after the executions' own update, so that it locks rows in the order a
+    settlement does (execution, then attempt) and a late settlement finds nothing open."""
+    await session.execute(
+        update(ExecutionAttempt)
+        .where(
+            ExecutionAttempt.outcome == ATTEMPT_RUNNING,
+            ExecutionAttempt.execution_id.in_(select(Execution.id).where(where)),
+        )
+        .values(outcome=outcome, message=message),
+        execution_options={"synchronize_session": False},
+    )
 
 
 async def renew_leases(
@@ -241,7 +315,8 @@ async def renew_leases(
 async def expire_leases(
     session: AsyncSession, *, now: datetime, max_attempts: int
 ) -> list[ExecutionChange]:
-    """Executions whose worker died go back to the queue, or fail once out of attempts."""
+    """Executions whose worker died go back to the queue, or fail once out of attempts;
+    the attempts they were running are recorded as LEASE_EXPIRED."""
     lost = [Execution.lease_expires_at < now]
     changes = await transition(
         session,
@@ -272,6 +347,14 @@ async def expire_leases(
         },
         now=now,
     )
+    if changes:
+        await close_lost_attempts(
+            session,
+            Execution.id.in_([change.execution.id for change in changes]),
+            outcome="LEASE_EXPIRED",
+            message="the worker making this call stopped responding before recording its "
+            "result (killed, hung or cut off from the database); the execution was taken over",
+        )
     return changes
 
 
@@ -285,7 +368,7 @@ async def overdue_job_ids(session: AsyncSession, now: datetime) -> list[str]:
 async def fail_unfinished(
     session: AsyncSession, *, job_id: str, code: str, message: str, stage: str, now: datetime
 ) -> list[ExecutionChange]:
-    return await transition(
+    changes = await transition(
         session,
         where=[Execution.job_id == job_id],
         source_statuses=UNFINISHED_EXECUTION_STATUSES,
@@ -297,10 +380,18 @@ async def fail_unfinished(
         },
         now=now,
     )
+    # None of the job's executions is running any more: every open attempt was lost.
+    await close_lost_attempts(
+        session,
+        Execution.job_id == job_id,
+        outcome=code,
+        message=f"{message}; the call's result was not recorded",
+    )
+    return changes
 
 
 async def cancel_job(session: AsyncSession, *, job_id: str, now: datetime) -> list[ExecutionChange]:
-    return await transition(
+    changes = await transition(
         session,
         where=[Execution.job_id == job_id],
         source_statuses=UNFINISHED_EXECUTION_STATUSES,
@@ -316,6 +407,14 @@ async def cancel_job(session: AsyncSession, *, job_id: str, now: datetime) -> li
         now=now,
         cancelled_job=job_id,
     )
+    # None of the job's executions is running any more: every open attempt was lost.
+    await close_lost_attempts(
+        session,
+        Execution.job_id == job_id,
+        outcome="CANCELLED",
+        message="the job was cancelled during this call; its result was not recorded",
+    )
+    return changes
 
 
 async def requeue_failed(

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from beacon_gql.db.models import CompromisedKey, Execution, IdempotencyKey, Job, UsedNonce
+from beacon_gql.db.models import (
+    CompromisedKey,
+    Execution,
+    IdempotencyKey,
+    Job,
+    SignatureCommitment,
+    UsedNonce,
+)
 
 
 async def find_idempotent_job(session: AsyncSession, key: str) -> tuple[Job, str] | None:
@@ -35,23 +44,50 @@ async def nonce_used(session: AsyncSession, public_key: str, nonce: str) -> bool
     return await session.get(UsedNonce, (public_key, nonce)) is not None
 
 
-async def signature_with_same_r(
-    session: AsyncSession, public_key: str, signature_r: str, signature: str
-) -> bool:
-    """Whether another signature by this key shares its R: proof the key's nonce was reused."""
-    found = await session.scalar(
-        select(UsedNonce.nonce)
-        .where(UsedNonce.public_key == public_key)
-        .where(UsedNonce.signature_r == signature_r)
-        .where(UsedNonce.signature != signature)
-        .limit(1)
+async def commit_to_r(
+    session: AsyncSession, public_key: str, signature_r: str, signature: str, now: datetime
+) -> str | None:
+    """Records `signature` as the one signature of this key with this R, in the caller's
+    transaction; returns the signature recorded before if there was one.
+
+    An insert that ignores a conflict, then a read: on PostgreSQL a concurrent transaction
+    holding the same (key, R) makes the insert wait for its end, so of two submissions at
+    the same moment the second sees the first's signature, never nothing.
+    """
+    values = {
+        "public_key": public_key,
+        "signature_r": signature_r,
+        "signature": signature,
+        "seen_at": now,
+    }
+    if await _insert_unless_present(session, SignatureCommitment, values):
+        return None
+    return await session.scalar(
+        select(SignatureCommitment.signature).where(
+            SignatureCommitment.public_key == public_key,
+            SignatureCommitment.signature_r == signature_r,
+        )
     )
-    return found is not None
 
 
-async def mark_compromised(session: AsyncSession, public_key: str, reason: str) -> None:
-    if await session.get(CompromisedKey, public_key) is None:
-        session.add(CompromisedKey(public_key=public_key, reason=reason))
+async def mark_compromised(
+    session: AsyncSession, public_key: str, reason: str, now: datetime
+) -> None:
+    """Idempotent, and safe when two submissions catch the same key at once."""
+    await _insert_unless_present(
+        session, CompromisedKey, {"public_key": public_key, "reason": reason, "detected_at": now}
+    )
+
+
+async def _insert_unless_present(
+    session: AsyncSession,
+    table: type[SignatureCommitment] | type[CompromisedKey],
+    values: dict[str, Any],
+) -> bool:
+    """Inserts the row unless its primary key is taken; whether it did."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    result = await session.execute(dialect.insert(table).values(values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ DATABASE_RETRY_SECONDS = 1.0
 # A hung provider is cut off by its own timeout; this margin only guards against a client
 # that ignores it.
 TIMEOUT_MARGIN_SECONDS = 5.0
+# The least time before the job's deadline worth starting a provider call in.
+MIN_CALL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -301,8 +303,29 @@ class Worker:
         timeout = handle.config.timeout_seconds
         if job.provider_timeout_seconds is not None:
             timeout = min(timeout, job.provider_timeout_seconds)
+        deadline_cuts = False
         if job.deadline_at is not None:
-            timeout = max(0.1, min(timeout, (job.deadline_at - started).total_seconds()))
+            left = (job.deadline_at - started).total_seconds()
+            if left < MIN_CALL_SECONDS:
+                # No call starts that could not finish before the deadline: it would be paid
+                # for and thrown away.
+                return self._failure(
+                    execution,
+                    token,
+                    started,
+                    clock,
+                    base,
+                    code="JOB_TIMEOUT",
+                    message=_DEADLINE_BEFORE_CALL,
+                    stage="deadline",
+                    transient=False,
+                    provider=None,
+                    http_status=None,
+                    retry_after=None,
+                    alternatives=False,
+                )
+            deadline_cuts = left < timeout
+            timeout = min(timeout, left)
         request = handle.request(
             model_id=execution.model_id,
             prompt=execution.prompt,
@@ -324,6 +347,24 @@ class Worker:
         except ProviderCallError as raised:
             failure = raised
         except TimeoutError:
+            if deadline_cuts:
+                # Cut off by the job's deadline, not by a slow provider: the provider keeps
+                # its good name and the execution fails as the job does.
+                return self._failure(
+                    execution,
+                    token,
+                    started,
+                    clock,
+                    base,
+                    code="JOB_TIMEOUT",
+                    message=_deadline_during_call(timeout),
+                    stage="deadline",
+                    transient=False,
+                    provider=handle.config.name,
+                    http_status=None,
+                    retry_after=None,
+                    alternatives=False,
+                )
             failure = ProviderCallError(
                 "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
             )
@@ -343,6 +384,8 @@ class Worker:
                 http_status=failure.http_status,
                 retry_after=failure.retry_after,
                 alternatives=len(candidates) > 1,
+                deadline_at=job.deadline_at,
+                partial_response=failure.partial_body,
             )
         duration_ms = int((time.monotonic() - clock) * 1000)
         label, evidence = self._classify(result.text)
@@ -392,8 +435,11 @@ class Worker:
         http_status: int | None,
         retry_after: float | None,
         alternatives: bool,
+        deadline_at: datetime | None = None,
+        partial_response: str | None = None,
     ) -> Outcome:
         duration_ms = int((time.monotonic() - clock) * 1000)
+        now = _now()
         decision = decide_retry(
             code=code,
             transient=transient,
@@ -402,15 +448,24 @@ class Worker:
             retry_after=retry_after,
             other_provider_available=alternatives,
             rng=self._rng,
+            seconds_to_deadline=None
+            if deadline_at is None
+            else (deadline_at - now).total_seconds(),
         )
-        now = _now()
+        if decision.why_not is not None:
+            message = f"{message}; not retried: {decision.why_not}"
         error = queue.AttemptError(
             code=code, message=message, stage=stage, transient=transient, provider_id=provider
         )
         ending: queue.Ending = (
             queue.Retrying(error, available_at=now + timedelta(seconds=decision.delay_seconds))
             if decision.retry
-            else queue.Failed(error, completed_at=now, duration_ms=duration_ms)
+            else queue.Failed(
+                error,
+                completed_at=now,
+                duration_ms=duration_ms,
+                partial_response=partial_response,
+            )
         )
         return Outcome(
             ending=ending,
@@ -460,7 +515,21 @@ def _deadline_passed(job: Job) -> bool:
 
 
 def _stage(code: str) -> str:
-    return "response_parsing" if code == "BAD_PROVIDER_RESPONSE" else "provider_call"
+    if code in ("BAD_PROVIDER_RESPONSE", "RESPONSE_TOO_LARGE"):
+        return "response_parsing"
+    return "provider_call"
+
+
+_DEADLINE_BEFORE_CALL = (
+    "the job's deadline (constraints.timeout) left too little time to call a provider"
+)
+
+
+def _deadline_during_call(seconds: float) -> str:
+    return (
+        f"the job's deadline (constraints.timeout) passed during the provider call "
+        f"({seconds:.3g} s were left when it started)"
+    )
 
 
 @contextlib.asynccontextmanager

@@ -161,13 +161,16 @@ class SubmissionService:
             job = await self._create(
                 spec, plan, signature, trusted.kid, questions, idempotency_key, digest, now
             )
-        except IntegrityError as error:
-            log.info("submission raced: %s", error.orig)
-            # Two submissions raced on the same idempotency key or nonce.
+        except (IntegrityError, Replayed) as error:
+            # Two submissions raced on the same idempotency key or nonce; the one that waited
+            # for the other's commit sees its nonce as used.
+            log.info("submission raced: %s", getattr(error, "orig", error))
             if idempotency_key is not None:
                 existing = await self._find_idempotent(idempotency_key, digest)
                 if existing is not None:
                     return SubmissionResult(job=existing, idempotent=True)
+            if isinstance(error, Replayed):
+                raise
             raise Replayed("metadata.nonce has already been used with this key") from None
         log.info(
             "job submitted",
@@ -206,17 +209,21 @@ class SubmissionService:
         r_hex = signature.nonce_commitment.hex()
         async with self._sessions() as session:
             reason = await store.compromise_reason(session, public_key)
-            if reason is None and await store.signature_with_same_r(
-                session, public_key, r_hex, signature_hex
-            ):
-                reason = (
-                    "two different signatures by this key share their first half (R): its "
-                    "signer reused an Ed25519 nonce, which reveals the private key"
-                )
-                # Recorded on its own: the refusal writes no job, but the key stays refused.
-                await store.mark_compromised(session, public_key, reason)
-                await session.commit()
-                log.warning("signing key compromised", extra={"public_key": public_key})
+            if reason is None:
+                # One R per key, held by a unique key rather than looked up: two specs
+                # signed with one R and sent at the same moment cannot both get in.
+                first = await store.commit_to_r(session, public_key, r_hex, signature_hex, now)
+                if first is not None and first != signature_hex:
+                    reason = (
+                        "two different signatures by this key share their first half (R): "
+                        "its signer reused an Ed25519 nonce, which reveals the private key"
+                    )
+                    # Recorded on its own: the refusal writes no job, but the key stays
+                    # refused.
+                    await session.rollback()
+                    await store.mark_compromised(session, public_key, reason, now)
+                    await session.commit()
+                    log.warning("signing key compromised", extra={"public_key": public_key})
             if reason is not None:
                 raise Forbidden(
                     f"key {kid} is compromised and refused: {reason}; generate a new key pair "

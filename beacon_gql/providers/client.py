@@ -15,6 +15,7 @@ ProviderErrorCode = Literal[
     "RATE_LIMITED",
     "BAD_PROVIDER_RESPONSE",
     "MODEL_NOT_SERVED",
+    "RESPONSE_TOO_LARGE",
 ]
 
 
@@ -52,6 +53,7 @@ class ProviderCallError(Exception):
         transient: bool,
         http_status: int | None = None,
         retry_after: float | None = None,
+        partial_body: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code: ProviderErrorCode = code
@@ -60,6 +62,8 @@ class ProviderCallError(Exception):
         self.http_status = http_status
         self.retry_after = retry_after
         """Seconds the provider asked us to wait (429/503 `Retry-After`), if it said."""
+        self.partial_body = partial_body
+        """RESPONSE_TOO_LARGE: the body's first part, as far as the size limit, as text."""
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

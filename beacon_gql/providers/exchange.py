@@ -10,9 +10,10 @@ import asyncio
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,6 +38,49 @@ _MISSING_MODEL_PHRASES = (
 )
 
 
+BYTES_PER_TOKEN = 16
+"""What one generated token may cost in an answer's JSON body: a token is a few characters,
+and one CJK character escaped as \\uXXXX is six bytes."""
+ANSWER_SLACK_BYTES = 16 * 1024
+"""The JSON around the answer text: ids, usage, the router's metadata."""
+MIN_ANSWER_BYTES = 64 * 1024
+ERROR_BODY_BYTES = 64 * 1024
+"""What is read of a non-2xx body: enough to classify it and quote its start."""
+DEFAULT_BODY_BYTES = 1024 * 1024
+"""Other answers (a health probe, a model list)."""
+
+
+def answer_byte_limit(max_tokens: int) -> int:
+    """The most a generation's answer may weigh, from the max_tokens it was asked for."""
+    return max(MIN_ANSWER_BYTES, max_tokens * BYTES_PER_TOKEN + ANSWER_SLACK_BYTES)
+
+
+class Answer(Protocol):
+    """What is kept of a provider's HTTP answer (an httpx.Response has all of it too)."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> httpx.Headers: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    """An answer read through the size limit: its body, already decoded, complete."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
 async def exchange(
     http: httpx.AsyncClient,
     config: ProviderConfig,
@@ -47,13 +91,17 @@ async def exchange(
     json_body: dict[str, Any] | None = None,
     model: str | None = None,
     timeout_s: float | None = None,
-) -> httpx.Response:
-    """The 2xx response to `method base_url+path`; any other outcome raises ProviderCallError.
+    max_bytes: int = DEFAULT_BODY_BYTES,
+) -> ProviderAnswer:
+    """The 2xx answer to `method base_url+path`; any other outcome raises ProviderCallError.
 
     `headers` are the client's own (its authentication); the API key is cut out of any
     error message whatever header carried it.
     `model` is the upstream model asked for, so a 404 about it reads as MODEL_NOT_SERVED.
-    `timeout_s` defaults to the provider's per-attempt `timeout_seconds`.
+    `timeout_s` defaults to the provider's per-attempt `timeout_seconds`. The body is read
+    as a stream and never past `max_bytes` (after content decoding, so a compressed bomb
+    is cut off too): a longer 2xx body is RESPONSE_TOO_LARGE, its first part kept. A 2xx
+    body whose Content-Type is not JSON is BAD_PROVIDER_RESPONSE.
     """
     url = config.base_url + path
     where = f"{config.name}: {method} {urlsplit(url).path}"
@@ -62,10 +110,20 @@ async def exchange(
     try:
         # httpx's timeout bounds each network operation; the outer one bounds the whole
         # attempt, so a provider trickling bytes cannot hold an execution past its timeout.
-        async with asyncio.timeout(limit):
-            response = await http.request(
-                method, url, json=json_body, headers=headers, timeout=limit
-            )
+        async with (
+            asyncio.timeout(limit),
+            http.stream(method, url, json=json_body, headers=headers, timeout=limit) as stream,
+        ):
+            if stream.is_success and not _json_typed(stream.headers):
+                content, _ = await _read_capped(stream, EXCERPT_CHARS * 4)
+                raise _not_json_typed(
+                    ProviderAnswer(stream.status_code, stream.headers, content), where
+                )
+            cap = max_bytes if stream.is_success else ERROR_BODY_BYTES
+            content, complete = await _read_capped(stream, cap)
+            response = ProviderAnswer(stream.status_code, stream.headers, content)
+            if stream.is_success and not complete:
+                raise _too_large(response, where=where, limit=cap)
     except (httpx.TimeoutException, TimeoutError) as exc:
         phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for an answer"
         raise ProviderCallError(
@@ -92,7 +150,7 @@ async def exchange(
             f"{where}: request could not be sent ({_describe(exc)})",
             transient=False,
         ) from exc
-    if response.is_success:
+    if 200 <= response.status_code < 300:
         return response
     raise error_for_status(response, where=where, model=model, secret=api_key)
 
@@ -114,8 +172,11 @@ class HTTPProviderClient:
     def auth_headers(self) -> dict[str, str]:
         raise NotImplementedError("each provider client authenticates in its own way")
 
-    async def post_json(self, path: str, body: dict[str, Any], *, model: str) -> httpx.Response:
-        """A generation request: bounded by the provider's per-attempt timeout."""
+    async def post_json(
+        self, path: str, body: dict[str, Any], *, model: str, max_tokens: int | None = None
+    ) -> ProviderAnswer:
+        """A generation request: bounded by the provider's per-attempt timeout, and its
+        answer by `answer_byte_limit(max_tokens)` (DEFAULT_BODY_BYTES if not given)."""
         return await exchange(
             self._http,
             self.config,
@@ -124,9 +185,10 @@ class HTTPProviderClient:
             headers=self.auth_headers(),
             json_body=body,
             model=model,
+            max_bytes=DEFAULT_BODY_BYTES if max_tokens is None else answer_byte_limit(max_tokens),
         )
 
-    async def probe(self, path: str) -> httpx.Response:
+    async def probe(self, path: str) -> ProviderAnswer:
         """A health request: bounded by the shorter health-check timeout."""
         return await exchange(
             self._http,
@@ -142,8 +204,54 @@ def health_check_timeout(config: ProviderConfig) -> float:
     return min(config.timeout_seconds, HEALTH_CHECK_TIMEOUT_S)
 
 
+async def _read_capped(stream: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` bytes of the decoded body, and whether that was all of it."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in stream.aiter_bytes():
+        if size + len(chunk) > limit:
+            parts.append(chunk[: limit - size])
+            return b"".join(parts), False
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts), True
+
+
+def _json_typed(headers: httpx.Headers) -> bool:
+    """A JSON media type, or none said (some servers omit it; the body is checked anyway)."""
+    value = headers.get("content-type")
+    if value is None:
+        return True
+    media_type = value.split(";", 1)[0].strip().lower()
+    return bool(media_type == "application/json" or media_type.endswith("+json"))
+
+
+def _not_json_typed(response: Answer, where: str) -> ProviderCallError:
+    kind = response.headers.get("content-type", "")
+    return ProviderCallError(
+        "BAD_PROVIDER_RESPONSE",
+        f"{where}: HTTP {response.status_code} but the Content-Type is {excerpt(kind)!r}, "
+        f"not JSON: {excerpt(response.text)}",
+        transient=True,
+        http_status=response.status_code,
+    )
+
+
+def _too_large(response: Answer, *, where: str, limit: int) -> ProviderCallError:
+    # Not retried: an endpoint that ignores max_tokens once will again, and each try is paid.
+    return ProviderCallError(
+        "RESPONSE_TOO_LARGE",
+        f"{where}: HTTP {response.status_code} but the answer is longer than the {limit} "
+        "bytes its max_tokens allows; reading stopped there, and the first part is kept as "
+        "the execution's response",
+        transient=False,
+        http_status=response.status_code,
+        partial_body=response.text,
+    )
+
+
 def error_for_status(
-    response: httpx.Response, *, where: str, model: str | None, secret: str | None
+    response: Answer, *, where: str, model: str | None, secret: str | None
 ) -> ProviderCallError:
     status = response.status_code
     body = excerpt(response.text, secret=secret)
@@ -199,7 +307,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
-def read_json_object(response: httpx.Response, *, where: str) -> dict[str, Any]:
+def read_json_object(response: Answer, *, where: str) -> dict[str, Any]:
     try:
         document = orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -215,7 +323,7 @@ def read_json_object(response: httpx.Response, *, where: str) -> dict[str, Any]:
     return document
 
 
-def bad_response(response: httpx.Response, *, where: str, problem: str) -> ProviderCallError:
+def bad_response(response: Answer, *, where: str, problem: str) -> ProviderCallError:
     return ProviderCallError(
         "BAD_PROVIDER_RESPONSE",
         f"{where}: HTTP {response.status_code} but {problem}: {excerpt(response.text)}",

@@ -43,7 +43,9 @@ class HybridRouterClient(HTTPProviderClient):
             "max_tokens": request.max_tokens,
             "region_preference": ROUTER_REGION_NAMES[request.region],
         }
-        response = await self.post_json("/inference", body, model=request.model)
+        response = await self.post_json(
+            "/inference", body, model=request.model, max_tokens=request.max_tokens
+        )
         where = f"{self.config.name}: POST /inference"
         document = read_json_object(response, where=where)
         success = document.get("success")

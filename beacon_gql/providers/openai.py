@@ -29,7 +29,9 @@ class OpenAIClient(HTTPProviderClient):
             "max_tokens": request.max_tokens,
             "stream": False,
         }
-        response = await self.post_json("/chat/completions", body, model=request.model)
+        response = await self.post_json(
+            "/chat/completions", body, model=request.model, max_tokens=request.max_tokens
+        )
         where = f"{self.config.name}: POST /chat/completions"
         document = read_json_object(response, where=where)
         text = _first_choice_text(document)

@@ -90,7 +90,11 @@ class ExecutionAttemptType:
     provider_id: str | None
     started_at: datetime
     duration_ms: int
-    outcome: str = strawberry.field(description="COMPLETED or the error code of the attempt.")
+    outcome: str = strawberry.field(
+        description="COMPLETED or the error code of the attempt; RUNNING while its call is "
+        "under way; LEASE_EXPIRED, JOB_TIMEOUT or CANCELLED for a call whose result was "
+        "never recorded (its worker died, or the job ended during it)."
+    )
     http_status: int | None
     message: str | None
 
@@ -166,7 +170,10 @@ class ExecutionType:
             raise LookupError(f"execution {self.source.id} vanished")
         return row
 
-    @strawberry.field(description="The model's answer, verbatim.")
+    @strawberry.field(
+        description="The model's answer, verbatim. On a RESPONSE_TOO_LARGE failure, the "
+        "first part of the provider's body, as far as the size limit its max_tokens sets."
+    )
     async def response(self, info: Info) -> str | None:
         return (await self._row(info)).response
 

@@ -8,19 +8,24 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.simulator.answers import simulated_answer
 from beacon_gql.providers.simulator.deterministic import stable_choice, stable_token
-from beacon_gql.providers.simulator.faults import Fault, FaultProfile, choose_fault
+from beacon_gql.providers.simulator.faults import (
+    OVERSIZED_BYTES,
+    Fault,
+    FaultProfile,
+    choose_fault,
+)
 
 HANG_LIMIT_S = 600.0
 """A hanging request answers after this long at the latest, or as soon as the provider stops."""
@@ -112,7 +117,14 @@ class SimulatedProvider:
             seed=self.seed, region=self.spec.region, model_id=model_id, prompt=prompt
         )
         text, finish_reason = _limit_tokens(answer, body.get("max_tokens"))
-        return JSONResponse(
+        if fault == "oversized":
+            return _oversized(
+                '{"object":"chat.completion","choices":[{"index":0,"message":'
+                '{"role":"assistant","content":"',
+                '"},"finish_reason":"stop"}]}',
+            )
+        return _answer(
+            fault,
             {
                 "id": f"chatcmpl-sim-{stable_token(self.seed, self.name, model_id, prompt)}",
                 "object": "chat.completion",
@@ -131,7 +143,7 @@ class SimulatedProvider:
                     "completion_tokens": len(text.split()),
                     "total_tokens": len(prompt.split()) + len(text.split()),
                 },
-            }
+            },
         )
 
     async def _list_models(self, request: Request) -> Response:
@@ -180,7 +192,10 @@ class SimulatedProvider:
             seed=self.seed, region=self.spec.region, model_id=model_id, prompt=prompt
         )
         text, _ = _limit_tokens(answer, body.get("max_tokens"))
-        return JSONResponse(
+        if fault == "oversized":
+            return _oversized('{"success":true,"response":"', '"}')
+        return _answer(
+            fault,
             {
                 "success": True,
                 "response": text,
@@ -189,7 +204,7 @@ class SimulatedProvider:
                 "inference_time": round(time.monotonic() - started, 3),
                 "cost_estimate": 0.0,
                 "metadata": {"simulated": True, "region": self._router_region()},
-            }
+            },
         )
 
     async def _router_providers(self, request: Request) -> Response:
@@ -300,6 +315,25 @@ class SimulatedProvider:
         return JSONResponse(
             {"choices": [{"index": 0, "message": {"role": "assistant", "content": ""}}]}
         )
+
+
+def _answer(fault: Fault | None, document: dict[str, Any]) -> Response:
+    if fault == "not_json_typed":
+        return Response(json.dumps(document), media_type="text/html")
+    return JSONResponse(document)
+
+
+def _oversized(head: str, tail: str) -> Response:
+    """A well-formed JSON answer of OVERSIZED_BYTES, streamed, never held whole here."""
+    chunk = b"A" * (64 * 1024)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head.encode()
+        for _ in range(OVERSIZED_BYTES // len(chunk)):
+            yield chunk
+        yield tail.encode()
+
+    return StreamingResponse(body(), media_type="application/json")
 
 
 def _openai_error(

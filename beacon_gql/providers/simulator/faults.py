@@ -7,10 +7,20 @@ from typing import Literal
 
 from beacon_gql.providers.simulator.deterministic import stable_fraction
 
-Fault = Literal["hang", "rate_limit", "error", "malformed"]
+Fault = Literal["hang", "rate_limit", "error", "malformed", "oversized", "not_json_typed"]
 
 # When several rates are set, the first fault drawn in this order wins.
-_FAULT_ORDER: tuple[Fault, ...] = ("hang", "rate_limit", "error", "malformed")
+_FAULT_ORDER: tuple[Fault, ...] = (
+    "hang",
+    "rate_limit",
+    "error",
+    "malformed",
+    "oversized",
+    "not_json_typed",
+)
+
+OVERSIZED_BYTES = 50 * 1024 * 1024
+"""How much an oversized answer sends: a model ignoring max_tokens, or a hostile endpoint."""
 
 
 @dataclass
@@ -23,6 +33,10 @@ class FaultProfile:
     retry_after_s: float = 1
     hang_rate: float = 0
     malformed_rate: float = 0
+    oversized_rate: float = 0
+    """An answer of OVERSIZED_BYTES, well-formed JSON, streamed."""
+    not_json_typed_rate: float = 0
+    """A well-formed answer whose Content-Type says text/html."""
 
     def rate_of(self, fault: Fault) -> float:
         return {
@@ -30,6 +44,8 @@ class FaultProfile:
             "rate_limit": self.rate_limit_rate,
             "error": self.error_rate,
             "malformed": self.malformed_rate,
+            "oversized": self.oversized_rate,
+            "not_json_typed": self.not_json_typed_rate,
         }[fault]
 
 
