@@ -11,13 +11,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from beacon_gql.schema.errors import CodedErrors
 from beacon_gql.schema.limits import QueryLimits
 from beacon_gql.schema.mutation import Mutation
+from beacon_gql.schema.parsing import ErrorSafeParserCache
 from beacon_gql.schema.query import Query
 from beacon_gql.schema.response_size import SizeBoundExecutor
 from beacon_gql.schema.subscription import Subscription
@@ -64,7 +65,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # The caches are shared by every request (that is what makes them caches); their hooks
     # read the request's context synchronously at the start of an operation, before any
     # suspension. The rule list is made once: the validation cache keys on it.
-    parser_cache = ParserCache(maxsize=1024)
+    parser_cache = ErrorSafeParserCache(maxsize=1024)
     rules: list[type[ASTValidationRule]] = (
         [] if introspection else [NoSchemaIntrospectionCustomRule]
     )

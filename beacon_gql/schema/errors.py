@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 
 from graphql.error import GraphQLError
+from graphql.language import VariableDefinitionNode
 from strawberry.extensions import MaskErrors
 from strawberry.types.execution import StreamExecutionResult
 
 from beacon_gql.errors import BeaconError
 
 log = logging.getLogger("beacon_gql.graphql")
+
+# graphql.execution.values.coerce_variable_values' messages.
+_VARIABLE_VALUE_ERROR = re.compile(
+    r"Variable '\$\w+' (has invalid value|of required type .* was not provided"
+    r"|of non-null type .* must not be null)"
+)
 
 
 def _is_coded(error: GraphQLError) -> bool:
@@ -35,19 +43,37 @@ class CodedErrors(MaskErrors):
         self._stream_result_processed = True
         yield None
 
+    @staticmethod
+    def _is_variable_coercion(error: GraphQLError) -> bool:
+        """graphql-core's errors for variable values that do not fit their declared types
+        (strawberry reports them with the validation errors, which also point at variable
+        definitions: told apart by graphql-core's wording)."""
+        return (
+            error.path is None
+            and bool(error.nodes)
+            and all(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
+            and _VARIABLE_VALUE_ERROR.match(error.message) is not None
+        )
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
             if _is_coded(error):
                 return error
-            # Parse and validation errors: the query itself is wrong.
+            # Parse and validation errors: the query itself is wrong; variable values that
+            # do not fit their declared types: the input is.
+            code = (
+                "BAD_USER_INPUT"
+                if self._is_variable_coercion(error)
+                else "GRAPHQL_VALIDATION_FAILED"
+            )
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,
                 source=error.source,
                 positions=error.positions,
                 path=error.path,
-                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+                extensions={"code": code},
             )
         if isinstance(original, BeaconError):
             extensions: dict[str, object] = {"code": original.code}

@@ -23,7 +23,6 @@ from starlette.responses import (
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
@@ -36,7 +35,6 @@ from beacon_gql.services import Services, running_services
 from beacon_gql.web.auth import (
     METRICS_TOKEN_REQUIRED,
     READ_TOKEN_REQUIRED,
-    LegacyGraphQLWSHandler,
     grants_metrics,
     grants_read,
     only_asks_for_the_page,
@@ -44,6 +42,11 @@ from beacon_gql.web.auth import (
     request_token,
 )
 from beacon_gql.web.graphiql import offline_graphiql
+from beacon_gql.web.graphql_view import (
+    SUBSCRIPTION_PROTOCOLS,
+    ConformantGraphQL,
+    response_media_type,
+)
 from beacon_gql.web.limits import (
     GRAPHQL_REQUEST_MEDIA_TYPES,
     BodySizeLimit,
@@ -58,6 +61,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 # extensions.code of a request refused before GraphQL runs it, by HTTP status.
 HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+# RFC 9110: a 401 says which scheme it wants.
+WWW_AUTHENTICATE = 'Bearer realm="beacon_gql"'
 
 
 class _RequestAdapter(StarletteRequestAdapter):
@@ -72,9 +77,8 @@ class _RequestAdapter(StarletteRequestAdapter):
         return content_type
 
 
-class BeaconGraphQL(GraphQL[BeaconContext, None]):
+class BeaconGraphQL(ConformantGraphQL):
     request_adapter_class = _RequestAdapter
-    graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     def __init__(self, *, introspection: bool, allowed_origins: frozenset[str]) -> None:
         # strawberry refuses WebSocket handshakes from browser pages of other origins (a page
@@ -84,6 +88,7 @@ class BeaconGraphQL(GraphQL[BeaconContext, None]):
             keep_alive=True,
             keep_alive_interval=15,
             allowed_origins=sorted(allowed_origins),
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         )
         self._graphiql_page = offline_graphiql(self.graphql_ide_html)
 
@@ -167,7 +172,10 @@ async def guarded_graphql(request: Request) -> Response:
         request.app.state.settings, request_token(request)
     ):
         return Response(
-            refusal_body(READ_TOKEN_REQUIRED), status_code=401, media_type="application/json"
+            refusal_body(READ_TOKEN_REQUIRED),
+            status_code=401,
+            media_type="application/json",
+            headers={"WWW-Authenticate": WWW_AUTHENTICATE},
         )
     try:
         return await answer(request)
@@ -196,7 +204,8 @@ async def answer(request: Request) -> Response:
     )
     cached = await responses.lookup(key)
     if cached is not None:
-        return Response(cached, media_type="application/json")
+        # The key holds the Accept header, so the stored answer had this type.
+        return Response(cached, media_type=response_media_type(headers.get("accept")))
     response: Response = await graphql.run(request)  # type: ignore[assignment]
     context: BeaconContext | None = getattr(request.state, "beacon_context", None)
     body = getattr(response, "body", None)
@@ -204,7 +213,8 @@ async def answer(request: Request) -> Response:
         context is not None
         and response.status_code == 200
         and isinstance(body, bytes)
-        and media_type(response.headers.get("content-type")) == "application/json"
+        and media_type(response.headers.get("content-type"))
+        == response_media_type(headers.get("accept"))
         and b'"errors"' not in body
     ):
         await responses.store(key, body, context.ledger)

@@ -31,6 +31,9 @@ UNSUPPORTED_MEDIA_TYPE: Final = "UNSUPPORTED_MEDIA_TYPE"
 GRAPHQL_REQUEST_MEDIA_TYPES: Final = frozenset(
     {"application/json", "application/graphql-response+json"}
 )
+# A bare document as the body (express-graphql's convention); not a type a browser may send
+# cross-site without a preflight, so it is no CSRF risk either.
+GRAPHQL_DOCUMENT_MEDIA_TYPE: Final = "application/graphql"
 
 
 def error_body(message: str, code: str, **extensions: object) -> bytes:
@@ -46,11 +49,12 @@ def media_type(content_type: str | None) -> str:
 
 def unsupported_media_type(content_type: str | None) -> bytes | None:
     """The 415 body for a GraphQL POST with this Content-Type, or None when it is acceptable."""
-    if media_type(content_type) in GRAPHQL_REQUEST_MEDIA_TYPES:
+    if media_type(content_type) in GRAPHQL_REQUEST_MEDIA_TYPES | {GRAPHQL_DOCUMENT_MEDIA_TYPE}:
         return None
     shown = media_type(content_type) or "none"
     return error_body(
-        f"a GraphQL POST must have `Content-Type: application/json`, not {shown}",
+        "a GraphQL POST must have `Content-Type: application/json` (or application/graphql), "
+        f"not {shown}",
         UNSUPPORTED_MEDIA_TYPE,
     )
 

@@ -1,0 +1,118 @@
+"""The two WebSocket protocols, answered as their clients expect.
+
+- An operation refused before it runs (a syntax error, the token limit, a failed validation)
+  gets an `error` message for its id and the socket's other operations keep running, on
+  both protocols. strawberry closes a graphql-transport-ws socket (4400) on a syntax error,
+  which ends every operation multiplexed on it; the protocol's `error` message is the answer
+  to "errors before execution".
+- The legacy `graphql-ws` protocol (subscriptions-transport-ws) runs queries and mutations
+  too, as its clients send them: strawberry sent every operation to `subscribe`, which
+  refused anything but a subscription.
+- A client offering both subprotocols gets graphql-transport-ws, whatever its order
+  (`gql`'s WebsocketsTransport lists the legacy one first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+from graphql import GraphQLError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    CompleteMessage,
+    ErrorMessage,
+    OperationMessage,
+)
+from strawberry.types.execution import PreExecutionError
+
+from beacon_gql.schema.context import BeaconContext
+from beacon_gql.web.auth import LegacyGraphQLWSHandler
+
+# Most preferred first.
+SUBPROTOCOL_PREFERENCE: Final = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+
+
+def preferred_subprotocol(offered: list[str], served: list[str]) -> str | None:
+    return next((p for p in SUBPROTOCOL_PREFERENCE if p in offered and p in served), None)
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # Never close the socket for one bad operation: strawberry then sends the
+        # operation's `error` message with the (coded) errors.
+        return None
+
+
+class LegacyWSHandler(LegacyGraphQLWSHandler):
+    """On top of web/auth.py's handler (refused connections closed with 4403)."""
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        # A message that is not an object with a string `type` (and, for `start`, an id and
+        # a payload with a query) is the client's mistake: say so, keep the socket.
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self._refuse(None, "a message must be an object with a string `type`")
+            return
+        if message["type"] == "start":
+            operation_id = message.get("id")
+            payload = message.get("payload")
+            if not isinstance(operation_id, str) or not isinstance(payload, dict):
+                await self._refuse(operation_id, "`start` needs a string `id` and a `payload`")
+                return
+            if not isinstance(payload.get("query"), str):
+                await self._refuse(operation_id, "`start` needs `payload.query`, a string")
+                return
+            if not isinstance(payload.get("variables"), dict | None):
+                await self._refuse(operation_id, "`payload.variables` must be an object")
+                return
+        await super().handle_message(message)
+
+    async def _refuse(self, operation_id: object, reason: str) -> None:
+        await self.send_message(
+            ErrorMessage(
+                type="error",
+                id=operation_id if isinstance(operation_id, str) else "",
+                payload={"message": reason, "extensions": {"code": "BAD_REQUEST"}},
+            )
+        )
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        # schema.stream runs any operation: a subscription's events, or a query's or a
+        # mutation's single result; then `complete`. Errors before execution are the
+        # operation's `error` message, as the protocol has it.
+        try:
+            results = await self.schema.stream(
+                query,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=self.context,
+                root_value=self.root_value,
+            )
+            self.subscriptions[operation_id] = results
+            first = True
+            async for result in results:
+                if first and isinstance(result, PreExecutionError) and result.errors:
+                    await self.send_message(
+                        ErrorMessage(
+                            type="error", id=operation_id, payload=result.errors[0].formatted
+                        )
+                    )
+                    return
+                first = False
+                await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
+            await self.send_message(CompleteMessage(type="complete", id=operation_id))
+        except asyncio.CancelledError:
+            await self.send_message(CompleteMessage(type="complete", id=operation_id))
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)
