@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_SQLITE_PATH = Path(".beacon") / "beacon.db"
 ONE_MIB = 1024 * 1024
+PERSISTED_QUERY_MODES = ("on", "off", "only")
 
 
 class ConfigError(ValueError):
@@ -53,6 +54,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name)
     return Path(raw) if raw else None
@@ -90,6 +100,11 @@ class Settings:
     response_cache_mib: int = 64
     # Browser pages of other origins allowed to open the WebSocket (scheme://host[:port]).
     allowed_origins: frozenset[str] = frozenset()
+    # Operations one HTTP request may batch (a JSON array body); 0 turns batching off.
+    max_batch_operations: int = 10
+    # Automatic persisted queries: "on" (clients may send a registered document's hash),
+    # "off", or "only" (an allow-list: only registered documents run).
+    persisted_queries: str = "on"
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,5 +149,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             origin.strip()
             for origin in source.get("BEACON_ALLOWED_ORIGINS", "").split(",")
             if origin.strip()
+        ),
+        max_batch_operations=_int(source, "BEACON_MAX_BATCH", defaults.max_batch_operations),
+        persisted_queries=_choice(
+            source, "BEACON_PERSISTED_QUERIES", defaults.persisted_queries, PERSISTED_QUERY_MODES
         ),
     )

@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gql import Client, GraphQLRequest, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.httpx import HTTPXAsyncTransport
+from gql.transport.websockets import WebsocketsTransport
 
 from beacon_gql.config import Settings
 from tests.conftest import ADMIN_TOKEN
@@ -28,6 +32,8 @@ from tests.support.jobs import SUBMIT, submit_spec
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import Signer, make_spec
 
+PROGRESS_DOC = """subscription($jobId: ID!) { jobProgress(jobId: $jobId) {
+  sequence job { id status } progress { expected pending } } }"""
 CONFORMANCE = Path(__file__).parent / "conformance"
 NODE_TIMEOUT = 90
 
@@ -183,4 +189,80 @@ async def test_legacy_ws_client(live: Live, node_modules: Path, error_lines: Err
         "goodEvents": 2,
     }
     assert seen["unauthenticated"] == {"codes": ["UNAUTHENTICATED"]}
+    assert_no_error_lines(error_lines)
+
+
+def gql_url(live: Live, scheme: str = "http") -> str:
+    url: str = live.plan["http"]
+    return url if scheme == "http" else url.replace("http://", "ws://")
+
+
+async def test_gql_websockets_default_settings(live: Live, error_lines: ErrorLines) -> None:
+    """gql's WebsocketsTransport offers both subprotocols (legacy first): the server picks
+    graphql-transport-ws, and gql's schema fetch, queries and subscriptions work."""
+    transport = WebsocketsTransport(url=gql_url(live, "ws"))
+    async with Client(transport=transport, fetch_schema_from_transport=True) as session:
+        assert transport.subprotocol == "graphql-transport-ws"
+        assert session.client.schema is not None
+        result = await session.execute(gql("{ questions { id } }"))
+        assert len(result["questions"]) > 0
+        events = session.subscribe(
+            GraphQLRequest(PROGRESS_DOC, variable_values={"jobId": live.plan["jobId"]})
+        )
+        first = await anext(aiter(events))
+        assert first["jobProgress"]["job"]["id"] == live.plan["jobId"]
+        await events.aclose()
+    assert_no_error_lines(error_lines)
+
+
+async def test_gql_legacy_protocol(live: Live, error_lines: ErrorLines) -> None:
+    """Queries and mutations over the legacy graphql-ws protocol (item 2)."""
+    transport = WebsocketsTransport(
+        url=gql_url(live, "ws"), subprotocols=[WebsocketsTransport.APOLLO_SUBPROTOCOL]
+    )
+    async with Client(transport=transport, fetch_schema_from_transport=True) as session:
+        assert transport.subprotocol == "graphql-ws"
+        result = await session.execute(gql("{ questions { id } }"))
+        assert len(result["questions"]) > 0
+        submitted = await session.execute(
+            GraphQLRequest(SUBMIT, variable_values={"spec": live.plan["specs"][2]})
+        )
+        assert submitted["submitBiasJob"]["job"]["progress"]["expected"] == 3
+        with pytest.raises(TransportQueryError) as refused:
+            await session.execute(gql('mutation { cancelJob(id: "x") { id } }'))
+        assert refused.value.errors is not None
+        assert refused.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert_no_error_lines(error_lines)
+
+
+async def test_gql_httpx(live: Live, error_lines: ErrorLines) -> None:
+    transport = HTTPXAsyncTransport(url=gql_url(live))
+    async with Client(transport=transport, fetch_schema_from_transport=True) as session:
+        result = await session.execute(gql("{ questions { id } }"))
+        assert len(result["questions"]) > 0
+        submitted = await session.execute(
+            GraphQLRequest(SUBMIT, variable_values={"spec": live.plan["specs"][3]})
+        )
+        assert submitted["submitBiasJob"]["job"]["progress"]["expected"] == 3
+        with pytest.raises(TransportQueryError) as refused:
+            await session.execute(
+                GraphQLRequest(
+                    "query($n: Int) { jobs(first: $n) { nodes { id } } }",
+                    variable_values={"n": "many"},
+                )
+            )
+        assert refused.value.errors is not None
+        assert refused.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+        # Batching (item 5): one request, two operations, two answers.
+        answers = await session.execute_batch(
+            [
+                GraphQLRequest("{ questions { id } }"),
+                GraphQLRequest(
+                    "query($id: ID!) { job(id: $id) { id } }",
+                    variable_values={"id": live.plan["jobId"]},
+                ),
+            ]
+        )
+        assert len(answers[0]["questions"]) > 0
+        assert answers[1] == {"job": {"id": live.plan["jobId"]}}
     assert_no_error_lines(error_lines)

@@ -61,7 +61,9 @@ class _SuggestionFreeExecutor(SizeBoundExecutor):
         return super().build(*args, **kwargs)
 
 
-def create_schema(*, introspection: bool = True) -> strawberry.Schema:
+def create_schema(*, introspection: bool = True, max_batch: int = 0) -> strawberry.Schema:
+    """`max_batch`: operations one HTTP request may carry as a JSON array (0: no batches);
+    each runs through every limit and extension below, as a single one does."""
     # The caches are shared by every request (that is what makes them caches); their hooks
     # read the request's context synchronously at the start of an operation, before any
     # suspension. The rule list is made once: the validation cache keys on it.
@@ -91,7 +93,10 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            batching_config={"max_operations": max_batch} if max_batch > 0 else None,
+        ),
         execution_context_class=SizeBoundExecutor if introspection else _SuggestionFreeExecutor,
     )
     # Limits checked in linear time, then graphql-core's validation (cached); suggestions

@@ -80,11 +80,13 @@ class _RequestAdapter(StarletteRequestAdapter):
 class BeaconGraphQL(ConformantGraphQL):
     request_adapter_class = _RequestAdapter
 
-    def __init__(self, *, introspection: bool, allowed_origins: frozenset[str]) -> None:
+    def __init__(
+        self, *, introspection: bool, allowed_origins: frozenset[str], max_batch: int = 0
+    ) -> None:
         # strawberry refuses WebSocket handshakes from browser pages of other origins (a page
         # on any site could otherwise read every job's progress); programs send no Origin.
         super().__init__(
-            create_schema(introspection=introspection),
+            create_schema(introspection=introspection, max_batch=max_batch),
             keep_alive=True,
             keep_alive_interval=15,
             allowed_origins=sorted(allowed_origins),
@@ -267,7 +269,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     has started them) the services in `app.state`."""
     settings = settings or load_settings()
     graphql = BeaconGraphQL(
-        introspection=settings.introspection, allowed_origins=settings.allowed_origins
+        introspection=settings.introspection,
+        allowed_origins=settings.allowed_origins,
+        max_batch=settings.max_batch_operations,
     )
     app = Starlette(
         routes=[
