@@ -24,6 +24,7 @@ from beacon_gql.execution.worker import Worker, WorkerSettings
 from beacon_gql.jobs.abuse import AuthFailureLimiter
 from beacon_gql.jobs.catalogue_access import QuestionCatalogue
 from beacon_gql.jobs.control import JobControl
+from beacon_gql.jobs.persisted_documents import PersistedDocuments
 from beacon_gql.jobs.progress_stream import ProgressStreams
 from beacon_gql.jobs.reading import JobReader
 from beacon_gql.jobs.response_cache import ResponseCache
@@ -66,6 +67,7 @@ class Services:
     announcer: ChangeAnnouncer
     responses: ResponseCache
     receipts: ReceiptService
+    persisted: PersistedDocuments
     work_signal: asyncio.Event = field(default_factory=asyncio.Event)
 
     def known_models(self) -> frozenset[str]:
@@ -160,6 +162,7 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
             settings.response_cache_mib * 2**20, SharedReads(reader.versions).get
         ),
         receipts=receipts,
+        persisted=PersistedDocuments(sessions, mode=settings.persisted_queries),
         work_signal=work_signal,
     )
     return services

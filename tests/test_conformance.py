@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
@@ -27,10 +28,12 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from beacon_gql.config import Settings
+from beacon_gql.jobs.persisted_documents import document_hash
 from tests.conftest import ADMIN_TOKEN
 from tests.support.jobs import SUBMIT, submit_spec
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import Signer, make_spec
+from tests.support.ws import SubscriptionError, subscribe
 
 PROGRESS_DOC = """subscription($jobId: ID!) { jobProgress(jobId: $jobId) {
   sequence job { id status } progress { expected pending } } }"""
@@ -154,7 +157,6 @@ VALIDATION_FAILED = ["GRAPHQL_VALIDATION_FAILED"]
 
 async def test_graphql_ws_client(live: Live, node_modules: Path, error_lines: ErrorLines) -> None:
     seen = await run_node(node_modules, "graphql_ws.mjs", live.plan)
-    print(json.dumps(seen, indent=1))
     assert seen["query"]["questions"] > 0, seen
     assert seen["mutation"] == {"expected": 3}
     assert seen["subscription"] == {"firstJobId": live.plan["jobId"]}
@@ -175,7 +177,6 @@ async def test_graphql_ws_client(live: Live, node_modules: Path, error_lines: Er
 
 async def test_legacy_ws_client(live: Live, node_modules: Path, error_lines: ErrorLines) -> None:
     seen = await run_node(node_modules, "legacy_ws.mjs", live.plan)
-    print(json.dumps(seen, indent=1))
     # Queries and mutations over the legacy protocol (item 2).
     assert seen["query"]["errors"] == [] and seen["query"]["questions"] > 0, seen
     assert seen["query"]["completed"] is True
@@ -265,4 +266,221 @@ async def test_gql_httpx(live: Live, error_lines: ErrorLines) -> None:
         )
         assert len(answers[0]["questions"]) > 0
         assert answers[1] == {"job": {"id": live.plan["jobId"]}}
+    assert_no_error_lines(error_lines)
+
+
+async def test_apollo_client(live: Live, node_modules: Path, error_lines: ErrorLines) -> None:
+    seen = await run_node(node_modules, "apollo.mjs", live.plan)
+    assert seen["httpQuery"]["questions"] > 0
+    assert seen["httpMutation"] == {"expected": 3}
+    assert seen["httpErrors"] == {
+        "invalid": VALIDATION_FAILED,
+        "unauthenticated": ["UNAUTHENTICATED"],
+        "badVariable": ["BAD_USER_INPUT"],
+    }
+    # BatchHttpLink: two operations, one request (item 5).
+    assert seen["batch"] == {
+        "requests": 1,
+        "operations": 2,
+        "questions": seen["httpQuery"]["questions"],
+        "jobId": live.plan["jobId"],
+    }
+    # Automatic persisted queries (item 4): the hash alone, PERSISTED_QUERY_NOT_FOUND, the
+    # retry with the document registers it; the next client needs only the hash.
+    hash_only, with_document = {"query": False, "hash": True}, {"query": True, "hash": True}
+    assert seen["persistedQueries"] == {
+        "first": [hash_only, with_document],
+        "second": [hash_only],
+        "answers": [seen["httpQuery"]["questions"]] * 2,
+    }
+    # A subscription over HTTP, as multipart (item 3).
+    assert seen["multipartSubscription"] == {"firstJobId": live.plan["jobId"], "errors": []}
+    assert seen["graphqlWsLink"] == {
+        "questions": seen["httpQuery"]["questions"],
+        "firstJobId": live.plan["jobId"],
+    }
+    # WebSocketLink speaks the legacy protocol: queries and mutations too (item 2).
+    assert seen["webSocketLink"] == {
+        "questions": seen["httpQuery"]["questions"],
+        "errors": [],
+        "expected": 3,
+        "firstJobId": live.plan["jobId"],
+    }
+    assert_no_error_lines(error_lines)
+
+
+# GraphQL over HTTP, as the spec and the persisted-query protocol have it, with plain httpx.
+
+RESPONSE_JSON = "application/graphql-response+json"
+QUESTIONS = "{ questions { id } }"
+
+
+def persisted(document: str | None, sha256: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256}}}
+    if document is not None:
+        body["query"] = document
+    return body
+
+
+def codes_of(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def test_graphql_response_json(live: Live, error_lines: ErrorLines) -> None:
+    """Item 6: the media type is honoured; request errors are 4xx under it, and no request
+    error's answer has a `data` entry."""
+    async with httpx.AsyncClient(base_url=live.app.base_url) as http:
+        wanted = {"accept": f"{RESPONSE_JSON}, application/json;q=0.9"}
+        ok = await http.post("/graphql", json={"query": QUESTIONS}, headers=wanted)
+        assert (ok.status_code, ok.headers["content-type"]) == (200, RESPONSE_JSON)
+        cases = {
+            "{ questions { id ": "GRAPHQL_PARSE_FAILED",
+            "{ noSuchField }": "GRAPHQL_VALIDATION_FAILED",
+        }
+        for document, code in cases.items():
+            refused = await http.post("/graphql", json={"query": document}, headers=wanted)
+            assert refused.status_code == 400, refused.text
+            assert refused.headers["content-type"] == RESPONSE_JSON
+            assert "data" not in refused.json() and codes_of(refused.json()) == [code]
+            legacy = await http.post("/graphql", json={"query": document})
+            assert (
+                legacy.status_code == 200 and legacy.headers["content-type"] == "application/json"
+            )
+            assert "data" not in legacy.json() and codes_of(legacy.json()) == [code]
+        coerced = await http.post(
+            "/graphql",
+            json={
+                "query": "query($n: Int) { jobs(first: $n) { nodes { id } } }",
+                "variables": {"n": "x"},
+            },
+            headers=wanted,
+        )
+        assert coerced.status_code == 400 and "data" not in coerced.json()
+        assert codes_of(coerced.json()) == ["BAD_USER_INPUT"]
+        # An execution error is not a request error: 200, with its data (null here).
+        executed = await http.post(
+            "/graphql", json={"query": 'mutation { cancelJob(id: "x") { id } }'}, headers=wanted
+        )
+        assert executed.status_code == 200 and executed.json()["data"] is None
+        assert codes_of(executed.json()) == ["UNAUTHENTICATED"]
+    assert_no_error_lines(error_lines)
+
+
+async def test_http_requests_clients_send(live: Live, error_lines: ErrorLines) -> None:
+    """Item 6: application/graphql bodies; GET without a query is JSON unless HTML is
+    asked for. Item 3: a subscription by plain POST is refused with a clear code, and is
+    served as server-sent events. Item 5: batches are bounded."""
+    async with httpx.AsyncClient(base_url=live.app.base_url) as http:
+        bare = await http.post(
+            "/graphql",
+            params={"variables": json.dumps({"id": live.plan["jobId"]})},
+            content="query($id: ID!) { job(id: $id) { id } }",
+            headers={"content-type": "application/graphql"},
+        )
+        assert bare.json() == {"data": {"job": {"id": live.plan["jobId"]}}}
+        no_query = await http.get("/graphql", headers={"accept": "*/*"})
+        assert no_query.status_code == 400
+        assert codes_of(no_query.json()) == ["BAD_REQUEST"]
+        page = await http.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+        subscription = {"query": PROGRESS_DOC, "variables": {"jobId": live.plan["jobId"]}}
+        plain = await http.post("/graphql", json=subscription)
+        assert plain.status_code == 400 and codes_of(plain.json()) == ["BAD_REQUEST"]
+        assert "text/event-stream" in plain.json()["errors"][0]["message"]
+        async with http.stream(
+            "POST", "/graphql", json=subscription, headers={"accept": "text/event-stream"}
+        ) as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            lines = aiter(events.aiter_lines())
+            first_data = None
+            async with asyncio.timeout(10):
+                while first_data is None:
+                    line = await anext(lines)
+                    if line.startswith("data: ") and line != "data: ":
+                        first_data = json.loads(line.removeprefix("data: "))
+        assert first_data["data"]["jobProgress"]["job"]["id"] == live.plan["jobId"]
+
+        batch = await http.post("/graphql", json=[{"query": QUESTIONS}] * 10)
+        assert batch.status_code == 200 and len(batch.json()) == 10
+        too_many = await http.post("/graphql", json=[{"query": QUESTIONS}] * 11)
+        assert too_many.status_code == 400 and codes_of(too_many.json()) == ["BAD_REQUEST"]
+        # Each operation of a batch is held to the limits of a single one.
+        mixed = await http.post("/graphql", json=[{"query": QUESTIONS}, {"query": "{ x"}])
+        assert [codes_of(answer) for answer in mixed.json()] == [[], ["GRAPHQL_PARSE_FAILED"]]
+    assert_no_error_lines(error_lines)
+
+
+async def test_401_says_how_to_authenticate(
+    sqlite_settings: Settings, signer: Signer, error_lines: ErrorLines
+) -> None:
+    async with (
+        live_server(sqlite_settings, signer, read_token="reader") as served,
+        httpx.AsyncClient(base_url=served.app.base_url) as http,
+    ):
+        refused = await http.post("/graphql", json={"query": QUESTIONS})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert codes_of(refused.json()) == ["UNAUTHENTICATED"]
+    assert_no_error_lines(error_lines)
+
+
+async def test_persisted_queries_protocol_across_processes(
+    sqlite_settings: Settings, signer: Signer, error_lines: ErrorLines
+) -> None:
+    """Item 4: PERSISTED_QUERY_NOT_FOUND, registration on the retry, the hash verified, and
+    a document registered through one API process is known to another (the database)."""
+    document = "query Shared { questions { id text } }"
+    sha256 = document_hash(document)
+    async with (
+        live_server(sqlite_settings, signer) as one,
+        live_server(sqlite_settings, signer) as two,
+        httpx.AsyncClient() as http,
+    ):
+        url_one, url_two = one.plan["http"], two.plan["http"]
+        unknown = await http.post(url_one, json=persisted(None, sha256))
+        assert codes_of(unknown.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+        assert unknown.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+        wrong = await http.post(url_one, json=persisted(document, "0" * 64))
+        assert codes_of(wrong.json()) == ["BAD_USER_INPUT"]
+        still_unknown = await http.post(url_one, json=persisted(None, "0" * 64))
+        assert codes_of(still_unknown.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+        registered = await http.post(url_one, json=persisted(document, sha256))
+        assert len(registered.json()["data"]["questions"]) > 0
+        elsewhere = await http.post(url_two, json=persisted(None, sha256))
+        assert elsewhere.json() == registered.json()
+    assert_no_error_lines(error_lines)
+
+
+async def test_allow_list_mode(
+    sqlite_settings: Settings, signer: Signer, error_lines: ErrorLines
+) -> None:
+    """Item 4: BEACON_PERSISTED_QUERIES=only runs registered documents only, over HTTP and
+    WebSockets; the admin token registers them."""
+    document = "query Allowed { questions { id } }"
+    async with live_server(sqlite_settings, signer, persisted_queries="only") as served:
+        url = served.plan["http"]
+        async with httpx.AsyncClient() as http:
+            refused = await http.post(url, json={"query": document})
+            assert codes_of(refused.json()) == ["FORBIDDEN"]
+            by_hash = await http.post(url, json=persisted(document, document_hash(document)))
+            assert codes_of(by_hash.json()) == ["FORBIDDEN"]
+            admin = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+            registered = await http.post(url, json={"query": document}, headers=admin)
+            assert "errors" not in registered.json()
+            assert (await http.post(url, json={"query": document})).json() == registered.json()
+            hashed = await http.post(url, json=persisted(None, document_hash(document)))
+            assert hashed.json() == registered.json()
+        for protocol in ("graphql-transport-ws", "graphql-ws"):
+            with pytest.raises(SubscriptionError) as unregistered:
+                async for _ in subscribe(
+                    served.app.base_url,
+                    PROGRESS_DOC,
+                    {"jobId": served.plan["jobId"]},
+                    protocol=protocol,
+                ):
+                    pass
+            payload = unregistered.value.payload
+            first = payload[0] if isinstance(payload, list) else payload
+            assert first["extensions"]["code"] == "FORBIDDEN"
     assert_no_error_lines(error_lines)

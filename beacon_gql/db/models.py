@@ -211,3 +211,15 @@ class BiasAnalysisRecord(Base):
     status: Mapped[str] = mapped_column(String(16))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PersistedQuery(Base):
+    """A GraphQL document registered under its SHA-256 (Apollo's automatic persisted
+    queries, and the allow-list of BEACON_PERSISTED_QUERIES=only): every API process sees
+    every registration."""
+
+    __tablename__ = "persisted_queries"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
-from cross_web import HTTPException, StarletteRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,14 +24,16 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UnsetType
 
 from beacon_gql.config import Settings, load_settings
 from beacon_gql.jobs.response_cache import request_key
 from beacon_gql.jobs.strict_json import UnacceptableJSON, strict_json_loads
 from beacon_gql.schema import create_schema
-from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token
+from beacon_gql.schema.context import BeaconContext, bearer_token, connection_token, tokens_match
 from beacon_gql.services import Services, running_services
+from beacon_gql.web import persisted_queries
 from beacon_gql.web.auth import (
     METRICS_TOKEN_REQUIRED,
     READ_TOKEN_REQUIRED,
@@ -75,6 +77,10 @@ class _RequestAdapter(StarletteRequestAdapter):
         if media_type(content_type) in GRAPHQL_REQUEST_MEDIA_TYPES:
             return "application/json"
         return content_type
+
+    @property
+    def starlette_request(self) -> Request:
+        return self._request
 
 
 class BeaconGraphQL(ConformantGraphQL):
@@ -129,6 +135,20 @@ class BeaconGraphQL(ConformantGraphQL):
             return strict_json_loads(data)
         except UnacceptableJSON as error:
             raise HTTPException(400, f"the request is refused: {error.reason}") from None
+
+    async def prepare_requests(
+        self, request: AsyncHTTPRequestAdapter, items: list[GraphQLRequestData]
+    ) -> list[GraphQLRequestData]:
+        # Persisted queries (web/persisted_queries.py), after the read-token check.
+        assert isinstance(request, _RequestAdapter)
+        services = services_of(request.starlette_request)
+        admin_token = services.settings.admin_token
+        admin = admin_token is not None and tokens_match(
+            bearer_token(request.headers.get("authorization")), admin_token
+        )
+        return [
+            await persisted_queries.prepare(item, services.persisted, admin=admin) for item in items
+        ]
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._graphiql_page)

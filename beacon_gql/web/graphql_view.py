@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket
@@ -46,6 +45,7 @@ from strawberry.types.unset import UNSET
 
 from beacon_gql.schema.context import BeaconContext
 from beacon_gql.web.limits import media_type
+from beacon_gql.web.refused_request import RefusedRequest
 from beacon_gql.web.ws_protocols import LegacyWSHandler, TransportWSHandler, preferred_subprotocol
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
@@ -103,15 +103,6 @@ def is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(error.path is None for error in result.errors or ())
     )
-
-
-class RefusedRequest(GraphQLRequestData):
-    """One operation of a request refused before strawberry runs it (a persisted query not
-    found, a wrong hash); answered with `error` as its only error."""
-
-    def __init__(self, error: GraphQLError) -> None:
-        super().__init__(query=None, variables=None, operation_name=None, extensions=None)
-        self.error = error
 
 
 class ConformantGraphQL(GraphQL[BeaconContext, None]):

@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     CompleteMessage,
     ErrorMessage,
@@ -29,8 +30,9 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import PreExecutionError
 
-from beacon_gql.schema.context import BeaconContext
+from beacon_gql.schema.context import BeaconContext, tokens_match
 from beacon_gql.web.auth import LegacyGraphQLWSHandler
+from beacon_gql.web.persisted_queries import refusal_of
 
 # Most preferred first.
 SUBPROTOCOL_PREFERENCE: Final = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
@@ -40,7 +42,27 @@ def preferred_subprotocol(offered: list[str], served: list[str]) -> str | None:
     return next((p for p in SUBPROTOCOL_PREFERENCE if p in offered and p in served), None)
 
 
+async def allow_list_refusal(context: BeaconContext, document: str) -> GraphQLError | None:
+    """BEACON_PERSISTED_QUERIES=only: why this document may not run on this socket."""
+    services = context.services
+    admin_token = services.settings.admin_token
+    admin = admin_token is not None and tokens_match(context.token, admin_token)
+    return await refusal_of(document, services.persisted, admin=admin)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        query = payload.get("query") if isinstance(payload, dict) else None
+        if self.connection_acknowledged and isinstance(query, str):
+            refusal = await allow_list_refusal(self.context, query)
+            if refusal is not None and message["id"] not in self.operations:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
+                )
+                return
+        await super().handle_subscribe(message)
+
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
         # Never close the socket for one bad operation: strawberry then sends the
@@ -69,6 +91,13 @@ class LegacyWSHandler(LegacyGraphQLWSHandler):
             if not isinstance(payload.get("variables"), dict | None):
                 await self._refuse(operation_id, "`payload.variables` must be an object")
                 return
+            if self.connection_acknowledged:
+                refusal = await allow_list_refusal(self.context, payload["query"])
+                if refusal is not None:
+                    await self.send_message(
+                        ErrorMessage(type="error", id=operation_id, payload=refusal.formatted)
+                    )
+                    return
         await super().handle_message(message)
 
     async def _refuse(self, operation_id: object, reason: str) -> None:
