@@ -484,3 +484,25 @@ async def test_allow_list_mode(
             first = payload[0] if isinstance(payload, list) else payload
             assert first["extensions"]["code"] == "FORBIDDEN"
     assert_no_error_lines(error_lines)
+
+
+async def test_urql(live: Live, node_modules: Path, error_lines: ErrorLines) -> None:
+    seen = await run_node(node_modules, "urql.mjs", live.plan)
+    assert seen["query"]["questions"] > 0 and seen["query"]["error"] is None, seen
+    assert seen["mutation"] == {"expected": 3}
+    assert seen["errors"] == {
+        "invalid": VALIDATION_FAILED,
+        "unauthenticated": ["UNAUTHENTICATED"],
+        "badVariable": ["BAD_USER_INPUT"],
+    }
+    assert seen["subscription"] == {"firstJobId": live.plan["jobId"]}
+    assert_no_error_lines(error_lines)
+
+
+async def test_graphql_inspector_finds_no_difference(
+    live: Live, node_modules: Path, error_lines: ErrorLines
+) -> None:
+    plan = {**live.plan, "schemaFile": str(Path(__file__).parents[1] / "schema.graphql")}
+    seen = await run_node(node_modules, "inspector.mjs", plan)
+    assert seen["diff"] == {"changes": []}
+    assert_no_error_lines(error_lines)

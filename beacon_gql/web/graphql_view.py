@@ -22,12 +22,14 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as OperationKind
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
@@ -43,6 +45,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+from beacon_gql.schema import MAX_TOKENS
 from beacon_gql.schema.context import BeaconContext
 from beacon_gql.web.limits import media_type
 from beacon_gql.web.refused_request import RefusedRequest
@@ -93,6 +96,23 @@ def response_media_type(accept: str | None) -> str:
     )
 
 
+def _streamed_protocol(item: GraphQLRequestData, accept: str) -> GraphQLRequestProtocol:
+    """A client that accepts JSON as well as a stream (urql lists every type it reads) gets
+    JSON for a query or a mutation, and the stream only for a subscription."""
+    if not any(_quality(accept, kind) > 0 for kind in (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)):
+        return item.protocol
+    if not item.query:
+        return "http"
+    try:
+        document = parse(item.query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return "http"  # answered as a parse error, in JSON
+    operation = get_operation_ast(document, item.operation_name)
+    if operation is not None and operation.operation is OperationKind.SUBSCRIPTION:
+        return item.protocol
+    return "http"
+
+
 def is_request_error(result: ExecutionResult) -> bool:
     """Nothing was executed: parse, validation or variable-coercion errors (none has a
     path), or a refusal before parsing."""
@@ -135,6 +155,8 @@ class ConformantGraphQL(GraphQL[BeaconContext, None]):
             )
         else:
             parsed = await super().parse_http_body(request)
+        if isinstance(parsed, GraphQLRequestData) and parsed.protocol != "http":
+            parsed.protocol = _streamed_protocol(parsed, request.headers.get("accept", ""))
         if isinstance(parsed, list):
             return await self.prepare_requests(request, parsed)
         return (await self.prepare_requests(request, [parsed]))[0]
