@@ -16,6 +16,8 @@ from beacon_gql.analysis.service import AnalysisService
 from beacon_gql.config import Settings
 from beacon_gql.db import migrate
 from beacon_gql.db.engine import SessionFactory, create_engine, create_session_factory
+from beacon_gql.db.models import Job
+from beacon_gql.db.statuses import Progress
 from beacon_gql.errors import BadUserInput
 from beacon_gql.events.broadcast import create_backend
 from beacon_gql.events.hub import EventHub
@@ -103,6 +105,14 @@ class Services:
             await self.hub.announce_work()
         except Exception:
             log.warning("could not announce new work; workers will find it by polling")
+
+    async def job_submitted(self, job: Job) -> None:
+        """Wake the workers, and tell whoever follows the job list."""
+        await self.wake_workers()
+        try:
+            await self.hub.publish_job_created(job.id, job.status, Progress.of(job))
+        except Exception:
+            log.warning("could not announce the new job %s to job-list followers", job.id)
 
 
 def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:

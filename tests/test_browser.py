@@ -42,7 +42,7 @@ from playwright.async_api import (  # noqa: E402
 from beacon_gql.config import Settings  # noqa: E402
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet  # noqa: E402
 from tests.support.databases import copy_sqlite  # noqa: E402
-from tests.support.jobs import submit_spec  # noqa: E402
+from tests.support.jobs import SUBMIT, submit_spec  # noqa: E402
 from tests.support.server import ServedApp  # noqa: E402
 from tests.support.specs import Signer, make_spec  # noqa: E402
 
@@ -436,3 +436,31 @@ async def test_a_read_token_pasted_in_the_page_opens_http_and_the_socket(
         stored = await page.evaluate("localStorage.getItem('beacon_gql.readToken')")
         assert stored == READ_TOKEN
         await expect(page.get_by_test_id("token-toggle")).to_have_text("Token ✓")
+
+
+async def test_the_job_list_follows_new_jobs_and_status_changes_live(
+    page: Page, sqlite_settings: Settings, signer: Signer
+) -> None:
+    """A job submitted elsewhere appears on the open list, and its cancellation shows, with
+    no reload (issue #18 item 7)."""
+    async with serve_on(sqlite_settings, run_worker=False) as served:
+        await page.goto(served.base_url + "/")
+        jobs_page = page.get_by_test_id("jobs-page")
+        await expect(jobs_page).to_have_attribute("data-loaded", "true")
+        await expect(jobs_page).to_have_attribute("data-live", "live")
+        await mark_page(page)
+        body = await served.client.execute(
+            SUBMIT, {"spec": signer.sign(make_spec(questions=["math_basic"], regions=["US"]))}
+        )
+        job_id = body["data"]["submitBiasJob"]["job"]["id"]
+        row = page.locator(f'[data-testid="job-row"][data-job-id="{job_id}"]')
+        await expect(row).to_have_attribute("data-status", "QUEUED")
+        cancelled = await served.client.execute(
+            "mutation($id: ID!) { cancelJob(id: $id) { status } }",
+            {"id": job_id},
+            token=sqlite_settings.admin_token,
+        )
+        assert cancelled["data"]["cancelJob"]["status"] == "CANCELLED"
+        await expect(row).to_have_attribute("data-status", "CANCELLED")
+        await expect(row.get_by_test_id("job-status")).to_have_text("CANCELLED")
+        await assert_same_document(page)

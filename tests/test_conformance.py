@@ -169,6 +169,23 @@ async def test_graphql_ws_client(live: Live, node_modules: Path, error_lines: Er
         "goodEvents": 2,
         "queryAfter": seen["query"]["questions"],
     }
+    assert seen["jobsChanged"] == {
+        "events": [
+            {"kind": "RESYNC", "jobId": None, "status": None, "progress": None},
+            {
+                "kind": "CREATED",
+                "jobId": "<submitted>",
+                "status": "QUEUED",
+                "progress": {"expected": 3, "cancelled": 0},
+            },
+            {
+                "kind": "UPDATED",
+                "jobId": "<submitted>",
+                "status": "CANCELLED",
+                "progress": {"expected": 3, "cancelled": 3},
+            },
+        ]
+    }
     assert seen["notFound"] == {"job": None}
     assert seen["unauthenticated"] == {"codes": ["UNAUTHENTICATED"]}
     assert seen["badVariable"] == {"codes": ["BAD_USER_INPUT"]}

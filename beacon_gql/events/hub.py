@@ -22,6 +22,12 @@ from beacon_gql.db.models import Execution
 from beacon_gql.db.statuses import Progress
 from beacon_gql.db.transitions import ExecutionChange
 from beacon_gql.events.backend import BroadcastBackend
+from beacon_gql.events.job_list import (
+    JOBS_CHANNEL,
+    RESYNC,
+    JobListEvent,
+    JobListSubscription,
+)
 
 log = logging.getLogger("beacon_gql.events.hub")
 
@@ -137,6 +143,7 @@ class EventHub:
     def __init__(self, backend: BroadcastBackend) -> None:
         self._backend = backend
         self._local: dict[str, set[Subscription]] = {}
+        self._job_list: set[JobListSubscription] = set()
         self._work_listeners: list[Callable[[], None]] = []
         self._listener: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -144,6 +151,7 @@ class EventHub:
     async def start(self) -> None:
         await self._backend.connect()
         await self._backend.subscribe(WORK_CHANNEL)
+        await self._backend.subscribe(JOBS_CHANNEL)
         self._backend.on_reconnect(self._resync_all)
         self._listener = asyncio.create_task(self._listen(), name="beacon-event-listener")
 
@@ -171,6 +179,9 @@ class EventHub:
                 for listener in self._work_listeners:
                     listener()
                 continue
+            if channel == JOBS_CHANNEL:
+                self._offer_job_list(message)
+                continue
             subscribers = self._local.get(channel)
             if not subscribers:
                 continue
@@ -182,8 +193,21 @@ class EventHub:
             for subscription in subscribers:
                 subscription.offer(event)
 
+    def _offer_job_list(self, message: str) -> None:
+        if not self._job_list:
+            return
+        try:
+            event = JobListEvent.decode(message)
+        except (ValueError, KeyError, TypeError):
+            log.warning("undecodable event on %s", JOBS_CHANNEL)
+            return
+        for subscription in self._job_list:
+            subscription.offer(event)
+
     def _resync_all(self) -> None:
         """After a reconnect, events may have been missed: ask every subscriber to reload."""
+        for follower in self._job_list:
+            follower.offer(RESYNC)
         for subscribers in self._local.values():
             marker = JobEvent(
                 job_id="",
@@ -197,10 +221,31 @@ class EventHub:
                 subscription.offer(marker)
 
     async def publish_changes(self, changes: Sequence[ExecutionChange]) -> None:
-        """Every change its own event, all of them in one round trip to the backend."""
+        """Every change its own event, and each job's state after them for the job list,
+        all in one round trip to the backend."""
+        latest = {change.job_id: change for change in changes}
         await self._backend.publish_many(
             [(job_channel(c.job_id), JobEvent.of(c).encode()) for c in changes]
+            + [
+                (JOBS_CHANNEL, JobListEvent(c.job_id, c.job_status, c.progress).encode())
+                for c in latest.values()
+            ]
         )
+
+    async def publish_job_created(self, job_id: str, job_status: str, progress: Progress) -> None:
+        event = JobListEvent(job_id, job_status, progress, created=True)
+        await self._backend.publish(JOBS_CHANNEL, event.encode())
+
+    @asynccontextmanager
+    async def follow_job_list(self) -> AsyncIterator[JobListSubscription]:
+        """Every job's creation and changes from now on (the channel is always listened
+        to, so this takes no round trip)."""
+        subscription = JobListSubscription()
+        self._job_list.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._job_list.discard(subscription)
 
     async def publish_job_event(self, event: JobEvent) -> None:
         await self._backend.publish(job_channel(event.job_id), event.encode())

@@ -40,7 +40,7 @@ class Mutation:
             input.jobspec, input.idempotency_key, client_host=info.context.client_host
         )
         if not result.idempotent:
-            await info.context.services.wake_workers()
+            await info.context.services.job_submitted(result.job)
         return SubmitBiasJobPayload(job=JobType(row=result.job), idempotent=result.idempotent)
 
     @strawberry.mutation(description="Stop pending work; needs the admin token.")

@@ -1,15 +1,19 @@
-"""The live progress subscription."""
+"""The live subscriptions: one job's progress, and the changes to the list of jobs."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import field
+from enum import Enum
 from functools import partial
 
 import strawberry
 
 from beacon_gql.db.models import Job
+from beacon_gql.db.statuses import JobStatus
 from beacon_gql.events.hub import ExecutionSummary
+from beacon_gql.events.job_list import JobListEvent
+from beacon_gql.jobs.job_list_stream import job_list_changes
 from beacon_gql.jobs.progress_stream import ProgressUpdate
 from beacon_gql.schema.context import Info
 from beacon_gql.schema.shared_render import Renders, shared_event
@@ -54,6 +58,38 @@ def _job_as_of(update: ProgressUpdate) -> Job:
     return copy
 
 
+@strawberry.enum(description="What a JobsChangedEvent says.")
+class JobsChange(Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    RESYNC = "RESYNC"
+
+
+@strawberry.type(name="JobsChangedEvent")
+class JobsChangedEventType:
+    kind: JobsChange = strawberry.field(
+        description="RESYNC: read the list now (the first event, sent once every later change "
+        "will be seen; again whenever changes may have been missed: the server lost its "
+        "broadcast connection, or this subscriber fell behind); CREATED: a new job; UPDATED: "
+        "a job's status or progress moved. jobId, status and progress are null only for "
+        "RESYNC."
+    )
+    job_id: strawberry.ID | None
+    status: JobStatus | None
+    progress: JobProgressType | None
+
+    @classmethod
+    def of(cls, event: JobListEvent) -> JobsChangedEventType:
+        if event.resync:
+            return cls(kind=JobsChange.RESYNC, job_id=None, status=None, progress=None)
+        return cls(
+            kind=JobsChange.CREATED if event.created else JobsChange.UPDATED,
+            job_id=strawberry.ID(event.job_id),
+            status=JobStatus(event.job_status),
+            progress=JobProgressType.of(event.progress),
+        )
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -69,3 +105,12 @@ class Subscription:
                 (update.job.id, update.sequence),
                 partial(JobProgressEventType.of, update),
             )
+
+    @strawberry.subscription(
+        description="RESYNC first, then every job's creation, and each job's status and "
+        "progress as they move (at most one event per job per batch of execution changes); "
+        "never ends. For lists of jobs; follow one job with jobProgress."
+    )
+    async def jobs_changed(self, info: Info) -> AsyncGenerator[JobsChangedEventType, None]:
+        async for event in job_list_changes(info.context.services.hub):
+            yield JobsChangedEventType.of(event)

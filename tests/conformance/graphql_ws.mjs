@@ -69,6 +69,41 @@ await runChecks(
         queryAfter: q.results[0]?.data?.questions?.length ?? null,
       };
     },
+    // The job list follows new jobs and status changes live (item 7): subscribe, then
+    // submit a job and cancel it over HTTP.
+    jobsChanged: async () => {
+      const events = [];
+      let dispose = () => {};
+      let following;
+      const live = new Promise((resolve) => (following = resolve));
+      const threeEvents = new Promise((resolve, reject) => {
+        dispose = client.subscribe(
+          { query: "subscription { jobsChanged { kind jobId status progress { expected cancelled } } }" },
+          {
+            next: (value) => {
+              events.push(value.data.jobsChanged);
+              if (events.length === 1) following();
+              if (events.length === 3) resolve();
+            },
+            error: reject,
+            complete: () => reject(new Error("jobsChanged completed")),
+          },
+        );
+      });
+      await live; // the first event (RESYNC) says every later change will be seen
+      const post = (query, variables, headers = {}) =>
+        fetch(plan.http, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ query, variables }),
+        }).then((r) => r.json());
+      const submitted = await post(plan.submit, { spec: plan.specs[3] });
+      const jobId = submitted.data.submitBiasJob.job.id;
+      await post("mutation($id: ID!) { cancelJob(id: $id) { status } }", { id: jobId }, { authorization: `Bearer ${plan.adminToken}` });
+      await threeEvents;
+      dispose();
+      return { events: events.map((e) => ({ ...e, jobId: e.jobId === jobId ? "<submitted>" : e.jobId })) };
+    },
     notFound: async () => {
       const { results } = await run({ query: '{ job(id: "00000000-0000-0000-0000-000000000000") { id } }' });
       return { job: results[0].data.job };

@@ -1,30 +1,38 @@
-// The job list at `/`: newest first, from the `jobs` query, with cursor pagination.
+// The job list at `/`: newest first, from the `jobs` query, with cursor pagination; new
+// jobs and status or progress changes arrive live from the `jobsChanged` subscription.
 
 import { ApiError, graphql } from "./api.js";
+import { LiveSubscription } from "./live.js";
 import { clear, formatAgo, formatDate, formatPercent, h, statusBadge } from "./util.js";
 
 const PAGE_SIZE = 25;
 const STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "PARTIAL", "FAILED", "CANCELLED"];
 
+const JOB_ROW_FIELDS = `
+  id
+  status
+  createdAt
+  specId
+  benchmarkName
+  regions
+  questions { id }
+  models { id }
+  progress { expected pending running completed failed cancelled successRate }`;
+
 const JOBS_QUERY = `
 query DashboardJobs($first: Int, $after: String, $status: JobStatus) {
   jobs(first: $first, after: $after, status: $status) {
-    edges {
-      cursor
-      node {
-        id
-        status
-        createdAt
-        specId
-        benchmarkName
-        regions
-        questions { id }
-        models { id }
-        progress { expected pending running completed failed cancelled successRate }
-      }
-    }
+    edges { cursor node { ${JOB_ROW_FIELDS} } }
     pageInfo { hasNextPage endCursor }
   }
+}`;
+
+const JOB_ROW_QUERY = `query DashboardJobRow($id: ID!) { job(id: $id) { ${JOB_ROW_FIELDS} } }`;
+
+// RESYNC first (read the list now), then CREATED / UPDATED per job; RESYNC again whenever
+// the server may have missed changes. A reconnected socket starts with RESYNC too.
+const JOBS_CHANGED = `subscription DashboardJobsChanged {
+  jobsChanged { kind jobId status progress { expected pending running completed failed cancelled successRate } }
 }`;
 
 export function progressBar(progress, { compact = false } = {}) {
@@ -112,6 +120,51 @@ export function renderJobList(root) {
     ),
   );
 
+  const shown = new Map(); // job id -> the job as its row shows it
+
+  function place(job, { first = false } = {}) {
+    const element = row(job);
+    const existing = tbody.querySelector(`tr[data-job-id="${CSS.escape(job.id)}"]`);
+    shown.set(job.id, job);
+    if (existing) existing.replaceWith(element);
+    else if (first) tbody.prepend(element);
+    else tbody.appendChild(element);
+    empty.hidden = true;
+  }
+
+  function remove(jobId) {
+    shown.delete(jobId);
+    tbody.querySelector(`tr[data-job-id="${CSS.escape(jobId)}"]`)?.remove();
+    empty.hidden = tbody.children.length > 0;
+  }
+
+  async function onChange(change) {
+    if (change.kind === "RESYNC") {
+      load({ reset: true });
+      return;
+    }
+    const matches = !status || change.status === status;
+    const known = shown.get(change.jobId);
+    if (known) {
+      if (!matches) remove(change.jobId);
+      else place({ ...known, status: change.status, progress: change.progress });
+      return;
+    }
+    if (!matches) return;
+    if (change.kind === "CREATED") {
+      // The newest job goes on top; its row needs the fields the event does not carry.
+      try {
+        const data = await graphql(JOB_ROW_QUERY, { id: change.jobId }, { signal: controller.signal });
+        if (data.job && !shown.has(data.job.id)) place(data.job, { first: true });
+      } catch (error) {
+        if (error.name !== "AbortError") clear(notice).appendChild(errorNotice(error));
+      }
+    } else {
+      // A job moved into the filtered status: its place in the list is by age, so re-read.
+      load({ reset: true });
+    }
+  }
+
   function row(job) {
     const p = job.progress;
     const href = `/jobs/${encodeURIComponent(job.id)}`;
@@ -170,9 +223,12 @@ export function renderJobList(root) {
         { signal: controller.signal },
       );
       const { edges, pageInfo } = data.jobs;
-      if (reset) clear(tbody);
+      if (reset) {
+        clear(tbody);
+        shown.clear();
+      }
       clear(notice);
-      edges.forEach((edge) => tbody.appendChild(row(edge.node)));
+      edges.forEach((edge) => place(edge.node));
       cursor = pageInfo.endCursor;
       more.hidden = !pageInfo.hasNextPage;
       empty.hidden = tbody.children.length > 0;
@@ -205,7 +261,19 @@ export function renderJobList(root) {
   document.addEventListener("visibilitychange", onVisible);
 
   load({ reset: true });
+  const follow = new LiveSubscription({
+    query: JOBS_CHANGED,
+    variables: {},
+    onNext: (payload) => {
+      const change = payload.data?.jobsChanged;
+      if (change) onChange(change);
+    },
+    onState: (state) => {
+      root.querySelector(".jobs-page")?.setAttribute("data-live", state);
+    },
+  }).start();
   return () => {
+    follow.stop();
     controller.abort();
     document.removeEventListener("visibilitychange", onVisible);
   };
