@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
@@ -522,4 +523,66 @@ async def test_graphql_inspector_finds_no_difference(
     plan = {**live.plan, "schemaFile": str(Path(__file__).parents[1] / "schema.graphql")}
     seen = await run_node(node_modules, "inspector.mjs", plan)
     assert seen["diff"] == {"changes": []}
+    assert_no_error_lines(error_lines)
+
+
+async def ws_exchange(url: str, protocol: str, *messages: Any) -> list[str]:
+    """Sends the messages after connection_init; what came back (message types, then how
+    the socket ended, or "open" when it stayed open for the next second)."""
+    seen: list[str] = []
+    async with websockets.connect(url, subprotocols=[protocol]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        for message in messages:
+            await socket.send(message if isinstance(message, str) else json.dumps(message))
+        try:
+            async with asyncio.timeout(1):
+                while True:
+                    kind = json.loads(await socket.recv())["type"]
+                    if kind not in ("ka", "ping", "pong"):
+                        seen.append(kind)
+        except TimeoutError:
+            seen.append("open")
+        except websockets.ConnectionClosed as closed:
+            seen.append(f"closed {closed.rcvd.code if closed.rcvd else None}")
+    return seen
+
+
+async def test_client_mistakes_are_answered_never_logged(
+    live: Live, error_lines: ErrorLines
+) -> None:
+    """Item 8: malformed messages and bodies get the protocol's answer (4400, an `error`
+    message, a 400 with BAD_REQUEST), and nothing at error level reaches the log."""
+    ws = live.plan["ws"]
+    query = {"query": QUESTIONS}
+    modern = "graphql-transport-ws"
+    assert await ws_exchange(ws, modern, "[1]") == ["connection_ack", "closed 4400"]
+    assert await ws_exchange(
+        ws, modern, {"type": "subscribe", "id": "1", "payload": {"query": 5}}
+    ) == [
+        "connection_ack",
+        "closed 4400",
+    ]
+    legacy = "graphql-ws"
+    good = {"type": "start", "id": "2", "payload": query}
+    assert await ws_exchange(ws, legacy, {"type": "stop"}, good) == [
+        "connection_ack",
+        "error",
+        "data",
+        "complete",
+        "open",
+    ]
+    assert await ws_exchange(
+        ws, legacy, {"type": "start", "id": "1", "payload": {**query, "operationName": 5}}, good
+    ) == ["connection_ack", "error", "data", "complete", "open"]
+    async with httpx.AsyncClient() as http:
+        for body in ("x", 5, [1]):
+            refused = await http.post(live.plan["http"], json=body)
+            assert refused.status_code == 400 and codes_of(refused.json()) == ["BAD_REQUEST"]
+        # A query sent to the multipart subscription transport alone: refused in the stream.
+        streamed = await http.post(
+            live.plan["http"],
+            json=query,
+            headers={"accept": "multipart/mixed;subscriptionSpec=1.0"},
+        )
+        assert streamed.status_code == 200 and "BAD_REQUEST" in streamed.text
     assert_no_error_lines(error_lines)

@@ -9,12 +9,16 @@ from collections.abc import Iterator
 
 from graphql.error import GraphQLError
 from graphql.language import VariableDefinitionNode
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import StreamExecutionResult
 
 from beacon_gql.errors import BeaconError
 
 log = logging.getLogger("beacon_gql.graphql")
+
+_REQUEST_REFUSALS = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 # graphql.execution.values.coerce_variable_values' messages.
 _VARIABLE_VALUE_ERROR = re.compile(
@@ -74,6 +78,17 @@ class CodedErrors(MaskErrors):
                 positions=error.positions,
                 path=error.path,
                 extensions={"code": code},
+            )
+        if isinstance(original, _REQUEST_REFUSALS):
+            # strawberry's refusals of the request itself (an operation type this transport
+            # does not run, an unknown operation name): the client's mistake.
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "BAD_REQUEST"},
             )
         if isinstance(original, BeaconError):
             extensions: dict[str, object] = {"code": original.code}

@@ -60,6 +60,7 @@ SUBSCRIPTION_PROTOCOLS: Final = (
     MULTIPART_SUBSCRIPTION_PROTOCOL,
     GRAPHQL_SSE_PROTOCOL,
 )
+BODY_SHAPE: Final = "a GraphQL request body must be a JSON object, or an array of them (a batch)"
 SUBSCRIPTION_OVER_PLAIN_HTTP: Final = (
     "a subscription over HTTP needs `Accept: text/event-stream` (server-sent events) or "
     "`Accept: multipart/mixed;subscriptionSpec=1.0`; or use the WebSocket at this URL "
@@ -154,7 +155,12 @@ class ConformantGraphQL(GraphQL[BeaconContext, None]):
                 request, await request.get_body()
             )
         else:
-            parsed = await super().parse_http_body(request)
+            try:
+                parsed = await super().parse_http_body(request)
+            except (AttributeError, TypeError) as error:
+                # strawberry reads the JSON as an object (or a list of them) without checking:
+                # a body of "x", 5 or [1] raised here (a 500 and a traceback).
+                raise HTTPException(400, BODY_SHAPE) from error
         if isinstance(parsed, GraphQLRequestData) and parsed.protocol != "http":
             parsed.protocol = _streamed_protocol(parsed, request.headers.get("accept", ""))
         if isinstance(parsed, list):

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from typing import Any, Final
 
 from graphql import GraphQLError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -50,11 +50,35 @@ async def allow_list_refusal(context: BeaconContext, document: str) -> GraphQLEr
     return await refusal_of(document, services.persisted, admin=admin)
 
 
+def _payload_problem(payload: object) -> str | None:
+    """What is wrong with an operation's payload (None when nothing is)."""
+    if not isinstance(payload, dict):
+        return "an operation needs a `payload` object"
+    if not isinstance(payload.get("query"), str):
+        return "`payload.query` must be a string"
+    for name, kind in (("variables", dict), ("extensions", dict), ("operationName", str)):
+        if not isinstance(payload.get(name), kind | None):
+            return f"`payload.{name}` has the wrong type"
+    return None
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
+    async def handle_message(self, message: Any) -> None:
+        # The protocol's answer to a message it cannot read is closing with 4400; strawberry
+        # raised on anything but an object (a traceback, and an abrupt 1006).
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.handle_invalid_message("a message must be an object with a string `type`")
+            return
+        if message["type"] == "subscribe":
+            problem = _payload_problem(message.get("payload"))
+            if problem is not None or not isinstance(message.get("id"), str):
+                await self.handle_invalid_message(problem or "`id` must be a string")
+                return
+        await super().handle_message(message)  # type: ignore[arg-type]
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        payload = message.get("payload")
-        query = payload.get("query") if isinstance(payload, dict) else None
-        if self.connection_acknowledged and isinstance(query, str):
+        query = message["payload"]["query"]
+        if self.connection_acknowledged:
             refusal = await allow_list_refusal(self.context, query)
             if refusal is not None and message["id"] not in self.operations:
                 await self.send_message(
@@ -79,17 +103,15 @@ class LegacyWSHandler(LegacyGraphQLWSHandler):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self._refuse(None, "a message must be an object with a string `type`")
             return
+        if message["type"] in ("start", "stop") and not isinstance(message.get("id"), str):
+            await self._refuse(None, f"`{message['type']}` needs a string `id`")
+            return
         if message["type"] == "start":
-            operation_id = message.get("id")
+            operation_id = message["id"]
             payload = message.get("payload")
-            if not isinstance(operation_id, str) or not isinstance(payload, dict):
-                await self._refuse(operation_id, "`start` needs a string `id` and a `payload`")
-                return
-            if not isinstance(payload.get("query"), str):
-                await self._refuse(operation_id, "`start` needs `payload.query`, a string")
-                return
-            if not isinstance(payload.get("variables"), dict | None):
-                await self._refuse(operation_id, "`payload.variables` must be an object")
+            problem = _payload_problem(payload)
+            if problem is not None:
+                await self._refuse(operation_id, problem)
                 return
             if self.connection_acknowledged:
                 refusal = await allow_list_refusal(self.context, payload["query"])
