@@ -48,7 +48,9 @@ def node_modules() -> Path:
     npm = shutil.which("npm")
     assert npm is not None and shutil.which("node") is not None, "node and npm are required"
     modules = CONFORMANCE / "node_modules"
-    if not (modules / ".package-lock.json").exists():
+    installed = modules / ".package-lock.json"  # written by npm when it installs
+    lock = CONFORMANCE / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=CONFORMANCE,
