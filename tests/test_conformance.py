@@ -469,6 +469,12 @@ async def test_persisted_queries_protocol_across_processes(
         assert len(registered.json()["data"]["questions"]) > 0
         elsewhere = await http.post(url_two, json=persisted(None, sha256))
         assert elsewhere.json() == registered.json()
+        # Clients cannot fill the table: a document over the bound runs, unregistered.
+        big = '{ job(id: "%s") { id } }' % ("x" * 40_000)
+        ran = await http.post(url_one, json=persisted(big, document_hash(big)))
+        assert ran.json() == {"data": {"job": None}}
+        again = await http.post(url_one, json=persisted(None, document_hash(big)))
+        assert codes_of(again.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
     assert_no_error_lines(error_lines)
 
 

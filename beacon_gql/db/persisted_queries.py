@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,3 +24,7 @@ async def register_document(session: AsyncSession, sha256: str, document: str) -
         await session.commit()
     except IntegrityError:
         await session.rollback()
+
+
+async def count_documents(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(PersistedQuery)) or 0)

@@ -8,10 +8,15 @@ import hashlib
 from collections import OrderedDict
 
 from beacon_gql.db.engine import SessionFactory
-from beacon_gql.db.persisted_queries import find_document, register_document
+from beacon_gql.db.persisted_queries import count_documents, find_document, register_document
 
 # About 4,000 documents of a few kilobytes: a few megabytes at most.
 CACHED_DOCUMENTS = 4096
+# Any client with read access registers what it sends: the table is bounded (20,000 documents
+# of at most 32 KiB, 640 MiB at the very worst); past it, documents still run, unregistered.
+# Documents registered with the admin token (the allow-list) are not limited.
+MAX_CLIENT_DOCUMENTS = 20_000
+MAX_CLIENT_DOCUMENT_BYTES = 32 * 1024
 
 
 def document_hash(document: str) -> str:
@@ -44,13 +49,21 @@ class PersistedDocuments:
             self._remember(sha256, found)
         return found
 
-    async def register(self, document: str) -> str:
+    async def register(self, document: str, *, trusted: bool = False) -> bool:
+        """Store the document under its hash; False when a client's document is over the
+        bounds (it runs all the same, and its client keeps sending it in full)."""
         sha256 = document_hash(document)
-        if sha256 not in self._recent:
-            async with self._sessions() as session:
-                await register_document(session, sha256, document)
-            self._remember(sha256, document)
-        return sha256
+        if sha256 in self._recent:
+            return True
+        async with self._sessions() as session:
+            if not trusted and (
+                len(document.encode("utf-8", "surrogatepass")) > MAX_CLIENT_DOCUMENT_BYTES
+                or await count_documents(session) >= MAX_CLIENT_DOCUMENTS
+            ):
+                return False
+            await register_document(session, sha256, document)
+        self._remember(sha256, document)
+        return True
 
     async def is_registered(self, document: str) -> bool:
         return await self.document(document_hash(document)) is not None

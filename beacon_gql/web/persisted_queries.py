@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from strawberry.http import GraphQLRequestData
 
 from beacon_gql.jobs.persisted_documents import PersistedDocuments, document_hash
+from beacon_gql.schema import MAX_TOKENS
 from beacon_gql.web.refused_request import RefusedRequest
 
 PERSISTED_QUERY_NOT_FOUND: Final = "PERSISTED_QUERY_NOT_FOUND"
@@ -56,6 +57,16 @@ def _persisted_hash(extensions: dict[str, Any] | None) -> str | GraphQLError | N
     return sha256
 
 
+def _parses(document: str) -> bool:
+    """Only documents that parse are registered (the rest are answered
+    GRAPHQL_PARSE_FAILED and never stored)."""
+    try:
+        parse(document, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return False
+    return True
+
+
 async def prepare(
     item: GraphQLRequestData, store: PersistedDocuments, *, admin: bool
 ) -> GraphQLRequestData:
@@ -79,7 +90,8 @@ async def prepare(
         if document_hash(item.query) != requested:
             return RefusedRequest(_error("provided sha does not match query", "BAD_USER_INPUT"))
         if not store.allow_list_only or admin:
-            await store.register(item.query)
+            if admin or _parses(item.query):
+                await store.register(item.query, trusted=admin)
             return item
     if store.allow_list_only:
         refusal = await refusal_of(item.query, store, admin=admin)
@@ -96,7 +108,7 @@ async def refusal_of(
     if not store.allow_list_only:
         return None
     if admin:
-        await store.register(document)
+        await store.register(document, trusted=True)
         return None
     if await store.is_registered(document):
         return None
