@@ -1,7 +1,7 @@
 """persisted queries: GraphQL documents registered under their SHA-256
 
-Revision ID: 0003_clients
-Revises: 0002_receipts
+Revision ID: 0004_clients
+Revises: 0003
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_clients"
-down_revision = "0002_receipts"
+revision = "0004_clients"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
