@@ -10,6 +10,10 @@
   refused anything but a subscription.
 - A client offering both subprotocols gets graphql-transport-ws, whatever its order
   (`gql`'s WebsocketsTransport lists the legacy one first).
+- A malformed message is the client's mistake, never a traceback: graphql-transport-ws
+  closes with 4400 (its protocol's answer), graphql-ws answers an `error` and carries on.
+- With BEACON_PERSISTED_QUERIES=only, a document outside the allow-list gets an `error`
+  (FORBIDDEN), as over HTTP (web/persisted_queries.py).
 """
 
 from __future__ import annotations
