@@ -11,7 +11,7 @@ await runChecks({
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
       body: JSON.stringify({
-        query: getIntrospectionQuery({ specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+        query: getIntrospectionQuery({ specifiedByUrl: true, directiveIsRepeatable: true }),
       }),
     });
     const body = await response.json();
