@@ -31,6 +31,18 @@ def _is_coded(error: GraphQLError) -> bool:
     return bool(error.extensions and "code" in error.extensions)
 
 
+def is_variable_coercion(error: GraphQLError) -> bool:
+    """graphql-core's errors for variable values that do not fit their declared types
+    (strawberry reports them with the validation errors, which also point at variable
+    definitions: told apart by graphql-core's wording). Nothing has run when they occur."""
+    return (
+        error.path is None
+        and bool(error.nodes)
+        and all(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
+        and _VARIABLE_VALUE_ERROR.match(error.message) is not None
+    )
+
+
 class CodedErrors(MaskErrors):
     """Service errors keep their message and gain their code; anything unexpected is
     logged with a reference and shown as INTERNAL_SERVER_ERROR with that reference only."""
@@ -47,18 +59,6 @@ class CodedErrors(MaskErrors):
         self._stream_result_processed = True
         yield None
 
-    @staticmethod
-    def _is_variable_coercion(error: GraphQLError) -> bool:
-        """graphql-core's errors for variable values that do not fit their declared types
-        (strawberry reports them with the validation errors, which also point at variable
-        definitions: told apart by graphql-core's wording)."""
-        return (
-            error.path is None
-            and bool(error.nodes)
-            and all(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
-            and _VARIABLE_VALUE_ERROR.match(error.message) is not None
-        )
-
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
@@ -66,11 +66,7 @@ class CodedErrors(MaskErrors):
                 return error
             # Parse and validation errors: the query itself is wrong; variable values that
             # do not fit their declared types: the input is.
-            code = (
-                "BAD_USER_INPUT"
-                if self._is_variable_coercion(error)
-                else "GRAPHQL_VALIDATION_FAILED"
-            )
+            code = "BAD_USER_INPUT" if is_variable_coercion(error) else "GRAPHQL_VALIDATION_FAILED"
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,

@@ -47,6 +47,7 @@ from strawberry.types.unset import UNSET
 
 from beacon_gql.schema import MAX_TOKENS
 from beacon_gql.schema.context import BeaconContext
+from beacon_gql.schema.errors import is_variable_coercion
 from beacon_gql.web.limits import media_type
 from beacon_gql.web.refused_request import RefusedRequest
 from beacon_gql.web.ws_protocols import LegacyWSHandler, TransportWSHandler, preferred_subprotocol
@@ -115,15 +116,13 @@ def _streamed_protocol(item: GraphQLRequestData, accept: str) -> GraphQLRequestP
 
 
 def is_request_error(result: ExecutionResult) -> bool:
-    """Nothing was executed: parse, validation or variable-coercion errors (none has a
-    path), or a refusal before parsing."""
+    """Nothing was executed: parse, validation or variable-coercion errors, or a refusal
+    before parsing (strawberry's PreExecutionError). An error after execution began (an
+    answer over the size bound, say) keeps its `data`, null as it may be."""
     if isinstance(result, PreExecutionError):
         return True
-    return (
-        result.data is None
-        and bool(result.errors)
-        and all(error.path is None for error in result.errors or ())
-    )
+    errors = result.errors or ()
+    return result.data is None and bool(errors) and all(map(is_variable_coercion, errors))
 
 
 class ConformantGraphQL(GraphQL[BeaconContext, None]):
