@@ -439,6 +439,10 @@ async def test_401_says_how_to_authenticate(
         httpx.AsyncClient(base_url=served.app.base_url) as http,
     ):
         refused = await http.post("/graphql", json={"query": QUESTIONS})
+        # Batches and persisted queries go through the same door.
+        batch = await http.post("/graphql", json=[{"query": QUESTIONS}] * 2)
+        hashed = await http.post("/graphql", json=persisted(None, document_hash(QUESTIONS)))
+    assert batch.status_code == hashed.status_code == 401
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith("Bearer")
     assert codes_of(refused.json()) == ["UNAUTHENTICATED"]
