@@ -598,3 +598,15 @@ async def test_client_mistakes_are_answered_never_logged(
         )
         assert streamed.status_code == 200 and "BAD_REQUEST" in streamed.text
     assert_no_error_lines(error_lines)
+
+
+async def test_graphql_sse_client(live: Live, node_modules: Path, error_lines: ErrorLines) -> None:
+    """Subscriptions over HTTP as server-sent events, with graphql-sse's client (item 3)."""
+    seen = await run_node(node_modules, "sse.mjs", live.plan)
+    assert seen == {
+        "subscription": {"firstJobId": live.plan["jobId"]},
+        "query": {"questions": seen["query"]["questions"], "completed": True},
+        "syntaxError": {"codes": PARSE_FAILED, "error": None},
+    }
+    assert seen["query"]["questions"] > 0
+    assert_no_error_lines(error_lines)
