@@ -27,7 +27,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     CompleteMessage,
     ErrorMessage,
@@ -36,6 +35,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.types.execution import PreExecutionError
 
 from beacon_gql.schema.context import BeaconContext, tokens_match
+from beacon_gql.web.auth import LegacyGraphQLWSHandler
 from beacon_gql.web.persisted_queries import refusal_of
 
 # Most preferred first.
@@ -98,7 +98,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
         return None
 
 
-class LegacyWSHandler(BaseGraphQLWSHandler[BeaconContext, None]):
+class LegacyWSHandler(LegacyGraphQLWSHandler):
+    """On top of web/auth.py's handler (refused connections closed with 4403)."""
+
     async def handle_message(self, message: OperationMessage) -> None:
         # A message that is not an object with a string `type` (and, for `start`, an id and
         # a payload with a query) is the client's mistake: say so, keep the socket.
