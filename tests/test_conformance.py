@@ -442,7 +442,15 @@ async def test_401_says_how_to_authenticate(
         # Batches and persisted queries go through the same door.
         batch = await http.post("/graphql", json=[{"query": QUESTIONS}] * 2)
         hashed = await http.post("/graphql", json=persisted(None, document_hash(QUESTIONS)))
-    assert batch.status_code == hashed.status_code == 401
+        # Apollo sends hashed queries by GET (useGETForHashedQueries) with `Accept: */*`.
+        hashed_get = await http.get(
+            "/graphql",
+            params={
+                "extensions": json.dumps(persisted(None, document_hash(QUESTIONS))["extensions"])
+            },
+            headers={"accept": "*/*"},
+        )
+    assert batch.status_code == hashed.status_code == hashed_get.status_code == 401
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith("Bearer")
     assert codes_of(refused.json()) == ["UNAUTHENTICATED"]

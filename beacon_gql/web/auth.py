@@ -51,12 +51,14 @@ def grants_metrics(settings: Settings, token: str | None) -> bool:
 
 
 def only_asks_for_the_page(request: Request) -> bool:
-    """GET /graphql from a browser with no query: strawberry answers the GraphiQL page (the
-    same test as its `should_render_graphql_ide`) and runs nothing, so no token is needed."""
+    """GET /graphql from a browser with no query: the GraphiQL page (or, without `text/html`
+    in Accept, a 400 saying the query is missing), nothing run, so no token is needed. Not
+    with `extensions`: a persisted query's hash there runs its stored document."""
     accept = request.headers.get("accept", "")
     return (
         request.method == "GET"
         and "query" not in request.query_params
+        and "extensions" not in request.query_params
         and ("text/html" in accept or "*/*" in accept)
     )
 
