@@ -19,8 +19,7 @@ from weakref import WeakKeyDictionary, WeakValueDictionary
 from graphql import OperationDefinitionNode
 from graphql.execution.values import VariableValues
 
-# strawberry's own executor (it carries operation extensions); subclassed so nothing is lost.
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from beacon_gql.schema.list_plans import ListPlans
 
 # A finished result, or the task computing it.
 Render = object
@@ -42,7 +41,7 @@ class Renders:
         return None
 
 
-class RenderOnceExecutor(StrawberryGraphQLCoreExecutionContext):
+class RenderOnceExecutor(ListPlans):
     def execute_operation(self, serially: bool | None = None) -> Any:
         renders: object = getattr(self.root_value, "renders", None)
         if not isinstance(renders, Renders):

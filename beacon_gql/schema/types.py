@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -16,6 +17,7 @@ from beacon_gql.db.statuses import JobStatus as JobStatus
 from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.list_plans import PLAN_GETTER, NotPlanned
 from beacon_gql.schema.receipts import ReceiptProofType, ReceiptRootType, ReceiptType
 
 if TYPE_CHECKING:
@@ -111,6 +113,25 @@ class ExecutionAttemptType:
         )
 
 
+def _stored(
+    column: str, convert: Callable[[Any], object] = lambda value: value
+) -> dict[str, object]:
+    """A field read from the full stored row: without a resolver call when the execution
+    was loaded whole (a job's list), through the resolver when it came with an event."""
+
+    def get(execution: ExecutionType) -> object:
+        source = execution.source
+        if not isinstance(source, Execution):
+            raise NotPlanned
+        return convert(getattr(source, column))
+
+    return {PLAN_GETTER: get}
+
+
+def _evidence(stored: list[str] | None) -> list[str]:
+    return list(stored or [])
+
+
 @strawberry.type(name="Execution", description="One question asked of one model in one region.")
 class ExecutionType:
     source: strawberry.Private[Execution | ExecutionSummary]
@@ -172,24 +193,25 @@ class ExecutionType:
 
     @strawberry.field(
         description="The model's answer, verbatim. On a RESPONSE_TOO_LARGE failure, the "
-        "first part of the provider's body, as far as the size limit its max_tokens sets."
+        "first part of the provider's body, as far as the size limit its max_tokens sets.",
+        metadata=_stored("response"),
     )
     async def response(self, info: Info) -> str | None:
         return (await self._row(info)).response
 
-    @strawberry.field(description="The prompt sent on every attempt.")
+    @strawberry.field(description="The prompt sent on every attempt.", metadata=_stored("prompt"))
     async def prompt(self, info: Info) -> str:
         return (await self._row(info)).prompt
 
-    @strawberry.field
+    @strawberry.field(metadata=_stored("system_prompt"))
     async def system_prompt(self, info: Info) -> str | None:
         return (await self._row(info)).system_prompt
 
-    @strawberry.field
+    @strawberry.field(metadata=_stored("temperature"))
     async def temperature(self, info: Info) -> float:
         return (await self._row(info)).temperature
 
-    @strawberry.field
+    @strawberry.field(metadata=_stored("max_tokens"))
     async def max_tokens(self, info: Info) -> int:
         return (await self._row(info)).max_tokens
 
@@ -201,9 +223,12 @@ class ExecutionType:
             return "TECHNICAL_FAILURE"
         return self.source.classification
 
-    @strawberry.field(description="The phrases that decided the classification.")
+    @strawberry.field(
+        description="The phrases that decided the classification.",
+        metadata=_stored("classification_evidence", _evidence),
+    )
     async def classification_evidence(self, info: Info) -> list[str]:
-        return list((await self._row(info)).classification_evidence or [])
+        return _evidence((await self._row(info)).classification_evidence)
 
     @strawberry.field
     def error(self) -> ExecutionErrorType | None:
