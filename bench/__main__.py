@@ -191,6 +191,29 @@ def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
                     ">= 1.0 x PostGraphile",
                     ratio >= 1.0,
                 )
+            if "beacon-live" in servers:
+                live = servers["beacon-live"][label]
+                ratio = query["ratios"][label]["live_over_raw"]
+                latency = f"({_fmt(live['p50_ms'])}/{_fmt(live['p99_ms'])})"
+                row(
+                    f"job query, running job (no reuse), {label} exec: req/s (p50/p99 ms)",
+                    f"{_fmt(live['requests_per_s'])} {latency}",
+                    f"raw {_fmt(r['requests_per_s'])} ({_fmt(r['p50_ms'])}/{_fmt(r['p99_ms'])})",
+                    ratio,
+                    "(x raw)",
+                    None,
+                )
+                if "postgraphile" in servers:
+                    p = servers["postgraphile"][label]
+                    ratio = query["ratios"][label]["live_over_postgraphile"]
+                    row(
+                        f"job query, running job, {label} exec: vs PostGraphile",
+                        f"{_fmt(live['requests_per_s'])}",
+                        f"pg {_fmt(p['requests_per_s'])}",
+                        ratio,
+                        ">= 1.0 x PostGraphile",
+                        ratio >= 1.0,
+                    )
     fanout = results.get("fanout")
     if fanout:
         b, r = fanout["servers"]["beacon"], fanout["servers"]["raw"]

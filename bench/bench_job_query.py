@@ -4,6 +4,8 @@ Three servers over the same tables of the same database, one at a time, each in 
 process on loopback:
 
 * beacon       `beacon-gql serve --no-worker` (BEACON_BROADCAST_URL=memory://)
+* beacon-live  the same with BEACON_RESPONSE_CACHE_MB=0: every answer built from the tables,
+               as for a job still running (whose answers are never reused)
 * raw          bench/raw_server.py: Starlette + asyncpg, three hand-written queries, the same
                JSON (checked: the `data` of both answers must be equal)
 * strawberry-min  bench/strawberry_floor_server.py: the same query on a minimal strawberry
@@ -162,15 +164,21 @@ def postgraphile_to_portal(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def beacon_server(database: Database) -> Iterator[tuple[Child, str]]:
+def beacon_server(
+    database: Database, *, cache_mb: int | None = None
+) -> Iterator[tuple[Child, str]]:
     port = free_port()
     env = {
         "BEACON_DATABASE_URL": database.sqlalchemy_url,
         "BEACON_BROADCAST_URL": "memory://",
         "BEACON_LOG_LEVEL": "WARNING",
     }
+    name = "query-beacon"
+    if cache_mb is not None:
+        env["BEACON_RESPONSE_CACHE_MB"] = str(cache_mb)
+        name = "query-beacon-live"
     command = beacon_command("serve", "--no-worker", "--host", HOST, "--port", str(port))
-    with child("query-beacon", command, env=env) as proc:
+    with child(name, command, env=env) as proc:
         yield proc, f"http://{HOST}:{port}"
 
 
@@ -295,10 +303,12 @@ async def run(
     with contextlib.ExitStack() as stack:
         raw_proc, raw_base = stack.enter_context(raw_server(database))
         beacon_proc, beacon_base = stack.enter_context(beacon_server(database))
+        live_proc, live_base = stack.enter_context(beacon_server(database, cache_mb=0))
         floor_proc, floor_base = stack.enter_context(strawberry_floor_server(database))
         targets = [
             Target("raw", raw_proc, f"{raw_base}/raw/job", portal_bodies),
             Target("beacon", beacon_proc, f"{beacon_base}/graphql", portal_bodies),
+            Target("beacon-live", live_proc, f"{live_base}/graphql", portal_bodies),
             Target("strawberry-min", floor_proc, f"{floor_base}/graphql", portal_bodies),
         ]
         if binary is not None:
@@ -307,6 +317,7 @@ async def run(
             targets.append(Target("postgraphile", pg_proc, f"{pg_base}/graphql", pg_bodies))
         await wait_http(f"{raw_base}/health", raw_proc)
         await wait_http(f"{beacon_base}/health", beacon_proc)
+        await wait_http(f"{live_base}/health", live_proc)
         await wait_http(f"{floor_base}/health", floor_proc)
         if binary is not None:
             await wait_http(targets[-1].url, targets[-1].proc, method="GET")
@@ -385,6 +396,12 @@ async def run(
                 beacon_rate / servers["postgraphile"][label]["requests_per_s"]
             )
             figures[label]["target_over_postgraphile"] = 1.0
+        live_rate = servers["beacon-live"][label]["requests_per_s"]
+        figures[label]["live_over_raw"] = live_rate / servers["raw"][label]["requests_per_s"]
+        if "postgraphile" in servers:
+            figures[label]["live_over_postgraphile"] = (
+                live_rate / servers["postgraphile"][label]["requests_per_s"]
+            )
         figures[label]["strawberry_min_over_raw"] = (
             servers["strawberry-min"][label]["requests_per_s"]
             / servers["raw"][label]["requests_per_s"]
