@@ -14,7 +14,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -50,22 +50,38 @@ def _version(initdb: str) -> int:
 class PrivatePostgres:
     """One cluster, started by `running_private_postgres()`; `restart()` keeps its port."""
 
-    def __init__(self, directory: Path, bin_dir: Path, port: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        bin_dir: Path,
+        port: int,
+        *,
+        listen: str = "127.0.0.1",
+        prefix: Sequence[str] = (),
+    ) -> None:
+        """`listen`: the address it listens on; `prefix`: what its programs run under (such
+        as `ip netns exec NAME`, to run it in a network namespace)."""
         self.directory = directory
         self.data = directory / "data"
         self.port = port
+        self.listen = listen
+        self._prefix = list(prefix)
         self._bin = bin_dir
         self._owner = "postgres" if os.geteuid() == 0 else None
 
     @property
     def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql://postgres@{self.listen}:{self.port}/postgres"
+
+    def socket_url(self, database: str = "postgres") -> str:
+        """Through its Unix socket, which any network namespace on this machine can reach."""
+        return f"postgresql://postgres@/{database}?host={self.directory}&port={self.port}"
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self._bin / program), *args]
         if self._owner is not None:
             command = ["runuser", "-u", self._owner, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
+        subprocess.run([*self._prefix, *command], check=True, capture_output=True, timeout=60)
 
     def initdb(self) -> None:
         if self._owner is not None:
@@ -84,10 +100,15 @@ class PrivatePostgres:
             "-E",
             "UTF8",
         )
+        if self.listen != "127.0.0.1":
+            # initdb trusts loopback only; in a namespace of its own, the hosts beside it on
+            # its one network (`samenet`) are the test's other hosts.
+            with (self.data / "pg_hba.conf").open("a") as rules:
+                rules.write("host all all samenet trust\n")
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.directory} -c listen_addresses={self.listen} -c fsync=off "
             "-c max_connections=200"
         )
         log = self.directory / "postgres.log"
@@ -104,9 +125,11 @@ class PrivatePostgres:
 
 
 @contextmanager
-def running_private_postgres() -> Iterator[PrivatePostgres]:
+def running_private_postgres(
+    *, listen: str = "127.0.0.1", prefix: Sequence[str] = ()
+) -> Iterator[PrivatePostgres]:
     directory = Path(tempfile.mkdtemp(prefix="beacon-pg-"))
-    cluster = PrivatePostgres(directory, _bin_dir(), free_port())
+    cluster = PrivatePostgres(directory, _bin_dir(), free_port(), listen=listen, prefix=prefix)
     try:
         cluster.initdb()
         cluster.start()
