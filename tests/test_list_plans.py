@@ -201,8 +201,9 @@ def comparable(errors: list[GraphQLError] | None) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-async def api(sqlite_settings: Settings) -> AsyncIterator[ServedApp]:
-    async with serve_app(sqlite_settings, run_worker=False) as served:
+async def api(settings: Settings) -> AsyncIterator[ServedApp]:
+    """On SQLite and on PostgreSQL (the list query reads its JSON column as text)."""
+    async with serve_app(settings, run_worker=False) as served:
         yield served
 
 

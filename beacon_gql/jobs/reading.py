@@ -11,7 +11,7 @@ from datetime import datetime
 from beacon_gql.db import queries
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
-from beacon_gql.db.queries import ExecutionFilter, JobVersion
+from beacon_gql.db.queries import ExecutionFilter, ExecutionRow, JobVersion
 from beacon_gql.errors import BadUserInput
 from beacon_gql.jobs.strict_json import is_storable_text
 
@@ -75,7 +75,7 @@ class JobReader:
 
     async def executions_for_jobs(
         self, job_ids: Sequence[str], where: ExecutionFilter
-    ) -> dict[str, list[Execution]]:
+    ) -> dict[str, list[ExecutionRow]]:
         filters = (where.question_id, where.model_id, where.region, where.status)
         if not all(is_storable_text(text) for text in filters if text is not None):
             return {job_id: [] for job_id in job_ids}  # no execution has such an id

@@ -21,9 +21,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLString,
     Undefined,
     is_leaf_type,
     is_list_type,
@@ -42,6 +45,13 @@ from strawberry.types.field import StrawberryField
 PLAN_GETTER = "beacon.plan_getter"
 _DEFINITION = "strawberry-definition"
 _SKIP_INCLUDE = frozenset({"skip", "include"})
+# Built-in scalars whose coercion returns a value of this exact type as it is (Int and Float
+# check ranges and finiteness, so they always go through their coercion).
+_UNCHANGED: dict[object, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
 
 Complete = Callable[[Any], Any]
 Getter = Callable[[Any], Any]
@@ -156,8 +166,11 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
             return list_of
         if is_leaf_type(type_):
             coerce = type_.coerce_output_value  # type: ignore[union-attr]
+            unchanged = _UNCHANGED.get(type_)
 
             def leaf(value: Any) -> Any:
+                if type(value) is unchanged:
+                    return value  # what the built-in scalar's coercion returns for it
                 if value is None or value is Undefined:
                     return None
                 if isinstance(value, Exception):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 
 from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Question
-from beacon_gql.db.queries import ExecutionFilter
+from beacon_gql.db.queries import ExecutionFilter, ExecutionRow
 from beacon_gql.jobs.reading import JobReader
 
 ExecutionsKey = tuple[str, ExecutionFilter]
@@ -17,7 +17,7 @@ ExecutionsKey = tuple[str, ExecutionFilter]
 
 @dataclass
 class Loaders:
-    executions: DataLoader[ExecutionsKey, list[Execution]]
+    executions: DataLoader[ExecutionsKey, list[ExecutionRow]]
     execution: DataLoader[str, Execution | None]
     question: DataLoader[str, Question | None]
     attempts: DataLoader[str, list[ExecutionAttempt]]
@@ -25,11 +25,11 @@ class Loaders:
 
 
 def create_loaders(reader: JobReader) -> Loaders:
-    async def load_executions(keys: Sequence[ExecutionsKey]) -> list[list[Execution]]:
+    async def load_executions(keys: Sequence[ExecutionsKey]) -> list[list[ExecutionRow]]:
         by_filter: dict[ExecutionFilter, list[str]] = defaultdict(list)
         for job_id, where in keys:
             by_filter[where].append(job_id)
-        found: dict[ExecutionsKey, list[Execution]] = {}
+        found: dict[ExecutionsKey, list[ExecutionRow]] = {}
         for where, job_ids in by_filter.items():
             grouped = await reader.executions_for_jobs(job_ids, where)
             for job_id in job_ids:

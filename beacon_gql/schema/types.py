@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
-from beacon_gql.db.queries import ExecutionFilter
+from beacon_gql.db.queries import ExecutionFilter, ExecutionRow, decode_evidence
 from beacon_gql.db.statuses import ENDED_WITHOUT_ANSWER, Progress
 from beacon_gql.db.statuses import ExecutionStatus as ExecutionStatus
 from beacon_gql.db.statuses import JobStatus as JobStatus
@@ -121,20 +121,17 @@ def _stored(
 
     def get(execution: ExecutionType) -> object:
         source = execution.source
-        if not isinstance(source, Execution):
+        if isinstance(source, ExecutionSummary):
             raise NotPlanned
         return convert(getattr(source, column))
 
     return {PLAN_GETTER: get}
 
 
-def _evidence(stored: list[str] | None) -> list[str]:
-    return list(stored or [])
-
-
 @strawberry.type(name="Execution", description="One question asked of one model in one region.")
 class ExecutionType:
-    source: strawberry.Private[Execution | ExecutionSummary]
+    # A stored row (a job's list), or the summary an event carries (without the long texts).
+    source: strawberry.Private[Execution | ExecutionRow | ExecutionSummary]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -183,8 +180,8 @@ class ExecutionType:
     def duration_ms(self) -> int | None:
         return self.source.duration_ms
 
-    async def _row(self, info: Info) -> Execution:
-        if isinstance(self.source, Execution):
+    async def _row(self, info: Info) -> Execution | ExecutionRow:
+        if not isinstance(self.source, ExecutionSummary):
             return self.source
         row = await info.context.loaders.execution.load(self.source.id)
         if row is None:
@@ -225,10 +222,10 @@ class ExecutionType:
 
     @strawberry.field(
         description="The phrases that decided the classification.",
-        metadata=_stored("classification_evidence", _evidence),
+        metadata=_stored("classification_evidence", decode_evidence),
     )
     async def classification_evidence(self, info: Info) -> list[str]:
-        return _evidence((await self._row(info)).classification_evidence)
+        return decode_evidence((await self._row(info)).classification_evidence)
 
     @strawberry.field
     def error(self) -> ExecutionErrorType | None:
