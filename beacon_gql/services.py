@@ -15,7 +15,12 @@ from beacon_gql.analysis.classify import classify_answer
 from beacon_gql.analysis.service import AnalysisService
 from beacon_gql.config import Settings
 from beacon_gql.db import migrate
-from beacon_gql.db.engine import SessionFactory, create_engine, create_session_factory
+from beacon_gql.db.engine import (
+    SessionFactory,
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+)
 from beacon_gql.db.models import Job
 from beacon_gql.db.statuses import Progress
 from beacon_gql.errors import BadUserInput
@@ -129,7 +134,7 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
         else TrustStore.from_file(settings.trusted_keys_file)
     )
     hub = EventHub(create_backend(settings.broadcast_url))
-    reader = JobReader(sessions)
+    reader = JobReader(create_read_session_factory(engine))
     catalogue = QuestionCatalogue(sessions)
     analysis = AnalysisService(sessions)
     receipts = ReceiptService(sessions, load_keyring(settings.signing_key_file))
