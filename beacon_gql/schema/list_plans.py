@@ -87,6 +87,28 @@ def _field_getter(field: StrawberryField) -> Getter | None:
     return function  # type: ignore[no-any-return]
 
 
+def _leaf(type_: Any, *, nullable: bool) -> Complete:
+    """graphql-core's leaf completion (and, when not `nullable`, its null check)."""
+    coerce = type_.coerce_output_value
+    unchanged = _UNCHANGED.get(type_)
+
+    def leaf(value: Any) -> Any:
+        if type(value) is unchanged:
+            return value  # what the built-in scalar's coercion returns for it
+        if value is None or value is Undefined:
+            if nullable:
+                return None
+            raise NotPlanned  # the reference raises the field's error
+        if isinstance(value, Exception):
+            raise NotPlanned
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise NotPlanned
+        return coerced
+
+    return leaf
+
+
 class ListPlans(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, completing plannable lists of objects in one loop."""
 
@@ -139,6 +161,8 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
     ) -> Complete | None:
         """How graphql-core's complete_value would turn a value of this type into JSON, for
         the values where that needs no resolver; NotPlanned for the others."""
+        if is_non_null_type(type_) and is_leaf_type(type_.of_type):  # type: ignore[attr-defined]
+            return _leaf(type_.of_type, nullable=False)  # type: ignore[attr-defined]
         if is_non_null_type(type_):
             inner = self._completer(type_.of_type, field_details_list, info)  # type: ignore[attr-defined]
             if inner is None:
@@ -165,22 +189,7 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
 
             return list_of
         if is_leaf_type(type_):
-            coerce = type_.coerce_output_value  # type: ignore[union-attr]
-            unchanged = _UNCHANGED.get(type_)
-
-            def leaf(value: Any) -> Any:
-                if type(value) is unchanged:
-                    return value  # what the built-in scalar's coercion returns for it
-                if value is None or value is Undefined:
-                    return None
-                if isinstance(value, Exception):
-                    raise NotPlanned
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise NotPlanned
-                return coerced
-
-            return leaf
+            return _leaf(type_, nullable=True)
         if is_object_type(type_):
             return self._object_completer(type_, field_details_list, info)  # type: ignore[arg-type]
         return None  # interfaces and unions
