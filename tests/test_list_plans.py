@@ -85,7 +85,8 @@ def execution_selection(draw: st.DrawFn, query: Query) -> str:
     for name in names:
         alias = draw(st.sampled_from(["", "", "a1", "b2"]))
         prefix = f"{alias}_{name.split()[0].lstrip('_')}: " if alias else ""
-        parts.append(prefix + name + draw(directive(query)))
+        field_name, _, selection = name.partition(" ")
+        parts.append(f"{prefix}{field_name}{draw(directive(query))} {selection}".rstrip())
     selection = " ".join(parts)
     shape = draw(st.sampled_from(["plain", "inline", "named"]))
     if shape == "inline":

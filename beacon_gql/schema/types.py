@@ -183,6 +183,12 @@ class ExecutionType:
     async def _row(self, info: Info) -> Execution | ExecutionRow:
         if not isinstance(self.source, ExecutionSummary):
             return self.source
+        return await self._model(info)
+
+    async def _model(self, info: Info) -> Execution:
+        """The stored row as the model object the receipt service takes."""
+        if isinstance(self.source, Execution):
+            return self.source
         row = await info.context.loaders.execution.load(self.source.id)
         if row is None:
             raise LookupError(f"execution {self.source.id} vanished")
@@ -250,11 +256,11 @@ class ExecutionType:
         "cancelled or timed out get theirs when the job ends)."
     )
     async def receipt(self, info: Info) -> ReceiptType | None:
-        return ReceiptType.of(await self._row(info))
+        return ReceiptType.of(await self._model(info))
 
     @strawberry.field(description="Its receipt's inclusion proof; null until the job has ended.")
     async def receipt_proof(self, info: Info) -> ReceiptProofType | None:
-        proof = await info.context.services.receipts.proof(await self._row(info))
+        proof = await info.context.services.receipts.proof(await self._model(info))
         return None if proof is None else ReceiptProofType.of(proof)
 
 
