@@ -138,6 +138,8 @@ class Answered:
     provider_id: str
     classification: str
     classification_evidence: list[str]
+    classification_confidence: float
+    classifier_version: str
     completed_at: datetime
     duration_ms: int
 
