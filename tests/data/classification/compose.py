@@ -190,9 +190,7 @@ def compose() -> list[dict[str, Any]]:
             # language ("Who are you?" third); rotating by language keeps each kind in both parts.
             shift = list(LANGUAGES).index(language) % 3
             pool = (
-                pieces_d.SHORT[language]
-                + pieces_d.OPINION[language]
-                + pieces_d.ONE_SIDED[language]
+                pieces_d.SHORT[language] + pieces_d.OPINION[language] + pieces_d.ONE_SIDED[language]
             )
             shorts = _split(pool[shift:] + pool[:shift], held_out)
             for number, (question, short) in enumerate(shorts):
