@@ -138,10 +138,10 @@ class Answered:
     provider_id: str
     classification: str
     classification_evidence: list[str]
-    classification_confidence: float
-    classifier_version: str
     completed_at: datetime
     duration_ms: int
+    classification_confidence: float | None = None
+    classifier_version: str | None = None
 
     def values(self) -> dict[str, Any]:
         # Its fields are the execution's columns of the same names.
