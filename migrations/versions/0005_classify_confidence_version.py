@@ -1,7 +1,7 @@
 """executions: the classifier's confidence and version beside its label and evidence
 
-Revision ID: 0004_classify
-Revises: 0003
+Revision ID: 0005_classify
+Revises: 0004_clients
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_classify"
-down_revision = "0003"
+revision = "0005_classify"
+down_revision = "0004_clients"
 branch_labels = None
 depends_on = None
 
