@@ -3,9 +3,10 @@
 Hundreds of generated queries (aliases, fragments, @skip/@include with variables, filters,
 __typename, nested objects, fields only the reference can answer) run on the server's
 schema and on the same schema with strawberry's plain executor; data and errors must be
-identical. The job's executions are in every state (nulls, errors, answers, evidence), and
-a second job holds an execution with a status no enum knows, so a resolver fails inside a
-list and the reference's errors and their paths must come out.
+identical. The job's executions are in every state (nulls, errors, answers, evidence, a
+classifier's confidence or none), and a second job holds an execution with a status no enum
+knows, so a resolver fails inside a list and the reference's errors and their paths must
+come out.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ EXAMPLES = 200
 SCALARS = [
     "id", "questionId", "modelId", "region", "providerId", "status", "attempts", "startedAt",
     "completedAt", "durationMs", "response", "prompt", "systemPrompt", "temperature",
-    "maxTokens", "classification", "classificationEvidence", "__typename",
+    "maxTokens", "classification", "classificationEvidence", "classificationConfidence",
+    "classifierVersion", "__typename",
 ]  # fmt: skip
 NESTED = [
     "error { code message stage transient providerId __typename }",
@@ -227,6 +229,7 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
                     "classification": "REFUSAL", "classification_evidence": ["I cannot", "无法"],
                     "started_at": start, "completed_at": start + timedelta(seconds=n),
                     "duration_ms": 10 * n, "attempts": 1, "system_prompt": "be brief",
+                    "classification_confidence": 0.875, "classifier_version": "2-head-abc",
                 }  # fmt: skip
             elif kind == 1:
                 values = {
@@ -235,7 +238,10 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
                     "error_provider_id": "p-eu", "attempts": 3,
                 }  # fmt: skip
             elif kind == 2:
-                values = {"status": "FAILED", "classification": "SUBSTANTIVE"}  # no error code
+                values = {  # no error code; a stored confidence wins over a failure's 1
+                    "status": "FAILED", "classification": "SUBSTANTIVE",
+                    "classification_confidence": 0.25, "classifier_version": "1",
+                }  # fmt: skip
             elif kind == 3:
                 values = {"status": "RUNNING", "started_at": start, "provider_id": "p-asia"}
             elif kind == 4:

@@ -113,9 +113,7 @@ class ExecutionAttemptType:
         )
 
 
-def _stored(
-    column: str, convert: Callable[[Any], object] = lambda value: value
-) -> dict[str, object]:
+def _from_row(read: Callable[[Execution | ExecutionRow], object]) -> dict[str, object]:
     """A field read from the full stored row: without a resolver call when the execution
     was loaded whole (a job's list), through the resolver when it came with an event."""
 
@@ -123,9 +121,23 @@ def _stored(
         source = execution.source
         if isinstance(source, ExecutionSummary):
             raise NotPlanned
-        return convert(getattr(source, column))
+        return read(source)
 
     return {PLAN_GETTER: get}
+
+
+def _stored(
+    column: str, convert: Callable[[Any], object] = lambda value: value
+) -> dict[str, object]:
+    """A stored column, as `_from_row` reads it."""
+    return _from_row(lambda row: convert(getattr(row, column)))
+
+
+def _confidence(row: Execution | ExecutionRow) -> float | None:
+    # A failure found by a detector is certain; rows from before version 2 stored none.
+    if row.classification_confidence is None and row.status == ExecutionStatus.FAILED:
+        return 1.0
+    return cast(float | None, row.classification_confidence)
 
 
 @strawberry.type(name="Execution", description="One question asked of one model in one region.")
@@ -227,11 +239,31 @@ class ExecutionType:
         return self.source.classification
 
     @strawberry.field(
-        description="The phrases that decided the classification.",
+        description=(
+            "What a person can check behind the classification: the refusal or evasion "
+            "phrases found, or why the answer is a technical failure."
+        ),
         metadata=_stored("classification_evidence", decode_evidence),
     )
     async def classification_evidence(self, info: Info) -> list[str]:
         return decode_evidence((await self._row(info)).classification_evidence)
+
+    @strawberry.field(
+        description=(
+            "The classifier's probability for its label (1 for a technical failure found by "
+            "a detector); null until the execution ends or when classified before version 2."
+        ),
+        metadata=_from_row(_confidence),
+    )
+    async def classification_confidence(self, info: Info) -> float | None:
+        return _confidence(await self._row(info))
+
+    @strawberry.field(
+        description="The classifier version that labelled this answer.",
+        metadata=_stored("classifier_version"),
+    )
+    async def classifier_version(self, info: Info) -> str | None:
+        return (await self._row(info)).classifier_version
 
     @strawberry.field
     def error(self) -> ExecutionErrorType | None:
