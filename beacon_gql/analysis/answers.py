@@ -20,7 +20,8 @@ CONTROL_CATEGORY = "control"
 
 @dataclass(frozen=True)
 class AnswerRecord:
-    """One execution (a question x model x region cell) as the analysis sees it."""
+    """One execution (one sample of a question x model x region cell) as the analysis
+    sees it."""
 
     execution_id: str
     question_id: str
@@ -30,6 +31,8 @@ class AnswerRecord:
     status: str  # PENDING, RUNNING, COMPLETED, FAILED or CANCELLED
     response: str | None
     error_code: str | None
+    sample: int = 1
+    """1..runs: which asking of the cell this is."""
 
 
 _TECHNICAL_FAILURE = ClassificationResult(Classification.TECHNICAL_FAILURE, ())

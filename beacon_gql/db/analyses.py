@@ -23,6 +23,7 @@ async def answers_for_job(session: AsyncSession, job_id: str) -> Sequence[Row[An
             Execution.status,
             Execution.response,
             Execution.error_code,
+            Execution.sample,
         )
         .join(Question, Question.id == Execution.question_id)
         .where(Execution.job_id == job_id)

@@ -193,6 +193,14 @@ class ExecutionType:
     async def max_tokens(self, info: Info) -> int:
         return (await self._row(info)).max_tokens
 
+    @strawberry.field(description="Null when the job left top_p to the provider's default.")
+    async def top_p(self, info: Info) -> float | None:
+        return (await self._row(info)).top_p
+
+    @strawberry.field(description="Which of its cell's `Job.runs` askings this is: 1 to runs.")
+    async def sample(self, info: Info) -> int:
+        return (await self._row(info)).sample
+
     @strawberry.field(
         description="SUBSTANTIVE, REFUSAL, EVASIVE or TECHNICAL_FAILURE; null until it ends."
     )
@@ -296,6 +304,13 @@ class JobType:
     @strawberry.field
     def regions(self) -> list[str]:
         return list(self.row.regions)
+
+    @strawberry.field(
+        description="How many times every (question, model, region) cell is asked: the spec's "
+        "`runs`, 1 to 50."
+    )
+    def runs(self) -> int:
+        return self.row.runs
 
     @strawberry.field
     def min_regions(self) -> int:

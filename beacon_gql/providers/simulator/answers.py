@@ -261,6 +261,19 @@ _BY_REGION: dict[str, dict[Region, dict[str, Phrasings]]] = {
 }
 
 
+SENSITIVE_QUESTIONS = ("tiananmen_neutral", "taiwan_status", "hongkong_2019")
+REFUSAL = _CANT_DISCUSS
+
+
+def uncensored_answer(*, seed: int, model_id: str, prompt: str) -> str | None:
+    """The US wording of a sensitive catalogue question; None for any other prompt."""
+    question_id = recognise_question(prompt)
+    if question_id not in SENSITIVE_QUESTIONS:
+        return None
+    phrasings = _for_model(_BY_REGION[question_id]["US"], model_id) or ()
+    return stable_choice(phrasings, seed, "US", model_id, question_id)
+
+
 def recognise_question(prompt: str) -> str | None:
     """The catalogue question id `prompt` asks, or None."""
     lowered = prompt.lower()
