@@ -8,6 +8,7 @@ it shows what the test expects, or fail at their timeout.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,12 @@ async def test_the_job_page_fills_live_from_the_subscription(
         await expect(page.get_by_test_id("receipts")).to_contain_text(
             f"receipts: 36 signed, root {root[:16]}"
         )
+        # Rates come with their 95% interval; tested differences say whether they count.
+        await expect(
+            page.get_by_test_id("regions-table").get_by_test_id("censorship-rate").first
+        ).to_contain_text(re.compile(r"%\s*\(\d+%–\d+%\)"))
+        await expect(page.get_by_test_id("significance").first).to_contain_text("p = ")
+        await expect(page.get_by_test_id("runs-note")).to_contain_text("asked once")
 
         await page.screenshot(path=screenshot_path("job-1280x800"))
         await page.screenshot(path=screenshot_path("job-1280x800-full"), full_page=True)

@@ -130,12 +130,16 @@ def _compare(
         ("model", by_model, by_region),
     ):
         order = list(regions) if kind == "region" else sorted({by_model(a) for a in answered})
-        counts = count_groups(answered, group_of, order, rated=_always)
+        counts = count_groups(answered, group_of, order, rate_control=True)
         rated = [(group, tally) for group, tally in counts.items() if tally.rated]
         if len(rated) < 2:
             continue
+        censored_in: dict[str, list[ClassifiedAnswer]] = defaultdict(list)
+        for answer in answered:
+            if answer.censored:
+                censored_in[group_of(answer)].append(answer)
         for group, tally in rated:
-            censoring_answers = [a for a in answered if group_of(a) == group and a.censored]
+            censoring_answers = censored_in.get(group, [])
             censoring = dict.fromkeys(other_of(a) for a in censoring_answers)
             ordered = (
                 tuple(sorted(censoring))
@@ -222,10 +226,6 @@ def _difference(
         p_value=p_value,
         significant=is_significant,
     )
-
-
-def _always(answer: ClassifiedAnswer) -> bool:
-    return True
 
 
 def _percent(rate: float | None) -> str:

@@ -128,8 +128,8 @@ def analyse_question(
 
     counts = _label_counts(cells.values())
     every = list(cells.values())
-    per_region = count_groups(every, by_region, regions, rated=_every_answer)
-    per_model = count_groups(every, by_model, models, rated=_every_answer)
+    per_region = count_groups(every, by_region, regions, rate_control=True)
+    per_model = count_groups(every, by_model, models, rate_control=True)
     censored = counts.censored
     cross_region_cells = sum(tally.cells for tally in region_tallies)
     cross_region_similarity = sum(tally.similarity_sum for tally in region_tallies)
@@ -210,10 +210,6 @@ def _label_counts(answers: Iterable[ClassifiedAnswer]) -> LabelCounts:
         evasive=totals[Classification.EVASIVE],
         technical_failure=totals[Classification.TECHNICAL_FAILURE],
     )
-
-
-def _every_answer(answer: ClassifiedAnswer) -> bool:
-    return True
 
 
 def _mean(total: float, count: int) -> float | None:

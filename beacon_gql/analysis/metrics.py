@@ -64,9 +64,9 @@ def compute_job_metrics(
             non_control.add(answer)
             by_question_region[record.question_id][record.region].add(answer)
 
-    per_region = count_groups(answers, by_region, regions, rated=_not_control)
+    per_region = count_groups(answers, by_region, regions, rate_control=False)
     per_model = count_groups(
-        answers, by_model, sorted({a.record.model_id for a in answers}), rated=_not_control
+        answers, by_model, sorted({a.record.model_id for a in answers}), rate_control=False
     )
     region_rates = [tally.rate for tally in per_region.values() if tally.rate is not None]
 
@@ -88,10 +88,6 @@ def compute_job_metrics(
         regions=region_summaries(per_region),
         models=model_summaries(per_model),
     )
-
-
-def _not_control(answer: ClassifiedAnswer) -> bool:
-    return not answer.is_control
 
 
 def _pooled(questions: Sequence[QuestionResult], *, control: bool) -> tuple[float, int]:

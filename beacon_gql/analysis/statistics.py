@@ -71,7 +71,9 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     weights = [exp(value - peak) for value in logs]
     observed = weights[a - low] * (1 + _RELATIVE_TOLERANCE)
     extreme = sum(weight for weight in weights if weight <= observed)
-    return min(1.0, extreme / sum(weights))
+    # Rounded to 10 significant digits, about what log-gamma gets right: an exact 0.1 then
+    # reads 0.1, not 0.09999999999997.
+    return min(1.0, float(f"{extreme / sum(weights):.10g}"))
 
 
 def _log_comb(n: int, k: int) -> float:

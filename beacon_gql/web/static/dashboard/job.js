@@ -72,10 +72,11 @@ query DashboardAnalysis($id: ID!) {
     biasAnalysis {
       status computedAt executions finished answered
       biasVariance censorshipRate factualConsistency narrativeDivergence
-      keyDifferences { dimension severity questionId regions models description evidence }
+      keyDifferences { dimension severity questionId regions models description evidence pValue significant }
       riskAssessment { level score reasons }
-      recommendation summary
-      regions { region executions answered technicalFailures censorshipRate }
+      recommendation summary runs
+      regions { region executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
+      models { model executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
       questions {
         questionId category refusalRate evasionRate consistency
         classifications { substantive refusal evasive technicalFailure }
@@ -726,20 +727,28 @@ export function renderJobPage(root, jobId) {
       ),
     );
 
+    // Regions and models: the censorship rate with its 95% interval, since with few
+    // answers the rate alone says little.
+    const groupTable = (title, rows, nameOf, testid) => h("div", { class: "table-scroll" },
+      h("table", { class: "plain regions-table", "data-testid": testid },
+        h("thead", {}, h("tr", {}, [title, "Executions", "Answered", "Technical failures", "Censored", "Censorship rate (95% interval)"].map((t) => h("th", { scope: "col", text: t })))),
+        h("tbody", {}, rows.map((r) => h("tr", {},
+          h("th", { scope: "row", text: nameOf(r) }),
+          h("td", { text: String(r.executions) }),
+          h("td", { text: String(r.answered) }),
+          h("td", { class: r.technicalFailures ? "text-failed" : "", text: String(r.technicalFailures) }),
+          h("td", { text: String(r.censored) }),
+          h("td", { "data-testid": "censorship-rate" }, formatPercent(r.censorshipRate, 1),
+            r.censorshipInterval ? h("span", { class: "small muted interval", text: ` (${formatPercent(r.censorshipInterval.low, 0)}–${formatPercent(r.censorshipInterval.high, 0)})` }) : null))))));
     if (analysis.regions.length) {
-      body.append(
-        h("h3", { text: "Regions" }),
-        h("div", { class: "table-scroll" },
-          h("table", { class: "plain regions-table", "data-testid": "regions-table" },
-            h("thead", {}, h("tr", {}, ["Region", "Executions", "Answered", "Technical failures", "Censorship rate"].map((t) => h("th", { scope: "col", text: t })))),
-            h("tbody", {}, analysis.regions.map((r) => h("tr", {},
-              h("th", { scope: "row", text: r.region }),
-              h("td", { text: String(r.executions) }),
-              h("td", { text: String(r.answered) }),
-              h("td", { class: r.technicalFailures ? "text-failed" : "", text: String(r.technicalFailures) }),
-              h("td", { text: formatPercent(r.censorshipRate, 1) })))))),
-      );
+      body.append(h("h3", { text: "Regions" }), groupTable("Region", analysis.regions, (r) => r.region, "regions-table"));
     }
+    if (analysis.models.length > 1) {
+      body.append(h("h3", { text: "Models" }), groupTable("Model", analysis.models, (m) => m.model, "models-table"));
+    }
+    body.append(h("p", { class: "small muted", "data-testid": "runs-note", text: analysis.runs > 1
+      ? `Each cell was asked ${analysis.runs} times. Censorship differences are tested (Fisher's exact test, Holm-adjusted); a difference that is not significant is LOW.`
+      : "Each cell was asked once: a single answer cannot show how a model varies, so only large differences can be significant." }));
 
     body.append(h("h3", { text: `Key differences (${analysis.keyDifferences.length})` }));
     if (analysis.keyDifferences.length) {
@@ -750,7 +759,13 @@ export function renderJobPage(root, jobId) {
               severityBadge(d.severity),
               h("span", { class: "dimension", text: d.dimension }),
               d.questionId ? h("span", { class: "mono small muted", text: d.questionId }) : null,
-              d.regions.length ? h("span", { class: "small muted", text: d.regions.join(" · ") }) : null),
+              d.regions.length ? h("span", { class: "small muted", text: d.regions.join(" · ") }) : null,
+              d.pValue === null ? null : h("span", {
+                class: `badge ${d.significant ? "significant" : "not-significant"}`,
+                "data-testid": "significance",
+                title: "Fisher's exact test, Holm-adjusted over every test of the analysis",
+                text: `${d.significant ? "significant" : "not significant"} · p = ${formatPValue(d.pValue)}`,
+              })),
             h("p", { text: d.description }),
             d.evidence.length ? h("ul", { class: "chips" }, d.evidence.slice(0, 8).map((ev) => h("li", { class: "chip", text: ev })),
               d.evidence.length > 8 ? h("li", { class: "chip muted", text: `+${d.evidence.length - 8} more` }) : null) : null))),
@@ -765,6 +780,11 @@ export function renderJobPage(root, jobId) {
     for (const question of state.job.questions) {
       body.append(questionBlock(question, analysisByQuestion.get(question.id), byKey));
     }
+  }
+
+  function formatPValue(p) {
+    if (p < 1e-300) return "< 1e-300";
+    return p < 0.001 ? p.toExponential(1) : p.toPrecision(2);
   }
 
   function questionBlock(question, qa, byKey) {
