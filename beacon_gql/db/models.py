@@ -42,6 +42,10 @@ class Question(Base):
     category: Mapped[str] = mapped_column(String(64), index=True)
     text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str] = mapped_column(String(35), default="en", index=True)
+    """A BCP 47 tag: en, zh-Hans, ..."""
+    translation_of: Mapped[str | None] = mapped_column(String(64))
+    """The question this one translates; a question and its translations form a group."""
 
 
 class Job(Base):

@@ -18,6 +18,8 @@ SUPPORTED_VERSIONS = ("v1",)
 DEFAULT_TEMPERATURE = 0.1
 DEFAULT_MAX_TOKENS = 500
 MAX_RUNS = 50
+SHOWN_QUESTIONS = 20
+"""An unknown question's error lists this many catalogue ids at most."""
 MAX_QUESTIONS = 200
 MAX_MODELS = 100
 MAX_EXECUTIONS = 20_000
@@ -128,9 +130,13 @@ def _questions(spec: Mapping[str, object], known: Set[str]) -> tuple[str, ...]:
         if not isinstance(question_id, str):
             raise BadUserInput(f"questions[{index}] must be a question id", field="questions")
         if question_id not in known:
+            listed = sorted(known)
+            shown = ", ".join(listed[:SHOWN_QUESTIONS])
+            if len(listed) > SHOWN_QUESTIONS:
+                shown += f", and {len(listed) - SHOWN_QUESTIONS} more"
             raise BadUserInput(
                 f"questions[{index}]: unknown question {question_id!r}; see the `questions` "
-                f"query for the catalogue ({', '.join(sorted(known))})",
+                f"query for the catalogue ({shown})",
                 field="questions",
             )
         if question_id in seen:

@@ -30,12 +30,27 @@ strawberry.enum(ExecutionStatus, description="Where one execution (question x mo
 @strawberry.type(name="Question")
 class QuestionType:
     id: strawberry.ID
-    category: str
+    category: str = strawberry.field(
+        description="Any name; `control` questions (one right answer everywhere) measure "
+        "consistency and never count as censorship."
+    )
     text: str
+    language: str = strawberry.field(description="A BCP 47 tag: en, zh-Hans, ...")
+    translation_of: strawberry.ID | None = strawberry.field(
+        description="The question this one translates, if it is a translation."
+    )
 
     @classmethod
     def of(cls, row: Question) -> QuestionType:
-        return cls(id=strawberry.ID(row.id), category=row.category, text=row.text)
+        return cls(
+            id=strawberry.ID(row.id),
+            category=row.category,
+            text=row.text,
+            language=row.language,
+            translation_of=None
+            if row.translation_of is None
+            else strawberry.ID(row.translation_of),
+        )
 
 
 @strawberry.type(name="Model")
