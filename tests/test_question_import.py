@@ -170,7 +170,7 @@ async def test_a_1000_question_file_imports_in_under_5_seconds(
     figures.append(f"1,000-question JSON Lines import: {elapsed * 1000:.0f} ms")
     print(f"1,000-question import: {elapsed * 1000:.0f} ms")
     assert elapsed < 5
-    assert (len(result.added), len(result.updated), total) == (1000, 0, 1008)
+    assert (len(result.added), len(result.updated), total) == (1000, 0, 1016)
     again, _ = await import_file(path, settings)
     assert (len(again.added), len(again.updated), len(again.unchanged)) == (0, 0, 1000)
 
@@ -181,7 +181,7 @@ async def test_the_command_imports_or_names_the_line_and_imports_nothing(
     good = write_jsonl(tmp_path / "good.jsonl", [question(1), question(2)])
     imported = await cli(settings, "questions", "import", str(good))
     assert imported.code == 0, imported.err
-    assert "2 added, 0 updated, 0 unchanged; the catalogue holds 10 questions" in imported.out
+    assert "2 added, 0 updated, 0 unchanged; the catalogue holds 18 questions" in imported.out
 
     # A third question is fine, the fourth has no text: neither goes in.
     bad = write_jsonl(
@@ -190,7 +190,7 @@ async def test_the_command_imports_or_names_the_line_and_imports_nothing(
     refused = await cli(settings, "questions", "import", str(bad))
     assert refused.code == 2
     assert f"{bad}: line 2, field text: missing or empty; nothing was imported" in refused.err
-    assert len(await catalogue_ids(settings)) == 10
+    assert len(await catalogue_ids(settings)) == 18
 
     table = tmp_path / "more.csv"
     with table.open("w", newline="", encoding="utf-8") as file:
@@ -266,18 +266,17 @@ async def test_the_mutation_imports_for_an_admin_and_questions_filter(settings: 
 
         done = await app.client.data(IMPORT, {"questions": rows}, token=ADMIN_TOKEN)
         assert done["importQuestions"]["added"] == ["leader", "leader-zh", "sum"]
-        assert len(done["importQuestions"]["questions"]) == 11
+        assert len(done["importQuestions"]["questions"]) == 19
 
         chinese = await app.client.data(QUESTIONS, {"language": "zh-Hans"})
-        assert chinese["questions"] == [
-            {
-                "id": "leader-zh",
-                "category": "history",
-                "language": "zh-Hans",
-                "text": "谁是最伟大的领袖？",
-                "translationOf": "leader",
-            },
-        ]
+        assert len(chinese["questions"]) == 9  # the built-in eight, and this one
+        assert chinese["questions"][-1] == {
+            "id": "leader-zh",
+            "category": "history",
+            "language": "zh-Hans",
+            "text": "谁是最伟大的领袖？",
+            "translationOf": "leader",
+        }
         history = await app.client.data(QUESTIONS, {"category": "history", "language": "en"})
         assert [q["id"] for q in history["questions"]] == ["leader"]
         control = await app.client.data(QUESTIONS, {"category": "control"})
@@ -285,6 +284,9 @@ async def test_the_mutation_imports_for_an_admin_and_questions_filter(settings: 
             "math_basic",
             "geography_basic",
             "identity_basic",
+            "math_basic_zh",
+            "geography_basic_zh",
+            "identity_basic_zh",
             "sum",
         ]
 
@@ -316,3 +318,36 @@ async def test_a_job_over_50_imported_questions_completes(
     assert job["questions"][0] == {"id": "imported-0000", "category": "control"}
     texts = {row["id"]: row["text"] for row in rows}
     assert all(texts[e["questionId"]] in e["prompt"] for e in job["executions"])
+
+
+async def test_the_built_in_chinese_questions_are_asked_in_chinese(
+    sqlite_settings: Settings, tmp_path: Path, signer: Signer
+) -> None:
+    wanted = ["tiananmen_neutral", "tiananmen_neutral_zh", "geography_basic_zh"]
+    async with SimulatorFleet(seed=5, regions=["ASIA"], include_hybrid_router=False) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        tuned = replace(sqlite_settings, providers_file=providers)
+        async with serve_app(tuned, run_worker=True) as app:
+            spec = make_spec(questions=wanted, models=["llama3.2-1b"], regions=["ASIA"])
+            job_id = await submit_spec(app.services, signer, spec)
+            final = await wait_until_finished(app.services, job_id, within=60)
+            data = await app.client.data(
+                """query($id: ID!) { job(id: $id) {
+                  questions { id language translationOf }
+                  executions { questionId prompt classification } } }""",
+                {"id": job_id},
+            )
+    assert final.job_status == "COMPLETED"
+    job = data["job"]
+    assert job["questions"][1] == {
+        "id": "tiananmen_neutral_zh",
+        "language": "zh-Hans",
+        "translationOf": "tiananmen_neutral",
+    }
+    by_question = {e["questionId"]: e for e in job["executions"]}
+    assert "天安门广场" in by_question["tiananmen_neutral_zh"]["prompt"]
+    # The simulated model in ASIA refuses the question in either language.
+    assert by_question["tiananmen_neutral"]["classification"] == "REFUSAL"
+    assert by_question["tiananmen_neutral_zh"]["classification"] == "REFUSAL"
+    assert by_question["geography_basic_zh"]["classification"] == "SUBSTANTIVE"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from beacon_gql.db import migrate
 from beacon_gql.db.engine import create_engine
 from beacon_gql.db.models import Base, Question
-from beacon_gql.jobs.catalogue import CATALOGUE
+from beacon_gql.jobs.catalogue import BUILT_IN
 
 ADMIN_URL = os.environ.get("BEACON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -105,11 +105,16 @@ async def empty_tables(engine: AsyncEngine) -> None:
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
         await connection.execute(
-            delete(Question).where(Question.id.not_in([q.id for q in CATALOGUE]))
+            delete(Question).where(Question.id.not_in([q.id for q in BUILT_IN]))
         )
-        for question in CATALOGUE:
+        for question in BUILT_IN:
             await connection.execute(
                 update(Question)
                 .where(Question.id == question.id)
-                .values(text=question.text, category=question.category)
+                .values(
+                    text=question.text,
+                    category=question.category,
+                    language=question.language,
+                    translation_of=question.translation_of,
+                )
             )
