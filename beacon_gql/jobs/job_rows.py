@@ -1,6 +1,7 @@
 """The rows a new job is stored as, built from its plan: the job with its counters at the
 start, its nonce, its idempotency key, and one PENDING execution per sample of each cell
-(`runs` of them) with the prompt it will send (built here, once, so retries cannot drift). db/submissions inserts them."""
+(`runs` of them) with the prompt it will send (built here, once, so retries cannot drift).
+db/submissions inserts them."""
 
 from __future__ import annotations
 
