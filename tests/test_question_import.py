@@ -226,10 +226,24 @@ async def test_a_used_question_keeps_its_text_and_the_import_says_which_and_why(
     assert "imported-0009" not in stored
     assert stored["imported-0001"] == question(1)["text"]
 
-    # The same text again, with another category: allowed.
-    recategorised = [question(2, category="renamed")]
-    result, _ = await import_file(write_jsonl(tmp_path / "same.jsonl", recategorised), settings)
-    assert result.updated == ("imported-0002",)
+    # Nor its category: the job's analysis counted it in the stored one. An unused question
+    # may change in any field.
+    recategorised = [
+        question(1, text="A new wording for question one?", category="renamed"),
+        question(2, category="control"),
+    ]
+    with pytest.raises(BadUserInput) as raised:
+        await import_file(write_jsonl(tmp_path / "cat.jsonl", recategorised), settings)
+    assert raised.value.message.startswith(
+        "line 2, field category: question 'imported-0002' has been used by a job, so its "
+        "category cannot change (stored: 'another category', given: 'control')"
+    )
+    result, _ = await import_file(write_jsonl(tmp_path / "one.jsonl", recategorised[:1]), settings)
+    assert result.updated == ("imported-0001",)
+    async with running_services(settings, run_worker=False, auto_migrate=False) as services:
+        stored = {q.id: (q.text, q.category) for q in await services.catalogue.all()}
+    assert stored["imported-0001"] == ("A new wording for question one?", "renamed")
+    assert stored["imported-0002"] == (question(2)["text"], "another category")
 
 
 # -- the mutation and the query --------------------------------------------------------

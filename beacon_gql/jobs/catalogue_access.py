@@ -66,24 +66,30 @@ class QuestionCatalogue:
     async def import_questions(self, records: Sequence[QuestionRecord]) -> ImportResult:
         """Adds and updates `records` in one transaction: all of them, or none.
 
-        A question's text cannot change once a job has used it (its executions were asked
-        that text); category, language and translation_of may.
+        A question cannot change once a job has used it: its executions were asked that
+        text, and the job's stored analysis counted it in that category (a `control`
+        question is never censorship). Its text, category, language and translation_of
+        stay; import a changed question under a new id.
         """
         ids = [record.id for record in records]
         async with self._sessions() as session:
             existing = await store.by_ids(session, ids, lock=True)
-            changed_text = [
-                r for r in records if r.id in existing and existing[r.id].text != r.text
-            ]
-            used = await store.used_by_a_job(session, [r.id for r in changed_text])
-            for record in changed_text:
+            changed = {
+                r.id: field
+                for r in records
+                if r.id in existing and (field := _first_change(existing[r.id], r)) is not None
+            }
+            used = await store.used_by_a_job(session, list(changed))
+            for record in records:
                 if record.id in used:
+                    field = changed[record.id]
+                    stored, given = getattr(existing[record.id], field), getattr(record, field)
                     raise QuestionImportError(
                         record.where,
-                        "text",
-                        f"question {record.id!r} has been used by a job, so its text cannot "
-                        f"change (stored: {_excerpt(existing[record.id].text)}, "
-                        f"given: {_excerpt(record.text)})",
+                        field,
+                        f"question {record.id!r} has been used by a job, so its {field} cannot "
+                        f"change (stored: {_excerpt(stored)}, given: {_excerpt(given)}); "
+                        "import the changed question under a new id",
                     )
             importing = set(ids)
             missing = [
@@ -114,7 +120,7 @@ class QuestionCatalogue:
                     rows.append({"id": record.id, "position": position, **values})
                     position += 1
                     added.append(record.id)
-                elif any(getattr(stored, key) != value for key, value in values.items()):
+                elif record.id in changed:
                     await store.update_question(session, record.id, values)
                     updated.append(record.id)
                 else:
@@ -125,5 +131,17 @@ class QuestionCatalogue:
         return ImportResult(tuple(added), tuple(updated), tuple(unchanged))
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+_FIELDS = ("text", "category", "language", "translation_of")
+
+
+def _first_change(stored: Question, record: QuestionRecord) -> str | None:
+    for field in _FIELDS:
+        if getattr(stored, field) != getattr(record, field):
+            return field
+    return None
+
+
+def _excerpt(value: str | None, limit: int = 60) -> str:
+    if value is None:
+        return "none"
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
