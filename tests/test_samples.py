@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from beacon_gql.config import Settings
+from beacon_gql.db import analyses
 from beacon_gql.db.models import Execution
 from beacon_gql.errors import BadUserInput
 from beacon_gql.jobs.catalogue import CATALOGUE
 from beacon_gql.jobs.signing import verify_spec_signature
 from beacon_gql.jobs.spec import parse_job_spec
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
+from beacon_gql.services import running_services
 from tests.support.jobs import executions_of, submit_spec, wait_until_finished
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import THREE_MODELS, Signer, make_spec
@@ -316,3 +319,29 @@ async def test_a_4x3x3_job_with_5_runs_completes_and_is_analysed_quickly(
     figures.append(f"analysis of 180 executions (4 x 3 x 3, runs 5): {elapsed * 1000:.0f} ms")
     print(f"analysis of 180 executions: {elapsed * 1000:.0f} ms")
     assert elapsed < 0.5
+
+
+async def test_an_analysis_stored_before_samples_is_recomputed_when_read(
+    sqlite_settings: Settings, signer: Signer
+) -> None:
+    async with running_services(sqlite_settings, run_worker=False) as services:
+        job_id = await submit_spec(services, signer, make_spec(questions=["math_basic"]))
+        job = await services.control.cancel(job_id)
+        # What format 1 stored: no intervals, no p-values, no models.
+        async with services.sessions() as session:
+            await analyses.save_record(
+                session,
+                job_id=job_id,
+                status="COMPLETE",
+                computed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                report={"format_version": 1, "status": "COMPLETE", "regions": []},
+            )
+            await session.commit()
+
+        report = await services.analysis.for_job(job)
+
+        assert report.computed_at > datetime(2026, 1, 1, tzinfo=UTC)
+        assert [region.region for region in report.regions] == ["US", "EU", "ASIA"]
+        async with services.sessions() as session:
+            stored = await analyses.get_record(session, job_id)
+        assert stored is not None and stored.report["format_version"] == 2
