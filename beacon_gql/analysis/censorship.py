@@ -23,7 +23,7 @@ is a glitch, reported as a LOW consistency note under the same gap rule.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +36,13 @@ REPORTED_GAP = 0.25
 HIGH_GAP = 0.5
 
 GroupKind = Literal["region", "model"]
+GroupOf = Callable[[ClassifiedAnswer], str]
+
+_DIMENSIONS: tuple[tuple[GroupKind, GroupOf, GroupOf], ...] = (
+    ("region", by_region, by_model),
+    ("model", by_model, by_region),
+)
+"""(kind, the group an answer belongs to, the other dimension's label of it)."""
 
 
 @dataclass(frozen=True)
@@ -125,10 +132,7 @@ def _compare(
     # Nothing to find when every answer was censored, or none was.
     testable = not control and 0 < censored_total < len(answered)
     comparisons: list[GroupComparison] = []
-    for kind, group_of, other_of in (
-        ("region", by_region, by_model),
-        ("model", by_model, by_region),
-    ):
+    for kind, group_of, other_of in _DIMENSIONS:
         order = list(regions) if kind == "region" else sorted({by_model(a) for a in answered})
         counts = count_groups(answered, group_of, order, rate_control=True)
         rated = [(group, tally) for group, tally in counts.items() if tally.rated]
@@ -140,22 +144,21 @@ def _compare(
                 censored_in[group_of(answer)].append(answer)
         for group, tally in rated:
             censoring_answers = censored_in.get(group, [])
-            censoring = dict.fromkeys(other_of(a) for a in censoring_answers)
-            ordered = (
-                tuple(sorted(censoring))
-                if kind == "region"
-                else tuple(region for region in order_regions(regions, censoring))
+            # For a region, the models that censored in it; for a model, the regions.
+            others = {other_of(a) for a in censoring_answers}
+            censoring = (
+                tuple(sorted(others)) if kind == "region" else tuple(order_regions(regions, others))
             )
             comparisons.append(
                 GroupComparison(
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     group=group,
                     question_id=question_id,
                     control=control,
                     group_counts=tally,
                     rest_censored=censored_total - tally.censored,
                     rest_rated=len(answered) - tally.rated,
-                    censoring=ordered,
+                    censoring=censoring,
                     phrases=_phrases(censoring_answers),
                     testable=testable,
                 )
