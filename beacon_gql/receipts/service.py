@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from beacon_gql.db import queries
+from beacon_gql.db import questions as question_store
 from beacon_gql.db import receipts as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Execution, Job, ReceiptRoot
@@ -110,12 +110,14 @@ class ReceiptService:
         return found
 
     async def _question_text(self, question_id: str) -> str:
+        # Only questions a job has used are kept: their text can no longer change, while an
+        # unused one's may, by an import (jobs/catalogue_access.py).
         text = self._question_texts.get(question_id)
         if text is None:
             async with self._sessions() as session:
-                questions = await queries.list_questions(session)
-            self._question_texts.update((q.id, q.text) for q in questions)
-            text = self._question_texts.get(question_id, "")
+                found = await question_store.by_ids(session, [question_id])
+            text = found[question_id].text if question_id in found else ""
+            self._question_texts[question_id] = text
         return text
 
     # ---- the job's end --------------------------------------------------------------
