@@ -3,7 +3,7 @@
 Executions become unique on (job, question, model, region, sample); rows made before this
 revision are sample 1 of a one-run job.
 
-Revision ID: 0002_samples
+Revision ID: 0004_samples
 Revises: 0003
 Create Date: 2026-12-06
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_samples"
+revision = "0004_samples"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
