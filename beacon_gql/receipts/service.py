@@ -83,7 +83,7 @@ class ReceiptService:
         return facts_of(
             execution,
             spec_hash=self._spec_hash(job),
-            question_text=await self._question_text(execution.question_id),
+            question_text=await self._question_text(execution.question_id, job),
         )
 
     def seal(self, facts: ReceiptFacts, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,15 +109,17 @@ class ReceiptService:
             found = self._spec_hashes[job.id] = spec_hash(job.spec)
         return found
 
-    async def _question_text(self, question_id: str) -> str:
-        # Only questions a job has used are kept: their text can no longer change, while an
-        # unused one's may, by an import (jobs/catalogue_access.py).
+    async def _question_text(self, question_id: str, job: Job) -> str:
+        # Kept: the texts of the questions a job uses, all read at its first miss (so a
+        # worker needs no database read per question later, even while it is down). A used
+        # question's text never changes; an unused one's may, by an import, so the rest of
+        # the catalogue is not read ahead (jobs/catalogue_access.py).
         text = self._question_texts.get(question_id)
         if text is None:
             async with self._sessions() as session:
-                found = await question_store.by_ids(session, [question_id])
-            text = found[question_id].text if question_id in found else ""
-            self._question_texts[question_id] = text
+                found = await question_store.by_ids(session, {*job.question_ids, question_id})
+            self._question_texts.update((q.id, q.text) for q in found.values())
+            text = self._question_texts.get(question_id, "")
         return text
 
     # ---- the job's end --------------------------------------------------------------
@@ -144,7 +146,7 @@ class ReceiptService:
                         facts_of(
                             execution,
                             spec_hash=self._spec_hash(job),
-                            question_text=await self._question_text(execution.question_id),
+                            question_text=await self._question_text(execution.question_id, job),
                         ),
                         ReceiptOutcome(
                             status=execution.status,
