@@ -3,8 +3,8 @@
 Executions become unique on (job, question, model, region, sample); rows made before this
 revision are sample 1 of a one-run job.
 
-Revision ID: 0004_samples
-Revises: 0003
+Revision ID: 0005_samples
+Revises: 0004_clients
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_samples"
-down_revision = "0003"
+revision = "0005_samples"
+down_revision = "0004_clients"
 branch_labels = None
 depends_on = None
 
