@@ -59,6 +59,6 @@ TRANSLATIONS: tuple[CatalogueQuestion, ...] = tuple(
         strict=True,
     )
 )
-"""Seeded by migration 0006_samples; `CATALOGUE` stays the eight that 0001 seeded."""
+"""Seeded by migration 0007_samples; `CATALOGUE` stays the eight that 0001 seeded."""
 
 BUILT_IN: tuple[CatalogueQuestion, ...] = CATALOGUE + TRANSLATIONS

@@ -1,8 +1,8 @@
 """samples: imported questions carry a language and, for a translation, the question it
 translates; the eight built-in questions in simplified Chinese
 
-Revision ID: 0006_samples
-Revises: 0005_samples
+Revision ID: 0007_samples
+Revises: 0006_samples
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from beacon_gql.jobs.catalogue import CATALOGUE, TRANSLATIONS
 
-revision = "0006_samples"
-down_revision = "0005_samples"
+revision = "0007_samples"
+down_revision = "0006_samples"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 Executions become unique on (job, question, model, region, sample); rows made before this
 revision are sample 1 of a one-run job.
 
-Revision ID: 0005_samples
-Revises: 0004_clients
+Revision ID: 0006_samples
+Revises: 0005_classify
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_samples"
-down_revision = "0004_clients"
+revision = "0006_samples"
+down_revision = "0005_classify"
 branch_labels = None
 depends_on = None
 
