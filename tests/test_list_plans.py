@@ -38,7 +38,7 @@ SCALARS = [
     "id", "questionId", "modelId", "region", "providerId", "status", "attempts", "startedAt",
     "completedAt", "durationMs", "response", "prompt", "systemPrompt", "temperature",
     "maxTokens", "classification", "classificationEvidence", "classificationConfidence",
-    "classifierVersion", "__typename",
+    "classifierVersion", "topP", "sample", "__typename",
 ]  # fmt: skip
 NESTED = [
     "error { code message stage transient providerId __typename }",
@@ -47,7 +47,7 @@ NESTED = [
     "attemptHistory { attempt outcome }",
 ]
 JOB_FIELDS = [
-    "id", "status", "regions", "minRegions", "__typename", "models { id name regions }",
+    "id", "status", "regions", "minRegions", "runs", "__typename", "models { id name regions }",
     "progress { expected pending running completed failed cancelled successRate }",
 ]  # fmt: skip
 
@@ -214,12 +214,15 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
     """A job whose executions are in every state, and one with an unknown status."""
     ids = []
     for _ in range(2):
-        spec = signer.sign(make_spec(questions=["math_basic", "tiananmen_neutral"]))
+        spec = make_spec(questions=["math_basic", "tiananmen_neutral"])
+        spec["runs"] = 2  # every cell asked twice: samples 1 and 2
+        spec = signer.sign(spec)
         ids.append((await api.client.data(SUBMIT, {"spec": spec}))["submitBiasJob"]["job"]["id"])
     good, broken = ids
     start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     async with api.services.sessions() as session:
         rows = (await session.scalars(select(Execution).order_by(Execution.position))).all()
+        assert {row.sample for row in rows} == {1, 2}
         for n, row in enumerate(rows):
             values: dict[str, Any] = {}
             kind = n % 6
@@ -230,6 +233,7 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
                     "started_at": start, "completed_at": start + timedelta(seconds=n),
                     "duration_ms": 10 * n, "attempts": 1, "system_prompt": "be brief",
                     "classification_confidence": 0.875, "classifier_version": "2-head-abc",
+                    "top_p": 0.9,
                 }  # fmt: skip
             elif kind == 1:
                 values = {
