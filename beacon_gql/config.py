@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
 DEFAULT_SQLITE_PATH = Path(".beacon") / "beacon.db"
 ONE_MIB = 1024 * 1024
 PERSISTED_QUERY_MODES = ("on", "off", "only")
@@ -63,6 +66,39 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return raw
 
 
+# What people paste (`postgres://`, `postgresql://`, `sqlite:///`) means the async driver.
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+def database_url(raw: str) -> str:
+    """BEACON_DATABASE_URL with the async driver named, or ConfigError saying what is wrong."""
+    example = "postgresql://user@host:5432/dbname or sqlite:///path/to/beacon.db"
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"BEACON_DATABASE_URL must be a URL such as {example}, got {raw!r}"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ConfigError(
+            f"BEACON_DATABASE_URL names an unsupported database {url.drivername!r}; use {example}"
+        )
+    if driver.startswith("postgresql") and not url.database:
+        raise ConfigError(f"BEACON_DATABASE_URL names no database; use {example}")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS = ("auto", "text", "json")
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name)
     return Path(raw) if raw else None
@@ -88,6 +124,9 @@ class Settings:
     max_attempts: int = 3
     health_check_interval_seconds: float = 15.0
     log_level: str = "INFO"
+    # "text" (short lines for a person), "json" (one object a line, for a log collector), or
+    # "auto": text when stderr is a terminal.
+    log_format: str = "auto"
     # Adversarial input (docs/security.md): the largest HTTP request body accepted, and how
     # many refused signatures one client address may send within the window (0: no limit).
     max_body_bytes: int = ONE_MIB
@@ -115,7 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     source = os.environ if env is None else env
     defaults = Settings()
     return Settings(
-        database_url=source.get("BEACON_DATABASE_URL") or defaults.database_url,
+        database_url=database_url(source.get("BEACON_DATABASE_URL") or defaults.database_url),
         broadcast_url=source.get("BEACON_BROADCAST_URL") or defaults.broadcast_url,
         providers_file=_path(source, "BEACON_PROVIDERS_FILE"),
         trusted_keys_file=_path(source, "BEACON_TRUSTED_KEYS_FILE"),
@@ -133,7 +172,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         health_check_interval_seconds=_float(
             source, "BEACON_HEALTH_INTERVAL", defaults.health_check_interval_seconds
         ),
-        log_level=(source.get("BEACON_LOG_LEVEL") or defaults.log_level).upper(),
+        log_level=_choice(source, "BEACON_LOG_LEVEL", defaults.log_level, LOG_LEVELS).upper(),
+        log_format=_choice(source, "BEACON_LOG_FORMAT", defaults.log_format, LOG_FORMATS),
         max_body_bytes=_int(source, "BEACON_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
         max_response_bytes=_int(
             source, "BEACON_MAX_RESPONSE_BYTES", defaults.max_response_bytes, minimum=1024

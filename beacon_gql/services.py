@@ -116,18 +116,19 @@ class Services:
 
 
 def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
-    engine = engine or create_engine(settings.database_url)
-    sessions = create_session_factory(engine)
+    # The files first: a mistake in one is reported before a database file is made.
     configs = (
         [] if settings.providers_file is None else load_providers_file(settings.providers_file)
     )
-    http = provider_http_client(configs)
-    registry = ProviderRegistry(configs, http)
     trust = (
         TrustStore.empty()
         if settings.trusted_keys_file is None
         else TrustStore.from_file(settings.trusted_keys_file)
     )
+    engine = engine or create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    http = provider_http_client(configs)
+    registry = ProviderRegistry(configs, http)
     hub = EventHub(create_backend(settings.broadcast_url))
     reader = JobReader(sessions)
     catalogue = QuestionCatalogue(sessions)

@@ -6,17 +6,14 @@ providers file, a demo signing key and the trusted-keys file that trusts it.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from beacon_gql.cli.client import BeaconClient
+from beacon_gql.cli.serving import listening_socket, serve_on
 from beacon_gql.config import Settings
 from beacon_gql.jobs.signing import generate_signing_key, sign_spec
 from beacon_gql.jobs.trust import trusted_key_entry
@@ -52,51 +49,39 @@ def prepare_state(state: Path) -> tuple[str, Path]:
     return private_key, trust_file
 
 
-class PortInUse(OSError):
-    pass
-
-
-def _check_port_free(host: str, port: int) -> None:
-    # uvicorn reports a taken port by exiting the process from inside a task; say it plainly.
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise PortInUse(f"{host}:{port} is already in use; pass --port") from None
-
-
 async def run_demo(settings: Settings, *, host: str, port: int, state: Path, seed: int) -> None:
-    _check_port_free(host, port)
-    private_key, trust_file = prepare_state(state)
-    async with SimulatorFleet(seed=seed) as fleet:
-        providers_file = state / "providers.toml"
-        fleet.write_providers_file(providers_file)
-        settings = replace(
-            settings,
-            providers_file=settings.providers_file or providers_file,
-            trusted_keys_file=settings.trusted_keys_file or trust_file,
-        )
-        app = create_app(settings, run_worker=True)
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                serving.result()
-                return
-            await asyncio.sleep(0.05)
-        base = f"http://{host}:{port}"
-        client = BeaconClient(f"{base}/graphql")
-        result = await client.submit(sign_spec(EXAMPLE_SPEC, private_key), None)
-        job = result["job"]
-        print(
-            "\nbeacon-gql demo (providers are SIMULATED, answers are canned)\n"
-            f"  dashboard  {base}/jobs/{job['id']}\n"
-            f"  GraphiQL   {base}/graphql\n"
-            f"  job        {job['id']}: {job['progress']['expected']} executions expected\n"
-            f"  watch it   beacon-gql watch {job['id']} --url {base}/graphql\n"
-            "Ctrl-C stops everything.\n",
-            file=sys.stderr,
-            flush=True,
-        )
-        await serving
+    # Bound first: a taken port is reported before the state folder is made.
+    sock = listening_socket(host, port)
+    with sock:
+        private_key, trust_file = prepare_state(state)
+        async with SimulatorFleet(seed=seed) as fleet:
+            providers_file = state / "providers.toml"
+            fleet.write_providers_file(providers_file)
+            settings = replace(
+                settings,
+                providers_file=settings.providers_file or providers_file,
+                trusted_keys_file=settings.trusted_keys_file or trust_file,
+            )
+            base = f"http://{host}:{port}"
+
+            async def submit_example() -> None:
+                client = BeaconClient(f"{base}/graphql")
+                result = await client.submit(sign_spec(EXAMPLE_SPEC, private_key), None)
+                job = result["job"]
+                print(
+                    "\nbeacon-gql demo (providers are SIMULATED, answers are canned)\n"
+                    f"  dashboard  {base}/jobs/{job['id']}\n"
+                    f"  GraphiQL   {base}/graphql\n"
+                    f"  job        {job['id']}: {job['progress']['expected']} executions expected\n"
+                    f"  watch it   beacon-gql watch {job['id']} --url {base}/graphql\n"
+                    "Ctrl-C stops everything.\n",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+            await serve_on(
+                sock,
+                create_app(settings, run_worker=True),
+                on_listening=submit_example,
+                log_level="warning",
+            )

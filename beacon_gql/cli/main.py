@@ -8,48 +8,76 @@ import contextlib
 import json
 import os
 import sys
+import traceback
+import typing
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from beacon_gql.cli.failures import EXIT_STATUSES, EXIT_USAGE, explain
 from beacon_gql.cli.logs import configure_logging
 from beacon_gql.config import ConfigError, Settings, load_settings
 
 SCHEMA_PATH = Path("schema.graphql")
 
 
-def _run_until_interrupted(work: Coroutine[Any, Any, None]) -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(work)
+def _run_until_interrupted(work: Coroutine[Any, Any, object]) -> None:
+    from beacon_gql.cli.serving import event_loop_factory
+
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=event_loop_factory()) as runner,
+    ):
+        runner.run(work)
 
 
 def _fail(message: str) -> int:
     print(f"beacon-gql: {message}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1-65535")
+    return port
+
+
+def _shown_database(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
+    from beacon_gql.cli.serving import listening_socket, serve_on
     from beacon_gql.web.app import create_app
 
+    # Bound first: a taken port is reported before any database file or migration.
+    sock = listening_socket(args.host, args.port)
     app = create_app(settings, run_worker=not args.no_worker)
-    print(
-        f"beacon-gql serving on http://{args.host}:{args.port}/graphql "
-        f"(database {settings.database_url.split('@')[-1]}, "
-        f"worker {'off' if args.no_worker else 'on'})",
-        file=sys.stderr,
-    )
-    # Progress events are small: compressing each one per subscriber costs more than it saves.
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        lifespan="on",
-        ws_per_message_deflate=False,
-    )
+
+    async def announce() -> None:
+        print(
+            f"beacon-gql serving on http://{args.host}:{args.port}/graphql "
+            f"(database {_shown_database(settings.database_url)}, "
+            f"worker {'off' if args.no_worker else 'on'}); Ctrl-C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with sock:
+        # Progress events are small: compressing each one per subscriber costs more than it
+        # saves.
+        _run_until_interrupted(
+            serve_on(
+                sock, app, on_listening=announce, log_level="warning", ws_per_message_deflate=False
+            )
+        )
     return 0
 
 
@@ -225,16 +253,28 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        # One line, like every other refusal of the CLI; the usage is a --help away.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="beacon-gql", description=__doc__)
+    parser = _Parser(prog="beacon-gql", description=__doc__, epilog=EXIT_STATUSES)
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an error (also: BEACON_LOG_LEVEL=DEBUG)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the API (and a worker, unless --no-worker)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument(
         "--port",
-        type=int,
-        default=int(os.environ.get("BEACON_PORT") or 8000),
+        type=_port,
+        # A string default goes through _port too: a bad $BEACON_PORT is one line.
+        default=os.environ.get("BEACON_PORT") or "8000",
         help="default: $BEACON_PORT, else 8000",
     )
     serve.add_argument("--no-worker", action="store_true", help="serve the API only")
@@ -328,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="server + SIMULATED providers + an example job, on the embedded default"
     )
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--port", type=_port, default=8000)
     demo.add_argument("--state", default=".beacon", help="folder for the demo's files")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(handler=cmd_demo)
@@ -337,12 +377,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get("BEACON_LOG_LEVEL", "").strip().upper() == "DEBUG"
+    settings: Settings | None = None
     try:
         settings = load_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return int(args.handler(args, settings))
-    except (ConfigError, OSError, ValueError) as error:
-        return _fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if debug:
+            traceback.print_exception(error)
+        failure = explain(error, settings)
+        print(f"beacon-gql: {failure.message}", file=sys.stderr)
+        return failure.exit_status
 
 
 if __name__ == "__main__":
