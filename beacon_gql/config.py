@@ -195,3 +195,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             source, "BEACON_PERSISTED_QUERIES", defaults.persisted_queries, PERSISTED_QUERY_MODES
         ),
     )
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    field: str
+    meaning: str
+    secret: bool = False
+
+
+# Every variable load_settings reads, for `beacon-gql config` and `beacon-gql --help`.
+VARIABLES = (
+    Variable("BEACON_DATABASE_URL", "database_url", "postgresql://user@host/db or sqlite:///path"),
+    Variable("BEACON_BROADCAST_URL", "broadcast_url", "memory://, postgres://... or redis://..."),
+    Variable("BEACON_PROVIDERS_FILE", "providers_file", "TOML list of providers"),
+    Variable("BEACON_TRUSTED_KEYS_FILE", "trusted_keys_file", "JSON list of trusted signing keys"),
+    Variable("BEACON_MAX_SPEC_AGE", "max_spec_age_seconds", "seconds a signed spec stays valid"),
+    Variable("BEACON_ADMIN_TOKEN", "admin_token", "bearer token of admin mutations", secret=True),
+    Variable("BEACON_READ_TOKEN", "read_token", "bearer token needed to read", secret=True),
+    Variable("BEACON_INTROSPECTION", "introspection", "GraphQL introspection on or off"),
+    Variable("BEACON_WORKER_CONCURRENCY", "worker_concurrency", "executions a worker runs at once"),
+    Variable("BEACON_LEASE_SECONDS", "lease_seconds", "a claim lapses this long after its worker"),
+    Variable("BEACON_MAX_ATTEMPTS", "max_attempts", "attempts per execution"),
+    Variable("BEACON_HEALTH_INTERVAL", "health_check_interval_seconds", "provider health checks"),
+    Variable("BEACON_LOG_LEVEL", "log_level", "debug, info, warning, error"),
+    Variable("BEACON_LOG_FORMAT", "log_format", "auto (text on a terminal), text or json"),
+    Variable("BEACON_MAX_BODY_BYTES", "max_body_bytes", "largest request body"),
+    Variable("BEACON_AUTH_FAILURE_LIMIT", "auth_failure_limit", "refused signatures per window"),
+    Variable("BEACON_AUTH_FAILURE_WINDOW", "auth_failure_window_seconds", "that window, seconds"),
+    Variable("BEACON_RESPONSE_CACHE_MB", "response_cache_mib", "answers kept per process, MiB"),
+    Variable(
+        "BEACON_ALLOWED_ORIGINS", "allowed_origins", "other sites' pages allowed to subscribe"
+    ),
+)

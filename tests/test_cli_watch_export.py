@@ -463,6 +463,15 @@ async def test_watch_of_an_unknown_job_says_so_and_exits_2(
     assert "Traceback" not in result.err
 
 
+async def test_watch_given_the_servers_root_or_a_dashboard_page_finds_the_graphql_endpoint(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    async with live_server(sqlite_settings, tmp_path) as live:
+        for pasted in (live.app.base_url, f"{live.app.base_url}/jobs/no-such-job"):
+            result = await run_cli("watch", "no-such-job", "--url", pasted)
+            assert "no job with id 'no-such-job'" in result.err, result.err
+
+
 async def test_watch_without_a_server_exits_2() -> None:
     result = await run_cli("watch", "job", "--url", "http://127.0.0.1:9/graphql")
     assert result.code == 2 and "cannot reach ws://127.0.0.1:9/graphql" in result.err
