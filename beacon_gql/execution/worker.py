@@ -28,6 +28,7 @@ from beacon_gql.providers.client import ProviderCallError
 from beacon_gql.providers.regions import Region
 from beacon_gql.providers.registry import NoRouteError, ProviderHandle, ProviderRegistry
 from beacon_gql.receipts.service import ReceiptService
+from beacon_gql.telemetry import record_attempt
 
 log = logging.getLogger("beacon_gql.worker")
 
@@ -387,7 +388,14 @@ class Worker:
                 deadline_at=job.deadline_at,
                 partial_response=failure.partial_body,
             )
-        duration_ms = int((time.monotonic() - clock) * 1000)
+        seconds = time.monotonic() - clock
+        duration_ms = int(seconds * 1000)
+        record_attempt(
+            provider=handle.config.name,
+            region=execution.region,
+            outcome="COMPLETED",
+            seconds=seconds,
+        )
         label, evidence = self._classify(result.text)
         now = _now()
         return Outcome(
@@ -438,7 +446,8 @@ class Worker:
         deadline_at: datetime | None = None,
         partial_response: str | None = None,
     ) -> Outcome:
-        duration_ms = int((time.monotonic() - clock) * 1000)
+        seconds = time.monotonic() - clock
+        duration_ms = int(seconds * 1000)
         now = _now()
         decision = decide_retry(
             code=code,
@@ -454,6 +463,13 @@ class Worker:
         )
         if decision.why_not is not None:
             message = f"{message}; not retried: {decision.why_not}"
+        record_attempt(
+            provider=provider,
+            region=execution.region,
+            outcome=code,
+            seconds=seconds,
+            retried=decision.retry,
+        )
         error = queue.AttemptError(
             code=code, message=message, stage=stage, transient=transient, provider_id=provider
         )
