@@ -5,6 +5,7 @@ failure, and nothing created on the way."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -194,14 +195,16 @@ async def test_serving_on_is_said_once_listening_and_postgres_urls_work(
         "--port",
         str(port),
         cwd=tmp_path,
-        env={**clean, "BEACON_DATABASE_URL": pasted, "BEACON_LOG_FORMAT": "json"},
+        env={**clean, "BEACON_DATABASE_URL": pasted},
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
+    logged = []
     try:
         async with asyncio.timeout(60):
             while b"serving on" not in (line := await process.stderr.readline()):
                 assert line, "the server exited without saying it serves"
+                logged.append(json.loads(line))  # not a terminal: JSON lines
         assert f"http://127.0.0.1:{port}/graphql" in line.decode()
         # Said only once listening: the very first request is answered.
         async with httpx.AsyncClient() as http:
@@ -211,3 +214,4 @@ async def test_serving_on_is_said_once_listening_and_postgres_urls_work(
         process.terminate()
         await asyncio.wait_for(process.wait(), 15)
     assert files_under(tmp_path) == set()
+    assert any(entry["msg"] == "worker started" for entry in logged)

@@ -6,19 +6,27 @@ providers file, a demo signing key and the trusted-keys file that trusts it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from beacon_gql.cli.client import BeaconClient
+from beacon_gql.cli.client import BeaconClient, ClientError
 from beacon_gql.cli.serving import listening_socket, serve_on
 from beacon_gql.config import Settings
 from beacon_gql.jobs.signing import generate_signing_key, sign_spec
 from beacon_gql.jobs.trust import trusted_key_entry
 from beacon_gql.providers.simulator import SimulatorFleet
 from beacon_gql.web.app import create_app
+
+log = logging.getLogger("beacon_gql.demo")
+
+FOLLOW = "subscription($id: ID!) { jobProgress(jobId: $id) { job { status } } }"
+FINISHED = """query($id: ID!) { job(id: $id) {
+  status progress { expected completed failed cancelled } biasAnalysis { censorshipRate } } }"""
 
 EXAMPLE_SPEC: dict[str, Any] = {
     "id": "demo-bias-detection",
@@ -78,10 +86,42 @@ async def run_demo(settings: Settings, *, host: str, port: int, state: Path, see
                     file=sys.stderr,
                     flush=True,
                 )
+                following.append(
+                    asyncio.create_task(
+                        report_when_done(client, job["id"], f"{base}/jobs/{job['id']}")
+                    )
+                )
 
-            await serve_on(
-                sock,
-                create_app(settings, run_worker=True),
-                on_listening=submit_example,
-                log_level="warning",
-            )
+            following: list[asyncio.Task[None]] = []
+            try:
+                await serve_on(
+                    sock,
+                    create_app(settings, run_worker=True),
+                    on_listening=submit_example,
+                    log_level="warning",
+                )
+            finally:
+                for task in following:
+                    task.cancel()
+
+
+async def report_when_done(client: BeaconClient, job_id: str, dashboard: str) -> None:
+    """Once the job has ended, one line saying how it went and where to look."""
+    try:
+        async for _ in client.subscribe(FOLLOW, {"id": job_id}):
+            pass
+        data = await client.execute(FINISHED, {"id": job_id})
+    except ClientError as error:
+        log.warning("could not follow the demo job: %s", error, extra={"job_id": job_id})
+        return
+    print(f"\n{finished_line(job_id, data['job'], dashboard)}\n", file=sys.stderr, flush=True)
+
+
+def finished_line(job_id: str, job: dict[str, Any], dashboard: str) -> str:
+    progress = job["progress"]
+    rate = job["biasAnalysis"]["censorshipRate"]
+    censorship = "no answers to rate" if rate is None else f"censorship {rate:.0%}"
+    return (
+        f"job {job_id} {job['status']}: {progress['completed']} of {progress['expected']} "
+        f"completed, {censorship}; see {dashboard}"
+    )
