@@ -53,7 +53,9 @@ def test_every_option_of_every_command_has_help_and_shows_its_default(
                 continue
             where = f"{name} {'/'.join(action.option_strings) or action.dest}"
             assert action.help and action.help.strip(), f"{where} has no help text"
-            if action.default not in (None, False, argparse.SUPPRESS):
+            if not (action.default is None or action.default is False) and (
+                action.default != argparse.SUPPRESS
+            ):
                 said = f"(default: {action.default})" in shown or "(default: $" in action.help
                 assert said, where
 

@@ -19,7 +19,7 @@ from beacon_gql.cli.serving import listening_socket, serve_on
 from beacon_gql.config import Settings
 from beacon_gql.jobs.signing import generate_signing_key, sign_spec
 from beacon_gql.jobs.trust import trusted_key_entry
-from beacon_gql.providers.simulator import SimulatorFleet
+from beacon_gql.providers.simulator import SIMULATED_PROVIDERS, FaultProfile, SimulatorFleet
 from beacon_gql.web.app import create_app
 
 log = logging.getLogger("beacon_gql.demo")
@@ -57,12 +57,21 @@ def prepare_state(state: Path) -> tuple[str, Path]:
     return private_key, trust_file
 
 
-async def run_demo(settings: Settings, *, host: str, port: int, state: Path, seed: int) -> None:
+async def run_demo(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    state: Path,
+    seed: int,
+    faults: FaultProfile | None = None,
+) -> None:
     # Bound first: a taken port is reported before the state folder is made.
     sock = listening_socket(host, port)
     with sock:
         private_key, trust_file = prepare_state(state)
-        async with SimulatorFleet(seed=seed) as fleet:
+        every = {spec.name: faults for spec in SIMULATED_PROVIDERS} if faults else None
+        async with SimulatorFleet(seed=seed, faults=every) as fleet:
             providers_file = state / "providers.toml"
             fleet.write_providers_file(providers_file)
             settings = replace(

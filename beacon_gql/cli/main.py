@@ -20,6 +20,9 @@ from beacon_gql.cli.failures import EXIT_STATUSES, EXIT_USAGE, explain
 from beacon_gql.cli.logs import configure_logging
 from beacon_gql.config import ConfigError, Settings, load_settings
 
+if typing.TYPE_CHECKING:
+    from beacon_gql.providers.simulator import FaultProfile
+
 DEFAULT_URL = "http://127.0.0.1:8000/graphql"
 
 
@@ -264,6 +267,14 @@ def cmd_rotate_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _simulated_faults(args: argparse.Namespace) -> FaultProfile | None:
+    from beacon_gql.cli.simulation import fault_profile
+
+    if args.latency is None and args.faults is None:
+        return None
+    return fault_profile(args.latency, args.faults)
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.providers.simulator import serve_simulators
 
@@ -273,6 +284,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             write_providers=Path(args.write_providers),
             host=args.host,
             base_port=args.base_port,
+            faults=_simulated_faults(args),
         )
     )
     return 0
@@ -282,9 +294,33 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.cli.demo import run_demo
 
     _run_until_interrupted(
-        run_demo(settings, host=args.host, port=args.port, state=Path(args.state), seed=args.seed)
+        run_demo(
+            settings,
+            host=args.host,
+            port=args.port,
+            state=Path(args.state),
+            seed=args.seed,
+            faults=_simulated_faults(args),
+        )
     )
     return 0
+
+
+def _add_simulation(command: argparse.ArgumentParser) -> None:
+    from beacon_gql.cli import simulation
+
+    command.add_argument(
+        "--latency",
+        type=simulation.latency,
+        metavar="MS[:JITTER]",
+        help=simulation.LATENCY_HELP + " (default: answers at once)",
+    )
+    command.add_argument(
+        "--faults",
+        type=simulation.faults,
+        metavar="NAME=RATE,...",
+        help=simulation.FAULTS_HELP + " (default: none)",
+    )
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -293,7 +329,8 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         help_text = action.help or ""
-        if action.default in (None, False, argparse.SUPPRESS) or "default" in help_text:
+        no_default = action.default is None or action.default is False
+        if no_default or action.default == argparse.SUPPRESS or "default" in help_text:
             return help_text
         return super()._get_help_string(action)
 
@@ -469,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="first of the simulators' ports (default: free ports the system picks)",
     )
+    _add_simulation(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 
     demo = commands.add_parser(
@@ -477,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen(demo)
     demo.add_argument("--state", default=".beacon", help="folder for the demo's files")
     demo.add_argument("--seed", type=int, default=0, help="seed of the canned answers")
+    _add_simulation(demo)
     demo.set_defaults(handler=cmd_demo)
     return parser
 
