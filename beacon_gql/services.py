@@ -185,12 +185,22 @@ async def running_services(
 ) -> AsyncIterator[Services]:
     """Start everything a process needs; on exit stop it in reverse order."""
     services = build_services(settings)
-    if auto_migrate if auto_migrate is not None else settings.is_sqlite:
-        await migrate.upgrade(services.engine)
-    else:
-        await migrate.require_current(services.engine)
-    services.hub.on_work_announced(services.work_signal.set)
-    await services.hub.start()
+    try:
+        services.hub.on_work_announced(services.work_signal.set)
+        # The broadcast server first: when it cannot be reached, nothing has been migrated.
+        await services.hub.start()
+        try:
+            if auto_migrate if auto_migrate is not None else settings.is_sqlite:
+                await migrate.upgrade(services.engine)
+            else:
+                await migrate.require_current(services.engine)
+        except BaseException:
+            await services.hub.stop()
+            raise
+    except BaseException:
+        await services.http.aclose()
+        await services.engine.dispose()
+        raise
     stop = asyncio.Event()
     background: list[asyncio.Task[None]] = []
     if services.registry.handles:

@@ -45,6 +45,12 @@ MISTAKES = [
         says=("cannot reach the PostgreSQL server", "Connection refused"),
     ),
     Mistake(
+        "broadcast server that does not answer",
+        env={"BEACON_BROADCAST_URL": f"redis://127.0.0.1:{free_port()}/0"},
+        exit_status=EXIT_DATABASE,
+        says=("cannot reach the broadcast server of BEACON_BROADCAST_URL", "refused"),
+    ),
+    Mistake(
         "database URL that is not a URL",
         env={"BEACON_DATABASE_URL": "foo"},
         says=("BEACON_DATABASE_URL must be a URL", "'foo'"),
