@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from beacon_gql import __version__
 from beacon_gql.cli.failures import EXIT_STATUSES, EXIT_USAGE, explain
 from beacon_gql.cli.logs import configure_logging
 from beacon_gql.config import ConfigError, Settings, load_settings
@@ -345,15 +346,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("beacon-gql")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def _epilog() -> str:
     from beacon_gql.config import VARIABLES
 
@@ -402,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the traceback of an error (also: BEACON_LOG_LEVEL=DEBUG)",
     )
-    parser.add_argument("--version", action="version", version=f"beacon-gql {_version()}")
+    parser.add_argument("--version", action="version", version=f"beacon-gql {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the API (and a worker, unless --no-worker)")
