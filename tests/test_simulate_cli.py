@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from beacon_gql.cli.failures import EXIT_ADDRESS
 from beacon_gql.cli.simulation import Latency, faults, latency
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 
@@ -112,4 +114,25 @@ def test_a_mistaken_option_is_one_line(option: str, value: str, says: str, tmp_p
     )
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1 and says in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_taken_port_is_one_line_and_writes_no_providers_file(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [*SIMULATE, "--write-providers", "p.toml", "--base-port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == EXIT_ADDRESS, done.stderr
+    assert done.stderr.splitlines() == [
+        "beacon-gql: a port to listen on is already in use (Address already in use); "
+        "pick another one"
+    ]
     assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ setting or service to fix. `--debug` (or BEACON_LOG_LEVEL=DEBUG) still shows the
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,6 +98,12 @@ def explain(error: BaseException, settings: Settings | None) -> Failure:
 
     if isinstance(error, PortInUse):
         return Failure(str(error), EXIT_ADDRESS)
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        # A port bound elsewhere than serve's (the simulators' --base-port, say).
+        return Failure(
+            f"a port to listen on is already in use ({error.strerror}); pick another one",
+            EXIT_ADDRESS,
+        )
     if isinstance(error, ConfigError):
         return Failure(str(error), EXIT_USAGE)
     if isinstance(error, SchemaOutOfDate):
