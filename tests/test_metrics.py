@@ -11,11 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from beacon_gql.config import Settings
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
+from beacon_gql.web.metrics import operation_type
 from tests.support.graphql import GraphQLClient
 from tests.support.jobs import attempts_of, executions_of
 from tests.support.server import serve_app
@@ -145,3 +147,24 @@ async def test_metrics_after_a_job_hold_the_series_a_dashboard_needs(
     plotted = {name for expr in exprs for name in re.findall(r"\b(?:beacon|process)_\w+", expr)}
     served = {sample.name for samples in after.values() for sample in samples}
     assert plotted and plotted <= served, plotted - served
+
+
+@pytest.mark.parametrize(
+    ("method", "query_string", "body", "operation"),
+    [
+        ("POST", b"", b'{"query": "mutation($s: JSON!) { submitBiasJob }"}', "mutation"),
+        ("POST", b"", b'{"query":"\\n  # a comment\\n query Job { job }"}', "query"),
+        ("POST", b"", b'{"variables": {}, "query": "{ jobs { edges } }"}', "query"),
+        ("POST", b"", b'{"query": "subscription { jobProgress }"}', "subscription"),
+        ("POST", b"", b'{"query": "fragment F on Job { id } query { job }"}', "other"),
+        ("POST", b"", b"not json", "other"),
+        ("GET", b"query=%7B%20jobs%20%7B%20edges%20%7D%20%7D", b"", "query"),
+        ("GET", b"query=query+Q+%7B+job+%7D&variables=%7B%7D", b"", "query"),
+        ("GET", b"", b"", "other"),
+    ],
+)
+def test_the_operation_type_of_a_request(
+    method: str, query_string: bytes, body: bytes, operation: str
+) -> None:
+    scope = {"type": "http", "method": method, "query_string": query_string}
+    assert operation_type(scope, body) == operation

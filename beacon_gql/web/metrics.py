@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import parse_qs
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -37,6 +38,7 @@ EXECUTION_STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 _OPERATION = re.compile(
     rb'"query"\s*:\s*"(?:\s|\\[nrt]|#(?:[^"\\]|\\[^n])*\\n)*(query|mutation|subscription|\{)'
 )
+_GET_OPERATION = re.compile(r"\s*(?:#[^\n]*\n\s*)*(query|mutation|subscription|\{)")
 # The first bytes of a body are enough to find `"query"` in what clients send.
 _PEEK_BYTES = 4096
 
@@ -55,20 +57,17 @@ def _handler(path: str) -> str:
 
 
 def operation_type(scope: Scope, first_bytes: bytes) -> str:
+    """query, mutation or subscription, from a GET's query string or a POST body's start."""
     if scope["method"] == "GET":
-        query = scope.get("query_string", b"")
-        found = re.search(
-            rb"(?:^|&)query=(?:%20|\+|%0A|%0D)*(query|mutation|subscription|%7B)", query
-        )
-        if found is None:
-            return "other"
-        word = found.group(1)
-        return "query" if word == b"%7B" else word.decode()
-    found = _OPERATION.search(first_bytes)
-    if found is None:
+        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("query")
+        found = _GET_OPERATION.match(values[0]) if values else None
+        word = found.group(1) if found else None
+    else:
+        raw = _OPERATION.search(first_bytes)
+        word = raw.group(1).decode() if raw else None
+    if word is None:
         return "other"
-    word = found.group(1)
-    return "query" if word == b"{" else word.decode()
+    return "query" if word == "{" else word
 
 
 class RequestMetrics:
