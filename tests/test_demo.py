@@ -16,7 +16,7 @@ from tests.support.processes import free_port
 FINISHED = re.compile(
     r"^job (\S+) COMPLETED: 36 of 36 completed, censorship (\d+)%; see (http://\S+/jobs/\1)$"
 )
-TEXT_LOG = re.compile(r"^\d\d:\d\d:\d\d (INFO|WARN|ERRO|DEBU) ")
+TEXT_LOG = re.compile(r"^\d\d:\d\d:\d\d (DEBUG|INFO |WARN |ERROR|CRIT ) \w+ ")
 
 
 async def test_the_demo_logs_text_and_ends_with_a_line_about_its_job(tmp_path: Path) -> None:

@@ -47,17 +47,20 @@ def _short(value: object) -> object:
     return value
 
 
+_LEVELS = {"WARNING": "WARN", "CRITICAL": "CRIT"}
+
+
 class TextFormatter(logging.Formatter):
     """`20:41:07 WARN  worker  execution failed  job=3f2c... region=US code=RATE_LIMITED`"""
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
-        level = record.levelname[:4]
+        level = _LEVELS.get(record.levelname, record.levelname)
         source = record.name.removeprefix("beacon_gql.").removeprefix("uvicorn.")
         fields = " ".join(
             f"{key}={_short(value)}" for key, value in _extras(record).items() if value is not None
         )
-        line = f"{when} {level:<4}  {source:<10} {record.getMessage()}"
+        line = f"{when} {level:<5} {source:<10} {record.getMessage()}"
         if fields:
             line += f"  {fields}"
         if record.exc_info:
