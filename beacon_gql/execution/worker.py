@@ -12,6 +12,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,9 @@ class Worker:
         # so the providers stay busy; at most as many again may wait to be recorded.
         self._calling = 0
         self._slot_freed = asyncio.Event()
+        # The same, by region: a region's executions are claimed only while its providers
+        # have a free slot here, so RUNNING means a call under way, not a wait for a slot.
+        self._calling_in: Counter[str] = Counter()
         # Executions whose attempt is under way here: the only leases this worker renews.
         self._working: set[str] = set()
         # SQLite has one writer at a time and makes the others retry on a timer, which
@@ -150,7 +154,8 @@ class Worker:
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._work_signal.wait()),
         ]
-        if self._free_slots() == 0:
+        if self._calling > 0 or self._free_slots() == 0:
+            # A call that returns frees a slot, or room in its region: claim again then.
             self._slot_freed.clear()
             waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
         _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
@@ -201,26 +206,41 @@ class Worker:
         free = self._free_slots()
         if free <= 0:
             return 0
+        room = self._room_by_region()
+        open_regions = [region for region, slots in room.items() if slots > 0]
+        # No more than the region with the least room can take: the claim does not say which
+        # regions its rows will come from.
+        limit = min([free, *(room[region] for region in open_regions)])
         token = f"{self.worker_id}:{uuid.uuid4().hex}"
         async with self._write_turn(), self._sessions() as session:
             changes = await queue.claim(
                 session,
                 worker_id=self.worker_id,
                 claim_token=token,
-                limit=free,
+                limit=limit,
                 lease_seconds=self._settings.lease_seconds,
                 now=_now(),
+                open_regions=open_regions,
+                served_regions=list(room),
             )
             await session.commit()
         self._working.update(change.execution.id for change in changes)
         await self._announce(changes)
         for change in changes:
             self._calling += 1
+            self._calling_in[change.execution.region] += 1
             task = asyncio.create_task(self._run_one(change.execution, token))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             task.add_done_callback(lambda _: self._slot_freed.set())
         return len(changes)
+
+    def _room_by_region(self) -> dict[str, int]:
+        """Calls each served region's providers can still start here."""
+        slots: Counter[str] = Counter()
+        for handle in self._registry.handles:
+            slots[handle.config.region] += handle.config.max_concurrency
+        return {region: max(0, n - self._calling_in[region]) for region, n in slots.items()}
 
     def _free_slots(self) -> int:
         concurrency = self._settings.concurrency
@@ -253,6 +273,7 @@ class Worker:
                 outcome = await self._attempt(execution, token)
             finally:
                 self._calling -= 1
+                self._calling_in[execution.region] -= 1
                 self._slot_freed.set()
             await self._record(execution, token, outcome)
         except Exception:
@@ -268,7 +289,9 @@ class Worker:
         self, candidates: list[ProviderHandle], execution: Execution
     ) -> ProviderHandle:
         untried = [h for h in candidates if h.config.name != execution.error_provider_id]
-        return (untried or candidates)[0]
+        ranked = untried or candidates
+        # The best one with a free slot: the region was claimed from for its free slots.
+        return next((h for h in ranked if h.has_free_slot), ranked[0])
 
     async def _attempt(self, execution: Execution, token: str) -> Outcome:
         job = await self._job(execution.job_id)
