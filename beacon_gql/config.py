@@ -211,6 +211,7 @@ VARIABLES = (
     Variable("BEACON_BROADCAST_URL", "broadcast_url", "memory://, postgres://... or redis://..."),
     Variable("BEACON_PROVIDERS_FILE", "providers_file", "TOML list of providers"),
     Variable("BEACON_TRUSTED_KEYS_FILE", "trusted_keys_file", "JSON list of trusted signing keys"),
+    Variable("BEACON_SIGNING_KEY_FILE", "signing_key_file", "keys that sign receipts", secret=True),
     Variable("BEACON_MAX_SPEC_AGE", "max_spec_age_seconds", "seconds a signed spec stays valid"),
     Variable("BEACON_ADMIN_TOKEN", "admin_token", "bearer token of admin mutations", secret=True),
     Variable("BEACON_READ_TOKEN", "read_token", "bearer token needed to read", secret=True),

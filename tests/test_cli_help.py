@@ -4,8 +4,10 @@ the configuration in effect, and mistakes in the researcher's files said precise
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from beacon_gql.cli.main import build_parser
-from beacon_gql.config import VARIABLES
+from beacon_gql.config import VARIABLES, load_settings
 from tests.support.specs import make_spec
 
 
@@ -58,6 +60,11 @@ def test_every_option_of_every_command_has_help_and_shows_its_default(
             ):
                 said = f"(default: {action.default})" in shown or "(default: $" in action.help
                 assert said, where
+
+
+def test_every_variable_the_settings_read_is_listed() -> None:
+    read = set(re.findall(r'"(BEACON_[A-Z_]+)"', inspect.getsource(load_settings)))
+    assert read == {variable.name for variable in VARIABLES}
 
 
 def test_help_names_every_variable_and_the_config_command(tmp_path: Path) -> None:

@@ -469,7 +469,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser(
         "verify", help="check a JSON export's signed receipts and root, offline"
     )
-    verify.add_argument("export", metavar="EXPORT.json")
+    verify.add_argument(
+        "export",
+        metavar="EXPORT.json",
+        help="a job exported with `beacon-gql export --format json`",
+    )
     verify.add_argument(
         "--keys",
         metavar="URL|FILE",
