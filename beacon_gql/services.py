@@ -115,7 +115,9 @@ class Services:
             log.warning("could not announce the new job %s to job-list followers", job.id)
 
 
-def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
+def build_services(
+    settings: Settings, engine: AsyncEngine | None = None, hub: EventHub | None = None
+) -> Services:
     # The files first: a mistake in one is reported before a database file is made.
     configs = (
         [] if settings.providers_file is None else load_providers_file(settings.providers_file)
@@ -129,7 +131,7 @@ def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Ser
     sessions = create_session_factory(engine)
     http = provider_http_client(configs)
     registry = ProviderRegistry(configs, http)
-    hub = EventHub(create_backend(settings.broadcast_url))
+    hub = hub or EventHub(create_backend(settings.broadcast_url))
     reader = JobReader(sessions)
     catalogue = QuestionCatalogue(sessions)
     analysis = AnalysisService(sessions)
@@ -184,20 +186,32 @@ async def running_services(
     settings: Settings, *, run_worker: bool, auto_migrate: bool | None = None
 ) -> AsyncIterator[Services]:
     """Start everything a process needs; on exit stop it in reverse order."""
-    services = build_services(settings)
+    # What can be missing or down is reached first, so that a start that fails makes
+    # nothing (the default receipt key file, a migration): the database, the broadcast server.
+    engine = create_engine(settings.database_url)
+    hub = EventHub(create_backend(settings.broadcast_url))
+    try:
+        if not settings.is_sqlite:
+            async with engine.connect():
+                pass
+        await hub.start()
+    except BaseException:
+        await engine.dispose()
+        raise
+    try:
+        services = build_services(settings, engine=engine, hub=hub)
+    except BaseException:
+        await hub.stop()
+        await engine.dispose()
+        raise
     try:
         services.hub.on_work_announced(services.work_signal.set)
-        # The broadcast server first: when it cannot be reached, nothing has been migrated.
-        await services.hub.start()
-        try:
-            if auto_migrate if auto_migrate is not None else settings.is_sqlite:
-                await migrate.upgrade(services.engine)
-            else:
-                await migrate.require_current(services.engine)
-        except BaseException:
-            await services.hub.stop()
-            raise
+        if auto_migrate if auto_migrate is not None else settings.is_sqlite:
+            await migrate.upgrade(services.engine)
+        else:
+            await migrate.require_current(services.engine)
     except BaseException:
+        await services.hub.stop()
         await services.http.aclose()
         await services.engine.dispose()
         raise
