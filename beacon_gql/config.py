@@ -215,6 +215,9 @@ VARIABLES = (
     Variable("BEACON_MAX_SPEC_AGE", "max_spec_age_seconds", "seconds a signed spec stays valid"),
     Variable("BEACON_ADMIN_TOKEN", "admin_token", "bearer token of admin mutations", secret=True),
     Variable("BEACON_READ_TOKEN", "read_token", "bearer token needed to read", secret=True),
+    Variable(
+        "BEACON_METRICS_TOKEN", "metrics_token", "bearer token needed for /metrics", secret=True
+    ),
     Variable("BEACON_INTROSPECTION", "introspection", "GraphQL introspection on or off"),
     Variable("BEACON_WORKER_CONCURRENCY", "worker_concurrency", "executions a worker runs at once"),
     Variable("BEACON_LEASE_SECONDS", "lease_seconds", "a claim lapses this long after its worker"),
@@ -223,6 +226,7 @@ VARIABLES = (
     Variable("BEACON_LOG_LEVEL", "log_level", "debug, info, warning, error"),
     Variable("BEACON_LOG_FORMAT", "log_format", "auto (text on a terminal), text or json"),
     Variable("BEACON_MAX_BODY_BYTES", "max_body_bytes", "largest request body"),
+    Variable("BEACON_MAX_RESPONSE_BYTES", "max_response_bytes", "largest GraphQL answer"),
     Variable("BEACON_AUTH_FAILURE_LIMIT", "auth_failure_limit", "refused signatures per window"),
     Variable("BEACON_AUTH_FAILURE_WINDOW", "auth_failure_window_seconds", "that window, seconds"),
     Variable("BEACON_RESPONSE_CACHE_MB", "response_cache_mib", "answers kept per process, MiB"),
