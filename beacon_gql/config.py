@@ -227,6 +227,8 @@ VARIABLES = (
     Variable("BEACON_LOG_FORMAT", "log_format", "auto (text on a terminal), text or json"),
     Variable("BEACON_MAX_BODY_BYTES", "max_body_bytes", "largest request body"),
     Variable("BEACON_MAX_RESPONSE_BYTES", "max_response_bytes", "largest GraphQL answer"),
+    Variable("BEACON_MAX_BATCH", "max_batch_operations", "operations in one batched request"),
+    Variable("BEACON_PERSISTED_QUERIES", "persisted_queries", "on, off or only"),
     Variable("BEACON_AUTH_FAILURE_LIMIT", "auth_failure_limit", "refused signatures per window"),
     Variable("BEACON_AUTH_FAILURE_WINDOW", "auth_failure_window_seconds", "that window, seconds"),
     Variable("BEACON_RESPONSE_CACHE_MB", "response_cache_mib", "answers kept per process, MiB"),
