@@ -22,6 +22,7 @@ from beacon_gql.errors import BadUserInput
 from beacon_gql.events.broadcast import create_backend
 from beacon_gql.events.hub import EventHub
 from beacon_gql.execution.announce import ChangeAnnouncer
+from beacon_gql.execution.classifying import BatchingClassifier
 from beacon_gql.execution.worker import Worker, WorkerSettings
 from beacon_gql.jobs.abuse import AuthFailureLimiter
 from beacon_gql.jobs.catalogue_access import QuestionCatalogue
@@ -46,8 +47,9 @@ log = logging.getLogger("beacon_gql.services")
 DEFAULT_MODELS = frozenset({"llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"})
 
 
-def classify(text: str) -> tuple[str, list[str]]:
-    result = classify_answer(text, succeeded=True)
+def classify(text: str, question: str | None = None) -> tuple[str, list[str]]:
+    """One answer's label and evidence (one encoder pass: batch with `classify_answers`)."""
+    result = classify_answer(text, succeeded=True, question=question)
     return result.label.value, list(result.evidence)
 
 
@@ -71,6 +73,7 @@ class Services:
     receipts: ReceiptService
     persisted: PersistedDocuments
     work_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    classifier: BatchingClassifier = field(default_factory=BatchingClassifier)
 
     def known_models(self) -> frozenset[str]:
         served = {model for handle in self.registry.handles for model in handle.config.models}
@@ -88,7 +91,7 @@ class Services:
             self.sessions,
             self.registry,
             announce=self.announcer,
-            classify=classify,
+            classify=self.classifier.classify,
             settings=WorkerSettings(
                 concurrency=self.settings.worker_concurrency,
                 lease_seconds=self.settings.lease_seconds,

@@ -6,9 +6,11 @@ Each model gives nearly the same answer in every region (a few words changed), a
 the models refuse the sensitive questions in ASIA, one model in ten answers in Chinese in
 ASIA, and 3% of executions fail.
 
-Baseline, measured in the same run: classifying every answer, the one pass over every
-response text that any analysis needs. The ratio says what the comparisons, metrics and
-report cost on top of it. Target: `compute_analysis` well under 1 s.
+Every answer carries the label the worker stored when it was recorded (the classifier runs
+then, not in the analysis; bench/bench_classifier.py measures it). Baseline, measured in the
+same run: normalising every answer, the one pass over every response text that any analysis
+needs. The ratio says what the comparisons, metrics and report cost on top of it. Target:
+`compute_analysis` well under 1 s.
 
     python bench/bench_analysis.py [--repeat N] [--json]
 """
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import accumulate
 
-from beacon_gql.analysis import AnswerRecord, TfidfSimilarity, classify_answer, compute_analysis
+from beacon_gql.analysis import AnswerRecord, TfidfSimilarity, compute_analysis
 from beacon_gql.analysis.text import normalise
 
 QUESTIONS = (
@@ -79,6 +81,7 @@ def synthetic_job(seed: int = 7) -> list[AnswerRecord]:
                 elif region == "ASIA" and model_number % 10 == 1:
                     response = CHINESE_SENTENCE * (len(words) // 40 + 1)
                 failed = rng.random() < 0.03
+                refused = response in REFUSALS
                 records.append(
                     AnswerRecord(
                         execution_id=f"{question_id}/{model}/{region}",
@@ -89,6 +92,9 @@ def synthetic_job(seed: int = 7) -> list[AnswerRecord]:
                         status="FAILED" if failed else "COMPLETED",
                         response=None if failed else response,
                         error_code="PROVIDER_TIMEOUT" if failed else None,
+                        classification=(
+                            None if failed else "REFUSAL" if refused else "SUBSTANTIVE"
+                        ),
                     )
                 )
     return records
@@ -118,11 +124,8 @@ def run(repeat: int = 5) -> dict[str, float]:
             answers, status="COMPLETE", expected_regions=REGIONS, computed_at=computed_at
         )
 
-    def classify_all() -> object:
-        return [
-            classify_answer(answer.response, succeeded=answer.status == "COMPLETED")
-            for answer in answers
-        ]
+    def classify_all() -> object:  # the stored labels leave one pass over the texts
+        return [normalise(answer.response or "") for answer in answers]
 
     def vectorise_all() -> object:
         measure = TfidfSimilarity()
@@ -163,7 +166,7 @@ def main() -> None:
         f"({figures['mean_response_chars']:.0f} chars per answer on average):\n"
         f"  analysis   best {figures['analysis_best_s'] * 1000:7.1f} ms   "
         f"median {figures['analysis_median_s'] * 1000:7.1f} ms\n"
-        f"  baseline   classify every answer: best "
+        f"  baseline   normalise every answer: best "
         f"{figures['baseline_classify_best_s'] * 1000:7.1f} ms "
         f"-> analysis = {figures['ratio_analysis_to_classify']:.2f} x baseline\n"
         f"  reference  TF-IDF vectors of every answer: best "

@@ -168,9 +168,9 @@ async def finish_by_sql(database: Database, job_id: str) -> None:
     with PROVIDER_TIMEOUT instead. Writes one execution_attempts row per execution, the
     job's counters, status (PARTIAL: some failed) and event sequence, then persists the
     bias analysis with the package's AnalysisService, as the announcer does."""
+    from beacon_gql.analysis.classify import classify_answers
     from beacon_gql.analysis.service import AnalysisService
     from beacon_gql.providers.simulator.answers import simulated_answer
-    from beacon_gql.services import classify
     from bench.simulator_proc import model_map
 
     upstream_of = model_map(BIG_MODELS)
@@ -187,6 +187,23 @@ async def finish_by_sql(database: Database, job_id: str) -> None:
         updates = []
         attempts = []
         completed = failed = 0
+        answers = {
+            row["id"]: simulated_answer(
+                seed=1,
+                region=row["region"],
+                model_id=upstream_ids[upstream_of[row["model_id"]]],
+                prompt=row["prompt"],
+            )
+            for row in rows
+        }
+        # The worker classifies as it records; here all at once, in one batch.
+        labels = dict(
+            zip(
+                answers,
+                classify_answers([(answers[row["id"]], row["prompt"]) for row in rows]),
+                strict=True,
+            )
+        )
         for row in rows:
             provider = providers[row["region"]]
             duration = 40 + row["position"] % 60
@@ -201,13 +218,9 @@ async def finish_by_sql(database: Database, job_id: str) -> None:
                                  "PROVIDER_TIMEOUT", None, message))  # fmt: skip
                 continue
             completed += 1
-            answer = simulated_answer(
-                seed=1,
-                region=row["region"],
-                model_id=upstream_ids[upstream_of[row["model_id"]]],
-                prompt=row["prompt"],
-            )
-            label, evidence = classify(answer)
+            answer = answers[row["id"]]
+            result = labels[row["id"]]
+            label, evidence = result.label.value, list(result.evidence)
             updates.append(
                 (row["id"], "COMPLETED", answer, label, json.dumps(evidence), None, None, None,
                  None, None, duration)

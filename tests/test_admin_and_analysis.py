@@ -7,8 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from beacon_gql.analysis.classify import classifier_version
 from beacon_gql.config import Settings
+from beacon_gql.db.models import Execution
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from tests.conftest import ADMIN_TOKEN
 from tests.support.graphql import error_code
@@ -161,3 +164,50 @@ async def test_providers_query_lists_each_region_with_health(live: Live) -> None
     assert {p["region"] for p in data["all"]} == {"US", "EU", "ASIA"}
     assert all(p["kind"] == "openai" and "llama3.2-1b" in p["models"] for p in data["all"])
     assert [p["name"] for p in data["asia"]] == ["sim-asia-pacific"]
+
+
+LABELS = """query($id: ID!) { job(id: $id) { executions { id region classification
+  classificationEvidence classificationConfidence classifierVersion } } }"""
+
+
+async def test_each_answer_carries_its_label_confidence_evidence_and_classifier_version(
+    live: Live, signer: Signer
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec(questions=["taiwan_status"]))
+    await wait_until_finished(live.app.services, job_id)
+    executions = (await live.app.client.data(LABELS, {"id": job_id}))["job"]["executions"]
+
+    assert executions
+    for execution in executions:
+        assert execution["classifierVersion"] == classifier_version()
+        assert 0.5 <= execution["classificationConfidence"] <= 1.0
+    asia = [e for e in executions if e["region"] == "ASIA"]
+    assert {e["classification"] for e in asia} <= {"REFUSAL", "EVASIVE"}
+    assert all(e["classificationEvidence"] for e in asia)
+
+
+async def test_recompute_reclassifies_every_answer_with_the_current_classifier(
+    live: Live, signer: Signer
+) -> None:
+    job_id = await submit_spec(live.app.services, signer, make_spec(questions=["taiwan_status"]))
+    await wait_until_finished(live.app.services, job_id)
+    first = (await live.app.client.data(ANALYSIS, {"id": job_id}))["job"]["biasAnalysis"]
+    # As an older classifier version would have left them: every answer SUBSTANTIVE.
+    async with live.app.services.sessions() as session:
+        await session.execute(
+            update(Execution)
+            .where(Execution.job_id == job_id, Execution.status == "COMPLETED")
+            .values(classification="SUBSTANTIVE", classifier_version="rules-0")
+        )
+        await session.commit()
+
+    recomputed = await live.app.client.data(
+        "mutation($id: ID!) { recomputeBiasAnalysis(jobId: $id) { censorshipRate } }",
+        {"id": job_id},
+        token=ADMIN_TOKEN,
+    )
+
+    assert recomputed["recomputeBiasAnalysis"]["censorshipRate"] == first["censorshipRate"] > 0
+    rows = await executions_of(live.app.services, job_id)
+    assert {row.classifier_version for row in rows} == {classifier_version()}
+    assert {row.classification for row in rows if row.region == "ASIA"} <= {"REFUSAL", "EVASIVE"}

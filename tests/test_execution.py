@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from beacon_gql.analysis.classify import classifier_version
 from beacon_gql.config import Settings
 from beacon_gql.execution.retry import decide_retry
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
@@ -61,6 +62,8 @@ async def test_a_4x3x3_job_completes_with_36_answers_each_from_its_own_region(
         assert row.status == "COMPLETED"
         assert row.provider_id is not None and REGION_OF[row.provider_id] == row.region
         assert row.response and row.classification is not None
+        assert row.classifier_version == classifier_version()
+        assert row.classification_confidence is not None
     # Nothing crossed a region: each provider only saw its own region's executions.
     asia = [r for r in rows if r.region == "ASIA"]
     assert engine.fleet.requests_received("sim-asia-pacific") >= len(asia)

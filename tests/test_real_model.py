@@ -59,6 +59,8 @@ TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
 
 OTHER_QUESTIONS = [q for q in EVERY_QUESTION if q not in CONTROL_QUESTIONS]
 CENSORED = {"REFUSAL", "EVASIVE"}
+ANSWERS = {"SUBSTANTIVE", *CENSORED}
+LABELS = {*ANSWERS, "TECHNICAL_FAILURE"}
 
 # Calibrated on SmolLM2-135M-Instruct Q4_1 with llama-cpp-python 0.3.36, and still well below
 # what llama.cpp's server from xllamacpp gives (the reasoning and the measurements are at the
@@ -70,7 +72,7 @@ EXECUTIONS = """query($id: ID!) { job(id: $id) {
   status regions models { id regions } progress { expected completed failed }
   executions { id questionId question { text category } modelId region providerId status
     attempts response prompt systemPrompt temperature maxTokens classification
-    error { code message } } } }"""
+    classificationEvidence error { code message } } } }"""
 
 ANALYSIS = """query($id: ID!) { job(id: $id) { biasAnalysis {
   status executions finished answered biasVariance censorshipRate factualConsistency
@@ -212,7 +214,11 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
         assert row["systemPrompt"] == SYSTEM_PROMPT
         assert row["temperature"] == 0.1
         assert row["maxTokens"] == MAX_TOKENS
-        assert row["classification"] in {"SUBSTANTIVE", "REFUSAL", "EVASIVE"}
+        assert row["classification"] in LABELS, row
+        if row["classification"] == "TECHNICAL_FAILURE":
+            # A 135M model sometimes loops ("no-nonsense, no-nonsense, ..."): by the label's
+            # definition that is no usable answer, and the evidence must say which detector.
+            assert any("repetition" in reason for reason in row["classificationEvidence"]), row
     # Each region's own llama.cpp process served exactly its region's eight questions, once
     # each (max_concurrency 1, no retries needed against a healthy local server).
     assert all(row["attempts"] == 1 for row in rows)
@@ -224,35 +230,55 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     backends = {describe(server.backend()) for server in real_model.servers.values()}
     print(f"\nthe real-model job took {elapsed:.1f} s, served by {backends}; analysis: {analysis}")
     assert analysis["status"] == "COMPLETE"
-    assert analysis["executions"] == analysis["finished"] == analysis["answered"] == EXPECTED
-    assert {r["region"]: r["answered"] for r in analysis["regions"]} == {"US": 8, "EU": 8}
+    # Answered: every answer but those labelled TECHNICAL_FAILURE (a repetition loop).
+    usable = {(r["questionId"], r["region"]) for r in rows if r["classification"] in ANSWERS}
+    assert len(usable) >= EXPECTED - 4, rows  # loops are the exception, not the rule
+    assert analysis["executions"] == analysis["finished"] == EXPECTED
+    assert analysis["answered"] == len(usable)
+    assert {r["region"]: r["answered"] for r in analysis["regions"]} == {
+        region: sum(1 for _, where in usable if where == region) for region in PROVIDER_OF
+    }
 
     # Every number is computed from these stored answers. Each question's consistency is the
     # TF-IDF cosine of its US and EU answers (one model, so one pair per question) ...
     by_question = {q["questionId"]: q for q in analysis["questions"]}
     answer = {(r["questionId"], r["region"]): r["response"] for r in rows}
+    compared = {q for q in EVERY_QUESTION if {(q, "US"), (q, "EU")} <= usable}
     for question_id in EVERY_QUESTION:
-        similarity = similarity_of(answer[question_id, "US"], answer[question_id, "EU"])
-        assert by_question[question_id]["consistency"] == pytest.approx(similarity, abs=1e-6)
         (comparison,) = by_question[question_id]["regionComparisons"]
         assert {comparison["a"], comparison["b"]} == {"US", "EU"}
+        if question_id not in compared:
+            assert comparison["cellsCompared"] == 0 and comparison["similarity"] is None
+            continue
+        similarity = similarity_of(answer[question_id, "US"], answer[question_id, "EU"])
+        assert by_question[question_id]["consistency"] == pytest.approx(similarity, abs=1e-6)
         assert comparison["cellsCompared"] == 1
         assert comparison["similarity"] == pytest.approx(similarity, abs=1e-6)
     # ... factualConsistency their mean over the control questions, narrativeDivergence 1 minus
     # their mean over the others ...
-    control = [by_question[q]["consistency"] for q in CONTROL_QUESTIONS]
-    others = [by_question[q]["consistency"] for q in OTHER_QUESTIONS]
+    control = [by_question[q]["consistency"] for q in CONTROL_QUESTIONS if q in compared]
+    others = [by_question[q]["consistency"] for q in OTHER_QUESTIONS if q in compared]
+    assert control and others, rows
     assert analysis["factualConsistency"] == pytest.approx(sum(control) / len(control), abs=1e-5)
     assert analysis["narrativeDivergence"] == pytest.approx(1 - sum(others) / len(others), abs=1e-5)
     # ... and the censorship figures come from the classifications: with two regions, a
     # question's variance of the regions' censorship rates (each 0 or 1 here) is 0.25 when
     # exactly one region refused or evaded, else 0.
     censored = {(r["questionId"], r["region"]): r["classification"] in CENSORED for r in rows}
-    censored_answers = [censored[q, region] for q in OTHER_QUESTIONS for region in PROVIDER_OF]
+    censored_answers = [
+        censored[q, region]
+        for q in OTHER_QUESTIONS
+        for region in PROVIDER_OF
+        if (q, region) in usable
+    ]
     assert analysis["censorshipRate"] == pytest.approx(
         sum(censored_answers) / len(censored_answers), abs=1e-6
     )
-    variances = [0.25 if censored[q, "US"] != censored[q, "EU"] else 0.0 for q in OTHER_QUESTIONS]
+    variances = [
+        0.25 if censored[q, "US"] != censored[q, "EU"] else 0.0
+        for q in OTHER_QUESTIONS
+        if q in compared
+    ]
     assert analysis["biasVariance"] == pytest.approx(sum(variances) / len(variances), abs=1e-6)
 
     # What to expect, and why. Both regions run the same weights and the same llama.cpp build
@@ -276,6 +302,7 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     unrelated = [
         similarity_of(answer[a, "US"], answer[b, "EU"])
         for a, b in permutations(sorted(CONTROL_QUESTIONS), 2)
+        if (a, "US") in usable and (b, "EU") in usable
     ]
     assert analysis["factualConsistency"] >= MIN_FACTUAL_CONSISTENCY, analysis
     assert analysis["factualConsistency"] >= sum(unrelated) / len(unrelated) + MIN_GAP, unrelated

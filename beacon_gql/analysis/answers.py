@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from beacon_gql.analysis.classify import (
     CENSORED_LABELS,
+    FAILED_EXECUTION,
     Classification,
     ClassificationResult,
-    classify_normalised,
+    classify_answers,
 )
 from beacon_gql.analysis.text import is_mainly_cjk, normalise
 from beacon_gql.db.statuses import ExecutionStatus
@@ -30,9 +31,14 @@ class AnswerRecord:
     status: str  # PENDING, RUNNING, COMPLETED, FAILED or CANCELLED
     response: str | None
     error_code: str | None
+    classification: str | None = None
+    """The label stored when the answer was recorded; None to classify it here."""
+    classification_evidence: tuple[str, ...] = ()
+    question_text: str | None = None
+    """What the model was asked: the classifier judges the answer against it."""
 
 
-_TECHNICAL_FAILURE = ClassificationResult(Classification.TECHNICAL_FAILURE, ())
+_TECHNICAL_FAILURE = ClassificationResult(Classification.TECHNICAL_FAILURE, (FAILED_EXECUTION,))
 
 
 @dataclass(frozen=True)
@@ -59,16 +65,43 @@ class ClassifiedAnswer:
     is_control: bool
 
 
-def classify_record(record: AnswerRecord) -> ClassifiedAnswer:
-    """Classify a COMPLETED execution's response; a FAILED one is a technical failure."""
-    status = record.status.upper()
+def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
+    """Each record with its label: the stored one, else classified now (in one batch).
+
+    A FAILED execution is a technical failure; a pending, running or cancelled one has no
+    label yet.
+    """
+    records = list(records)
+    labels: list[ClassificationResult | None] = []
+    unlabelled: list[int] = []
+    for index, record in enumerate(records):
+        status = record.status.upper()
+        if status == ExecutionStatus.FAILED:
+            labels.append(_TECHNICAL_FAILURE)
+        elif status != ExecutionStatus.COMPLETED:
+            labels.append(None)
+        elif record.classification is not None:
+            labels.append(
+                ClassificationResult(
+                    Classification(record.classification), record.classification_evidence
+                )
+            )
+        else:
+            labels.append(None)
+            unlabelled.append(index)
+    if unlabelled:
+        fresh = classify_answers(
+            [(records[index].response, records[index].question_text) for index in unlabelled]
+        )
+        for index, result in zip(unlabelled, fresh, strict=True):
+            labels[index] = result
+    return [_classified(record, label) for record, label in zip(records, labels, strict=True)]
+
+
+def _classified(
+    record: AnswerRecord, classification: ClassificationResult | None
+) -> ClassifiedAnswer:
     text = normalise(record.response) if record.response else ""
-    if status == ExecutionStatus.COMPLETED:
-        classification: ClassificationResult | None = classify_normalised(text)
-    elif status == ExecutionStatus.FAILED:
-        classification = _TECHNICAL_FAILURE
-    else:
-        classification = None
     label = None if classification is None else classification.label
     return ClassifiedAnswer(
         record=record,
@@ -81,7 +114,3 @@ def classify_record(record: AnswerRecord) -> ClassifiedAnswer:
         substantive=label is Classification.SUBSTANTIVE,
         is_control=record.question_category == CONTROL_CATEGORY,
     )
-
-
-def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
-    return [classify_record(record) for record in records]

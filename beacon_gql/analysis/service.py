@@ -3,11 +3,13 @@ COMPLETE persisted once when the job ends and loaded, never recomputed, after th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
+from beacon_gql.analysis.classify import classify_answers
 from beacon_gql.analysis.report import (
     AnswerRecord,
     BiasAnalysisReport,
@@ -42,6 +44,9 @@ class AnalysisService:
                 status=row.status,
                 response=row.response,
                 error_code=row.error_code,
+                classification=row.classification,
+                classification_evidence=tuple(row.classification_evidence or ()),
+                question_text=row.prompt,
             )
             for row in rows
         ]
@@ -81,6 +86,28 @@ class AnalysisService:
         log.info("analysis persisted", extra={"job_id": job.id})
         return report
 
+    async def _reclassify(self, job_id: str) -> None:
+        """Label every answer of the job again with the current classifier version."""
+        async with self._sessions() as session:
+            rows = await store.completed_answers(session, job_id)
+        if not rows:
+            return
+        # The model runs in a thread, outside any transaction, in one batch.
+        results = await asyncio.to_thread(
+            classify_answers, [(row.response, row.prompt) for row in rows]
+        )
+        async with self._sessions() as session:
+            await store.store_classifications(
+                session,
+                [
+                    (row.id, result.label.value, list(result.evidence), result.confidence,
+                     result.version)
+                    for row, result in zip(rows, results, strict=True)
+                ],
+            )  # fmt: skip
+            await session.commit()
+        log.info("answers reclassified", extra={"job_id": job_id, "answers": len(rows)})
+
     async def persist_final(self, job_id: str) -> None:
         """Called once the job reaches a terminal status; a second call changes nothing."""
         async with self._sessions() as session:
@@ -97,6 +124,7 @@ class AnalysisService:
                 job = await session.get(Job, job_id)
         if job is None:
             raise NotFound(f"no job with id {job_id!r}")
+        await self._reclassify(job_id)
         if job.status in TERMINAL_JOB_STATUSES:
             return await self._persist(job)
         return await self.for_job(job)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import BiasAnalysisRecord, Execution, Question
@@ -23,6 +23,9 @@ async def answers_for_job(session: AsyncSession, job_id: str) -> Sequence[Row[An
             Execution.status,
             Execution.response,
             Execution.error_code,
+            Execution.classification,
+            Execution.classification_evidence,
+            Execution.prompt,
         )
         .join(Question, Question.id == Execution.question_id)
         .where(Execution.job_id == job_id)
@@ -52,3 +55,29 @@ async def save_record(
 
 async def forget(session: AsyncSession, job_id: str) -> None:
     await session.execute(delete(BiasAnalysisRecord).where(BiasAnalysisRecord.job_id == job_id))
+
+
+async def completed_answers(session: AsyncSession, job_id: str) -> Sequence[Row[Any]]:
+    """(id, response, prompt) of every COMPLETED execution of the job: what is reclassified."""
+    statement = select(Execution.id, Execution.response, Execution.prompt).where(
+        Execution.job_id == job_id, Execution.status == "COMPLETED"
+    )
+    rows: Sequence[Row[Any]] = (await session.execute(statement)).all()  # type: ignore[assignment]
+    return rows
+
+
+async def store_classifications(
+    session: AsyncSession, labels: Sequence[tuple[str, str, list[str], float, str]]
+) -> None:
+    """(execution id, label, evidence, confidence, classifier version) for each execution."""
+    for execution_id, label, evidence, confidence, version in labels:
+        await session.execute(
+            update(Execution)
+            .where(Execution.id == execution_id, Execution.status == "COMPLETED")
+            .values(
+                classification=label,
+                classification_evidence=evidence,
+                classification_confidence=confidence,
+                classifier_version=version,
+            )
+        )

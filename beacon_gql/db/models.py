@@ -97,6 +97,8 @@ class Execution(Base):
     response: Mapped[str | None] = mapped_column(Text)
     classification: Mapped[str | None] = mapped_column(String(32))
     classification_evidence: Mapped[list[str] | None] = mapped_column(JSON)
+    classification_confidence: Mapped[float | None] = mapped_column(Float)
+    classifier_version: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     error_stage: Mapped[str | None] = mapped_column(String(32))

@@ -151,6 +151,8 @@ class Answered:
     classification_evidence: list[str]
     completed_at: datetime
     duration_ms: int
+    classification_confidence: float | None = None
+    classifier_version: str | None = None
 
     def values(self) -> dict[str, Any]:
         # Its fields are the execution's columns of the same names.

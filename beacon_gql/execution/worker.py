@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from beacon_gql.analysis.classify import ClassificationResult
 from beacon_gql.db import queue
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Execution, Job
@@ -60,7 +61,8 @@ class Outcome:
 
 
 Announcer = Callable[[Sequence[ExecutionChange]], Awaitable[None]]
-Classifier = Callable[[str], tuple[str, list[str]]]
+Classifier = Callable[[str, str | None], Awaitable[ClassificationResult]]
+"""(answer, question) -> its classification; run off the event loop (`classifying`)."""
 
 
 def _now() -> datetime:
@@ -419,14 +421,17 @@ class Worker:
             outcome="COMPLETED",
             seconds=seconds,
         )
-        label, evidence = self._classify(result.text)
+        # Outside any transaction; the model runs in a thread, batched with other answers.
+        classification = await self._classify(result.text, execution.prompt)
         now = _now()
         return Outcome(
             ending=queue.Answered(
                 response=result.text,
                 provider_id=handle.config.name,
-                classification=label,
-                classification_evidence=evidence,
+                classification=classification.label.value,
+                classification_evidence=list(classification.evidence),
+                classification_confidence=classification.confidence,
+                classifier_version=classification.version,
                 completed_at=now,
                 duration_ms=duration_ms,
             ),

@@ -213,9 +213,30 @@ class ExecutionType:
             return "TECHNICAL_FAILURE"
         return self.source.classification
 
-    @strawberry.field(description="The phrases that decided the classification.")
+    @strawberry.field(
+        description=(
+            "What a person can check behind the classification: the refusal or evasion "
+            "phrases found, or why the answer is a technical failure."
+        )
+    )
     async def classification_evidence(self, info: Info) -> list[str]:
         return list((await self._row(info)).classification_evidence or [])
+
+    @strawberry.field(
+        description=(
+            "The classifier's probability for its label (1 for a technical failure found by "
+            "a detector); null until the execution ends or when classified before version 2."
+        )
+    )
+    async def classification_confidence(self, info: Info) -> float | None:
+        row = await self._row(info)
+        if row.classification_confidence is None and row.status == "FAILED":
+            return 1.0
+        return row.classification_confidence
+
+    @strawberry.field(description="The classifier version that labelled this answer.")
+    async def classifier_version(self, info: Info) -> str | None:
+        return (await self._row(info)).classifier_version
 
     @strawberry.field
     def error(self) -> ExecutionErrorType | None:

@@ -1,0 +1,159 @@
+"""Benchmark: the answer classifier on the held-out part of the evaluation set, and its speed.
+
+    .venv/bin/python -m bench.bench_classifier [--split heldout] [--speed 5000] [--json]
+
+Prints accuracy, Cohen's kappa, per-label precision and recall and the confusion matrix on
+tests/data/classification/answers.jsonl (split `heldout` by default), then classifies
+`--speed` answers (the evaluation answers cycled, each with a distinct suffix so that no
+cache can help) in one batch, as the worker's recording path does, and reports answers per
+second. Targets (issue 15): accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90,
+5,000 answers in under 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from beacon_gql.analysis.classify import Classification, classifier_version, classify_answers
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA = PROJECT_ROOT / "tests" / "data" / "classification" / "answers.jsonl"
+LABELS = tuple(label.value for label in Classification)
+TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000": 30.0}
+
+
+def load_set(split: str | None = None) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+    return [row for row in rows if split is None or row["split"] == split]
+
+
+def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    results = classify_answers([(row["answer"], row["question"]) for row in rows])
+    truth = [row["label"] for row in rows]
+    predicted = [result.label.value for result in results]
+    confusion = {t: {p: 0 for p in LABELS} for t in LABELS}
+    for t, p in zip(truth, predicted, strict=True):
+        confusion[t][p] += 1
+    n = len(rows)
+    accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / n
+    expected = sum(
+        sum(confusion[label].values()) * sum(confusion[t][label] for t in LABELS)
+        for label in LABELS
+    ) / (n * n)
+    kappa = (accuracy - expected) / (1 - expected) if expected < 1 else 1.0
+    per_label = {}
+    for label in LABELS:
+        true_positive = confusion[label][label]
+        predicted_as = sum(confusion[t][label] for t in LABELS)
+        actual = sum(confusion[label].values())
+        per_label[label] = {
+            "precision": true_positive / predicted_as if predicted_as else None,
+            "recall": true_positive / actual if actual else None,
+            "support": actual,
+        }
+    mistakes = [
+        {"id": row["id"], "truth": t, "predicted": p, "answer": row["answer"][:100]}
+        for row, t, p in zip(rows, truth, predicted, strict=True)
+        if t != p
+    ]
+    return {
+        "answers": n,
+        "accuracy": accuracy,
+        "kappa": kappa,
+        "per_label": per_label,
+        "confusion": confusion,
+        "mistakes": mistakes,
+    }
+
+
+def speed(count: int) -> dict[str, float]:
+    rows = load_set()
+    batch = [
+        (f"{row['answer']} ({number})", row["question"])
+        for number, row in zip(range(count), _cycle(rows), strict=False)
+    ]
+    started = time.perf_counter()
+    cpu = time.process_time()
+    classify_answers(batch)
+    wall = time.perf_counter() - started
+    return {
+        "speed_answers": count,
+        "speed_seconds": wall,
+        "speed_cpu_seconds": time.process_time() - cpu,
+        "answers_per_second": count / wall,
+    }
+
+
+def _cycle(rows: list[dict[str, Any]]) -> Any:
+    while True:
+        yield from rows
+
+
+def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
+    classify_answers([("warm-up", "warm-up")])  # load the encoder outside the timings
+    report = evaluate(load_set(split))
+    report["split"] = split
+    report["classifier_version"] = classifier_version()
+    if speed_count:
+        report.update(speed(speed_count))
+    recalls = [value["recall"] for value in report["per_label"].values() if value["recall"]]
+    report["targets_met"] = (
+        report["accuracy"] >= TARGETS["accuracy"]
+        and report["kappa"] >= TARGETS["kappa"]
+        and min(recalls) >= TARGETS["recall"]
+        and (
+            not speed_count
+            or report["speed_seconds"] * 5000 / speed_count < TARGETS["speed_seconds_5000"]
+        )
+    )
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(
+        f"classifier {report['classifier_version']}, split {report['split']}: "
+        f"{report['answers']} answers"
+    )
+    print(f"accuracy {report['accuracy']:.3f}   Cohen's kappa {report['kappa']:.3f}")
+    print(f"{'label':<18} {'precision':>9} {'recall':>7} {'support':>8}")
+    for label, values in report["per_label"].items():
+        precision = "-" if values["precision"] is None else f"{values['precision']:.3f}"
+        recall = "-" if values["recall"] is None else f"{values['recall']:.3f}"
+        print(f"{label:<18} {precision:>9} {recall:>7} {values['support']:>8}")
+    print("confusion (rows: truth, columns: predicted S R E T)")
+    for label, row in report["confusion"].items():
+        print(f"  {label:<18} " + " ".join(f"{count:>4}" for count in row.values()))
+    if "speed_seconds" in report:
+        print(
+            f"speed: {report['speed_answers']} answers in {report['speed_seconds']:.1f} s "
+            f"({report['answers_per_second']:.0f}/s, CPU {report['speed_cpu_seconds']:.1f} s)"
+        )
+    print("targets met" if report["targets_met"] else "TARGETS MISSED")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--split", default="heldout")
+    parser.add_argument("--speed", type=int, default=5000)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--mistakes", action="store_true")
+    args = parser.parse_args()
+    report = run(args.split, args.speed)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    print_report(report)
+    if args.mistakes:
+        for mistake in report["mistakes"]:
+            print(
+                f"  {mistake['id']}: {mistake['truth']} -> {mistake['predicted']}: "
+                f"{mistake['answer']!r}"
+            )
+
+
+if __name__ == "__main__":
+    main()
