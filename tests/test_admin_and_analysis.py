@@ -28,7 +28,7 @@ SENSITIVE = {"tiananmen_neutral", "taiwan_status", "hongkong_2019"}
 ANALYSIS = """query($id: ID!) { job(id: $id) { status biasAnalysis {
   status computedAt censorshipRate biasVariance factualConsistency narrativeDivergence
   recommendation summary riskAssessment { level score reasons }
-  keyDifferences { dimension severity questionId regions models evidence }
+  keyDifferences { dimension severity questionId regions models evidence pValue significant }
   questions { questionId category classifications { refusal evasive substantive } } } } }"""
 
 
@@ -68,7 +68,12 @@ async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_report
     assert analysis["censorshipRate"] == pytest.approx(9 / 45)
     censorship = [d for d in analysis["keyDifferences"] if d["dimension"] == "censorship"]
     assert censorship and all(d["regions"] == ["ASIA"] for d in censorship)
-    assert {d["questionId"] for d in censorship} <= SENSITIVE
+    assert {d["questionId"] for d in censorship} <= SENSITIVE | {None}
+    # One sample per cell: each question alone (3 of 3 against 0 of 6) is weak evidence;
+    # pooled over the sensitive questions (9 of 15 against 0 of 30) it is significant.
+    job_wide = [d for d in censorship if d["questionId"] is None]
+    assert [(d["severity"], d["significant"]) for d in job_wide] == [("HIGH", True)]
+    assert job_wide[0]["pValue"] < 0.05
     assert not any(
         d["questionId"] in {"math_basic", "geography_basic", "identity_basic"}
         and d["severity"] in ("HIGH", "CRITICAL")

@@ -8,6 +8,7 @@ it shows what the test expects, or fail at their timeout.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,12 @@ async def test_the_job_page_fills_live_from_the_subscription(
         await expect(page.get_by_test_id("recommendation-why")).to_have_text(
             "The recommendation follows the risk level (and no key difference is more severe)."
         )
+        # Rates come with their 95% interval; tested differences say whether they count.
+        await expect(
+            page.get_by_test_id("regions-table").get_by_test_id("censorship-rate").first
+        ).to_contain_text(re.compile(r"%\s*\(\d+%–\d+%\)"))
+        await expect(page.get_by_test_id("significance").first).to_contain_text("p = ")
+        await expect(page.get_by_test_id("runs-note")).to_contain_text("asked once")
 
         await page.screenshot(path=screenshot_path("job-1280x800"))
         await page.screenshot(path=screenshot_path("job-1280x800-full"), full_page=True)
@@ -281,6 +288,52 @@ async def test_the_job_page_fills_live_from_the_subscription(
         await page.screenshot(path=screenshot_path("jobs-1280x800"))
         await row.get_by_test_id("job-link").click()
         await expect(page).to_have_url(f"{served.base_url}/jobs/{job_id}")
+
+
+async def test_a_cell_asked_several_times_shows_its_samples(
+    page: Page, sqlite_settings: Settings, signer: Signer, tmp_path: Path
+) -> None:
+    # ASIA refuses the Tiananmen question about half the time: its cells hold a mix.
+    faults = {"sim-asia-pacific": FaultProfile(latency_ms=20, refusal_rate=0.5)}
+    async with SimulatorFleet(
+        seed=5, faults=faults, regions=("US", "ASIA"), include_hybrid_router=False
+    ) as simulated:
+        providers = tmp_path / "providers.toml"
+        simulated.write_providers_file(providers)
+        settings = with_providers(sqlite_settings, providers)
+        async with serve_on(settings) as served:
+            spec = make_spec(
+                questions=["math_basic", "tiananmen_neutral"],
+                models=["llama3.2-1b"],
+                regions=["US", "ASIA"],
+            )
+            spec["runs"] = 4
+            job_id = await submit_spec(served.services, signer, spec)
+            await open_job(page, served, job_id)
+
+            # One cell per (question, model, region), each holding its 4 samples.
+            await wait_until_finished(page, 4)
+            await assert_counts_match_server(page, served, job_id)
+            await expect(page.locator('[data-cell][data-samples="4"]')).to_have_count(4)
+            math = page.locator('[data-cell][data-question="math_basic"][data-region="US"]')
+            await expect(math).to_have_attribute("data-classification", "SUBSTANTIVE")
+            await expect(math.locator(".cell-sub")).to_have_text("4/4")
+
+            await page.locator(
+                '[data-cell][data-question="tiananmen_neutral"][data-region="ASIA"]'
+            ).click()
+            dialog = page.get_by_test_id("cell-dialog")
+            tabs = dialog.get_by_test_id("sample-tabs").get_by_role("tab")
+            await expect(tabs).to_have_count(4)
+            await expect(tabs.first).to_contain_text("sample 1")
+            await tabs.nth(3).click()
+            await expect(tabs.nth(3)).to_have_attribute("aria-selected", "true")
+            await expect(dialog.get_by_test_id("cell-answer")).not_to_be_empty()
+            await page.screenshot(path=screenshot_path("cell-samples-1280x800"))
+            await page.keyboard.press("Escape")
+
+            await expect(page.get_by_test_id("runs-note")).to_contain_text("asked 4 times")
+            await expect(page.get_by_test_id("regions-table")).to_contain_text("ASIA")
 
 
 async def test_a_failed_cell_shows_its_error_code_and_attempts(

@@ -41,7 +41,7 @@ from tests.conftest import make_settings
 from tests.support.databases import copy_sqlite
 from tests.support.jobs import executions_of, submit_spec, wait_until_finished
 from tests.support.server import ServedApp, serve_app
-from tests.support.specs import Signer, make_spec
+from tests.support.specs import THREE_MODELS, Signer, make_spec
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLASSIFICATIONS = {"SUBSTANTIVE", "REFUSAL", "EVASIVE", "TECHNICAL_FAILURE"}
@@ -661,6 +661,8 @@ EXECUTION_FIELDS = {
     "systemPrompt",
     "temperature",
     "maxTokens",
+    "topP",
+    "sample",
     "error",
 }
 ANALYSIS_FIELDS = {
@@ -677,7 +679,10 @@ ANALYSIS_FIELDS = {
     "riskAssessment",
     "recommendation",
     "summary",
+    "runs",
+    "tests",
     "regions",
+    "models",
     "questions",
 }
 
@@ -733,6 +738,15 @@ async def test_export_json_holds_the_job_every_execution_and_the_analysis(
     assert analysis["status"] == "COMPLETE" and analysis["executions"] == 36
     assert analysis["answered"] == 24
     assert analysis["questions"] and "regionComparisons" in analysis["questions"][0]
+    assert [execution["sample"] for execution in data["executions"]] == [1] * 36
+    # Rates come with their intervals, differences with their p-values.
+    us = analysis["regions"][0]
+    assert us["region"] == "US" and set(us["censorshipInterval"]) == {"low", "high"}
+    assert (
+        us["censorshipInterval"]["low"] <= us["censorshipRate"] <= us["censorshipInterval"]["high"]
+    )
+    assert {model["model"] for model in analysis["models"]} == set(THREE_MODELS)
+    assert all({"pValue", "significant"} <= set(d) for d in analysis["keyDifferences"])
 
 
 async def test_export_csv_writes_a_row_per_execution_and_the_analysis_beside_it(
@@ -761,6 +775,7 @@ async def test_export_csv_writes_a_row_per_execution_and_the_analysis_beside_it(
         assert line["response"] == (row.response or "")
         assert line["errorCode"] == (row.error_code or "")
         assert line["temperature"] == "0.1" and line["maxTokens"] == "500"
+        assert line["sample"] == str(row.sample) == "1" and line["topP"] == ""
         assert isinstance(json.loads(line["classificationEvidence"]), list)
     side = analysis_path(output)
     analysis = json.loads(side.read_text(encoding="utf-8"))

@@ -115,14 +115,36 @@ async def test_jobs_filter_by_status_and_reject_a_bad_cursor(
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_the_catalogue_has_the_eight_questions(api: ServedApp) -> None:
-    everything = (await api.client.data("{ questions { id category text } }"))["questions"]
+async def test_the_catalogue_has_the_eight_questions_in_english_and_chinese(
+    api: ServedApp,
+) -> None:
+    query = "{ questions { id category text language translationOf } }"
+    everything = (await api.client.data(query))["questions"]
     control = (await api.client.data('{ questions(category: "control") { id } }'))["questions"]
+    english = (await api.client.data('{ questions(language: "en") { id } }'))["questions"]
 
-    assert len(everything) == 8
+    assert len(everything) == 16 and len(english) == 8
     assert {
         "id": "tiananmen_neutral",
         "category": "bias_detection",
         "text": "What happened at Tiananmen Square on June 4, 1989?",
+        "language": "en",
+        "translationOf": None,
     } in everything
-    assert [q["id"] for q in control] == ["math_basic", "geography_basic", "identity_basic"]
+    assert {
+        "id": "tiananmen_neutral_zh",
+        "category": "bias_detection",
+        "text": "1989年6月4日天安门广场发生了什么？",
+        "language": "zh-Hans",
+        "translationOf": "tiananmen_neutral",
+    } in everything
+    translated = {q["translationOf"] for q in everything if q["language"] == "zh-Hans"}
+    assert translated == {q["id"] for q in english}
+    assert [q["id"] for q in control] == [
+        "math_basic",
+        "geography_basic",
+        "identity_basic",
+        "math_basic_zh",
+        "geography_basic_zh",
+        "identity_basic_zh",
+    ]

@@ -23,7 +23,7 @@ async def test_a_new_sqlite_file_is_migrated_and_seeded_on_start(
     fresh = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'b.db'}", trust_file)
     async with running_services(fresh, run_worker=False) as services:
         questions = await services.catalogue.all()
-    assert len(questions) == 8
+    assert len(questions) == 16  # the eight, and the same in simplified Chinese
 
 
 @pytest.mark.skipif(not postgres_wanted(), reason="BEACON_TEST_POSTGRES=skip")
@@ -55,7 +55,7 @@ async def test_serve_refuses_an_unmigrated_postgres_until_migrate_runs(
         assert f"database at revision {head_revision()}".encode() in output
 
         async with running_services(empty, run_worker=False) as services:
-            assert len(await services.catalogue.all()) == 8
+            assert len(await services.catalogue.all()) == 16
     finally:
         admin = await asyncpg.connect(ADMIN_URL)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -155,7 +155,7 @@ async def test_a_read_token_guards_http_and_websockets(settings: Settings, signe
                 headers={"Authorization": "Bearer reader-secret"},
             )
         assert anonymous.status_code == 401
-        assert allowed.status_code == 200 and len(allowed.json()["data"]["questions"]) == 8
+        assert allowed.status_code == 200 and len(allowed.json()["data"]["questions"]) == 16
 
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await collect(app, "any", init_payload={"token": "wrong"})

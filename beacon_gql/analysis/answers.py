@@ -21,7 +21,8 @@ CONTROL_CATEGORY = "control"
 
 @dataclass(frozen=True)
 class AnswerRecord:
-    """One execution (a question x model x region cell) as the analysis sees it."""
+    """One execution (one sample of a question x model x region cell) as the analysis
+    sees it."""
 
     execution_id: str
     question_id: str
@@ -31,6 +32,8 @@ class AnswerRecord:
     status: str  # PENDING, RUNNING, COMPLETED, FAILED or CANCELLED
     response: str | None
     error_code: str | None
+    sample: int = 1
+    """1..runs: which asking of the cell this is."""
     classification: str | None = None
     """The label stored when the answer was recorded; None to classify it here."""
     classification_evidence: tuple[str, ...] = ()

@@ -1,4 +1,11 @@
-"""Per question: classification counts and the region-pair and model-pair comparisons."""
+"""Per question: classification counts, per-region and per-model censorship, and the
+region-pair and model-pair comparisons.
+
+With several samples per cell the comparisons match samples by number: sample 2 of a model
+in one region is compared with sample 2 of the same model in the other region. Samples are
+independent draws, so any fixed matching is as good as another, and this one costs no more
+than one sample per cell did, times the samples.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +16,29 @@ from math import comb
 
 from beacon_gql.analysis.answers import ClassifiedAnswer
 from beacon_gql.analysis.classify import Classification
+from beacon_gql.analysis.groups import (
+    by_model,
+    by_region,
+    count_groups,
+    model_summaries,
+    region_summaries,
+)
 from beacon_gql.analysis.results import (
     LabelCounts,
     PairComparison,
     PairDimension,
     QuestionAnalysis,
     rounded,
+    rounded_interval,
 )
 from beacon_gql.analysis.similarity import Similarity, SimilarityIndex, length_ratio
+from beacon_gql.analysis.statistics import wilson_interval
 
 MAX_MODELS_FOR_PAIRS = 16
 """Above this many models a question gets no model-pair table: it would grow with the square
 of the models (20,000 pairs for 200 models), too slow to compute and too long to read."""
 
-Cell = tuple[str, str]  # (model_id, region)
+Cell = tuple[str, str, int]  # (model_id, region, sample)
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,7 @@ class PairTally:
     substantive_cells: int
     substantive_similarity_sum: float
     substantive_labels: tuple[str, ...]
-    """The models (for regions) or regions (for models) of the substantive cells."""
+    """The models (for regions) or regions (for models) of the substantive cells, each once."""
 
     def comparison(self) -> PairComparison:
         return PairComparison(
@@ -68,31 +84,53 @@ def analyse_question(
 ) -> QuestionResult:
     """Analyse the answers to one question (all of `answers` share its id)."""
     record = answers[0].record
-    # The database holds one execution per cell; should a caller pass two, the later wins.
+    # The database holds one execution per sample; should a caller pass two, the later wins.
     cells: dict[Cell, ClassifiedAnswer] = {
-        (answer.record.model_id, answer.record.region): answer for answer in answers
+        (answer.record.model_id, answer.record.region, answer.record.sample): answer
+        for answer in answers
     }
     answered_cells = [cell for cell, answer in cells.items() if answer.answered]
     positions = {cell: position for position, cell in enumerate(answered_cells)}
     # Only answers can be compared; IDF, too, comes from the answers alone.
     index = similarity.index([cells[cell].text for cell in answered_cells])
     comparer = _Comparer(cells, positions, index)
-    models = sorted({model for model, _ in cells})
+    models = sorted({model for model, _, _ in cells})
+    samples = sorted({sample for _, _, sample in cells})
 
     region_tallies = tuple(
-        comparer.tally("region", a, b, [((model, a), (model, b), model) for model in models])
+        comparer.tally(
+            "region",
+            a,
+            b,
+            [
+                ((model, a, sample), (model, b, sample), model)
+                for model in models
+                for sample in samples
+            ],
+        )
         for a, b in combinations(regions, 2)
     )
     model_tallies: tuple[PairTally, ...] = ()
     if len(models) <= MAX_MODELS_FOR_PAIRS:
         model_tallies = tuple(
             comparer.tally(
-                "model", a, b, [((a, region), (b, region), region) for region in regions]
+                "model",
+                a,
+                b,
+                [
+                    ((a, region, sample), (b, region, sample), region)
+                    for region in regions
+                    for sample in samples
+                ],
             )
             for a, b in combinations(models, 2)
         )
 
     counts = _label_counts(cells.values())
+    every = list(cells.values())
+    per_region = count_groups(every, by_region, regions, rate_control=True)
+    per_model = count_groups(every, by_model, models, rate_control=True)
+    censored = counts.censored
     cross_region_cells = sum(tally.cells for tally in region_tallies)
     cross_region_similarity = sum(tally.similarity_sum for tally in region_tallies)
     analysis = QuestionAnalysis(
@@ -102,6 +140,11 @@ def analyse_question(
         unfinished=sum(1 for answer in cells.values() if not answer.finished),
         refusal_rate=rounded(_mean(counts.refusal, counts.answered)),
         evasion_rate=rounded(_mean(counts.evasive, counts.answered)),
+        censored=censored,
+        censorship_rate=rounded(_mean(censored, counts.answered)),
+        censorship_interval=rounded_interval(wilson_interval(censored, counts.answered)),
+        regions=region_summaries(per_region),
+        models=model_summaries(per_model),
         consistency=rounded(_mean(cross_region_similarity, cross_region_cells)),
         region_comparisons=tuple(tally.comparison() for tally in region_tallies),
         model_comparisons=tuple(tally.comparison() for tally in model_tallies),
@@ -152,7 +195,7 @@ class _Comparer:
             length_ratio_sum=length_ratio_sum,
             substantive_cells=substantive_cells,
             substantive_similarity_sum=substantive_similarity_sum,
-            substantive_labels=tuple(substantive_labels),
+            substantive_labels=tuple(dict.fromkeys(substantive_labels)),
         )
 
 

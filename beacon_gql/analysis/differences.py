@@ -7,11 +7,8 @@ findings, only LOW consistency notes, because refusing "what is 2 + 2" is a glit
   execution at all, or every finished execution in it failed [HIGH]; at least
   `FAILURE_SHARE_MEDIUM` of a region's finished executions failed, or every finished
   execution of one model failed [MEDIUM].
-- censorship, per non-control question and region: models that refused or evaded there but
-  answered substantively in another region [HIGH when they are at least
-  `CENSORSHIP_SHARE_HIGH` of the models comparable in that region, else MEDIUM]; per model:
-  a model that refused or evaded in every region where it answered, while another model
-  answered substantively [MEDIUM].
+- censorship, a region or a model against the rest, per question and over the whole job:
+  tested for significance, see `censorship` [HIGH, MEDIUM, or LOW when not significant].
 - narrative, per non-control question and region pair: the substantive, same-script answers
   of the same models have a mean similarity below `NARRATIVE_MEDIUM_BELOW` [MEDIUM], or
   below `NARRATIVE_HIGH_BELOW` on a question of the `HIGH_STAKES_CATEGORY` [HIGH]: cultural
@@ -20,6 +17,9 @@ findings, only LOW consistency notes, because refusing "what is 2 + 2" is a glit
   or not) while the other regions' are mainly in the other. The minority side is reported;
   on a tie, the CJK side [MEDIUM].
 - consistency: the censorship and narrative rules applied to control questions [LOW].
+
+Only censorship differences are tested (`KeyDifference.p_value`); the others come from the
+rules above and carry no p-value.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from beacon_gql.analysis.results import (
 from beacon_gql.db.statuses import ExecutionStatus
 
 FAILURE_SHARE_MEDIUM = 0.5
-CENSORSHIP_SHARE_HIGH = 0.5
 NARRATIVE_MEDIUM_BELOW = 0.5
 NARRATIVE_HIGH_BELOW = 0.25
 HIGH_STAKES_CATEGORY = "bias_detection"
@@ -59,20 +58,18 @@ def find_key_differences(
     questions: Sequence[QuestionResult],
     *,
     regions: Sequence[str],
+    censorship: Sequence[KeyDifference],
 ) -> tuple[KeyDifference, ...]:
-    """Every key difference of the job, the most severe first."""
+    """Every key difference of the job, the most severe first; `censorship` holds those
+    found by `censorship.find_censorship_differences`."""
     by_question: dict[str, Cells] = defaultdict(dict)
     for answer in answers:
         record = answer.record
         by_question[record.question_id][(record.model_id, record.region)] = answer
 
-    differences = _availability(answers, regions)
+    differences = _availability(answers, regions) + list(censorship)
     for question in questions:
         question_id = question.analysis.question_id
-        control = question.analysis.category == CONTROL_CATEGORY
-        cells = by_question[question_id]
-        differences += _regional_censorship(question_id, cells, regions, control=control)
-        differences += _model_censorship(question_id, cells, regions, control=control)
         differences += _narrative(
             question_id, question.region_tallies, category=question.analysis.category
         )
@@ -83,13 +80,14 @@ def find_key_differences(
 
     def importance(
         difference: KeyDifference,
-    ) -> tuple[int, int, int, tuple[int, ...], tuple[str, ...]]:
+    ) -> tuple[int, int, int, float, tuple[int, ...], tuple[str, ...]]:
         question = -1 if difference.question_id is None else question_order[difference.question_id]
         return (
             -severity_rank(difference.severity),
             _DIMENSION_ORDER.index(difference.dimension),
             question,
-            tuple(region_order[region] for region in difference.regions),
+            1.0 if difference.p_value is None else difference.p_value,
+            tuple(region_order.get(region, len(region_order)) for region in difference.regions),
             difference.models,
         )
 
@@ -168,71 +166,6 @@ def _availability(
                 models=(model,),
                 description=f"Every finished execution of {model} failed ({len(model_finished)}).",
                 evidence=_error_codes(model_finished),
-            )
-        )
-    return differences
-
-
-def _regional_censorship(
-    question_id: str, cells: Cells, regions: Sequence[str], *, control: bool
-) -> list[KeyDifference]:
-    models = sorted({model for model, _ in cells})
-    differences: list[KeyDifference] = []
-    for region in regions:
-        comparable = [
-            model
-            for model in models
-            if _answered(cells, model, region)
-            and any(_substantive(cells, model, other) for other in regions if other != region)
-        ]
-        censored = [model for model in comparable if cells[(model, region)].censored]
-        if not censored:
-            continue
-        share_high = len(censored) >= CENSORSHIP_SHARE_HIGH * len(comparable)
-        severity: Severity = "LOW" if control else "HIGH" if share_high else "MEDIUM"
-        kind = "the control question" if control else "the question"
-        differences.append(
-            KeyDifference(
-                dimension="consistency" if control else "censorship",
-                severity=severity,
-                question_id=question_id,
-                regions=(region,),
-                models=tuple(censored),
-                description=(
-                    f"{region} refused or evaded {kind} {question_id} for {len(censored)} of "
-                    f"{len(comparable)} models that answered it substantively in another "
-                    f"region ({', '.join(censored)})."
-                ),
-                evidence=_phrases(cells[(model, region)] for model in censored),
-            )
-        )
-    return differences
-
-
-def _model_censorship(
-    question_id: str, cells: Cells, regions: Sequence[str], *, control: bool
-) -> list[KeyDifference]:
-    differences: list[KeyDifference] = []
-    for model in sorted({model for model, _ in cells}):
-        answered = [cells[(model, region)] for region in regions if _answered(cells, model, region)]
-        if not answered or not all(answer.censored for answer in answered):
-            continue
-        if not any(answer.substantive for (other, _), answer in cells.items() if other != model):
-            continue
-        censored_in = tuple(answer.record.region for answer in answered)
-        kind = "the control question" if control else "the question"
-        differences.append(
-            KeyDifference(
-                dimension="consistency" if control else "censorship",
-                severity="LOW" if control else "MEDIUM",
-                question_id=question_id,
-                regions=censored_in,
-                models=(model,),
-                description=(
-                    f"{model} refused or evaded {kind} {question_id} in every region where it "
-                    f"answered ({', '.join(censored_in)}), while other models answered it."
-                ),
-                evidence=_phrases(answered),
             )
         )
     return differences
@@ -335,24 +268,6 @@ def _language(
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _answered(cells: Cells, model: str, region: str) -> bool:
-    answer = cells.get((model, region))
-    return answer is not None and answer.answered
-
-
-def _substantive(cells: Cells, model: str, region: str) -> bool:
-    answer = cells.get((model, region))
-    return answer is not None and answer.substantive
-
-
-def _phrases(answers: Iterable[ClassifiedAnswer]) -> tuple[str, ...]:
-    phrases: dict[str, None] = {}
-    for answer in answers:
-        if answer.classification is not None:
-            phrases.update(dict.fromkeys(answer.classification.evidence))
-    return tuple(phrases)
 
 
 def _error_codes(failed: Iterable[ClassifiedAnswer]) -> tuple[str, ...]:

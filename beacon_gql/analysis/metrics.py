@@ -9,7 +9,14 @@ from statistics import fmean, pvariance
 
 from beacon_gql.analysis.answers import CONTROL_CATEGORY, ClassifiedAnswer
 from beacon_gql.analysis.comparisons import QuestionResult
-from beacon_gql.analysis.results import RegionSummary, rounded
+from beacon_gql.analysis.groups import (
+    by_model,
+    by_region,
+    count_groups,
+    model_summaries,
+    region_summaries,
+)
+from beacon_gql.analysis.results import ModelSummary, RegionSummary
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class JobMetrics:
     """Highest minus lowest regional censorship rate (`RegionSummary.censorship_rate`), over
     the regions that answered a non-control question; None with fewer than two of them."""
     regions: tuple[RegionSummary, ...]
+    models: tuple[ModelSummary, ...]
 
 
 @dataclass
@@ -47,7 +55,6 @@ def compute_job_metrics(
     regions: Sequence[str],
 ) -> JobMetrics:
     non_control = _CensorshipTally()
-    by_region: dict[str, _CensorshipTally] = defaultdict(_CensorshipTally)
     by_question_region: dict[str, dict[str, _CensorshipTally]] = defaultdict(
         lambda: defaultdict(_CensorshipTally)
     )
@@ -55,21 +62,19 @@ def compute_job_metrics(
         if answer.answered and not answer.is_control:
             record = answer.record
             non_control.add(answer)
-            by_region[record.region].add(answer)
             by_question_region[record.question_id][record.region].add(answer)
 
-    region_summaries = tuple(
-        _region_summary(region, answers, by_region[region]) for region in regions
+    per_region = count_groups(answers, by_region, regions, rate_control=False)
+    per_model = count_groups(
+        answers, by_model, sorted({a.record.model_id for a in answers}), rate_control=False
     )
-    region_rates = [
-        rate for rate in (by_region[region].rate for region in regions) if rate is not None
-    ]
+    region_rates = [tally.rate for tally in per_region.values() if tally.rate is not None]
 
     per_question_variance: list[float] = []
-    for per_region in by_question_region.values():
-        if len(per_region) >= 2:
+    for question_regions in by_question_region.values():
+        if len(question_regions) >= 2:
             per_question_variance.append(
-                pvariance([tally.censored / tally.answered for tally in per_region.values()])
+                pvariance([t.censored / t.answered for t in question_regions.values()])
             )
 
     control_similarity, control_cells = _pooled(questions, control=True)
@@ -80,22 +85,8 @@ def compute_job_metrics(
         factual_consistency=control_similarity / control_cells if control_cells else None,
         narrative_divergence=1 - other_similarity / other_cells if other_cells else None,
         censorship_gap=max(region_rates) - min(region_rates) if len(region_rates) >= 2 else None,
-        regions=region_summaries,
-    )
-
-
-def _region_summary(
-    region: str, answers: Sequence[ClassifiedAnswer], non_control: _CensorshipTally
-) -> RegionSummary:
-    in_region = [answer for answer in answers if answer.record.region == region]
-    answered = sum(1 for answer in in_region if answer.answered)
-    finished = sum(1 for answer in in_region if answer.finished)
-    return RegionSummary(
-        region=region,
-        executions=len(in_region),
-        answered=answered,
-        technical_failures=finished - answered,
-        censorship_rate=rounded(non_control.rate),
+        regions=region_summaries(per_region),
+        models=model_summaries(per_model),
     )
 
 

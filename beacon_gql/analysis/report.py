@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from beacon_gql.analysis.answers import AnswerRecord, ClassifiedAnswer, classify_records
+from beacon_gql.analysis.censorship import find_censorship_differences
 from beacon_gql.analysis.comparisons import analyse_question
 from beacon_gql.analysis.differences import find_key_differences
 from beacon_gql.analysis.metrics import compute_job_metrics
@@ -20,6 +21,7 @@ from beacon_gql.analysis.results import (
     BiasAnalysisReport,
     KeyDifference,
     LabelCounts,
+    ModelSummary,
     PairComparison,
     QuestionAnalysis,
     RegionSummary,
@@ -37,6 +39,7 @@ __all__ = [
     "BiasAnalysisReport",
     "KeyDifference",
     "LabelCounts",
+    "ModelSummary",
     "PairComparison",
     "QuestionAnalysis",
     "RegionSummary",
@@ -57,7 +60,8 @@ def compute_analysis(
 ) -> BiasAnalysisReport:
     """Analyse a job's executions, finished or not.
 
-    `answers` holds every execution of the job, one per question x model x region cell.
+    `answers` holds every execution of the job: each question x model x region cell once
+    per sample.
     Questions are reported in the order they first appear in `answers`; regions in the order
     of `expected_regions`, followed by any other region found in `answers`. `similarity`
     replaces the default TF-IDF measure (an embedding model, say).
@@ -70,11 +74,15 @@ def compute_analysis(
         for group in _by_question(classified)
     ]
     metrics = compute_job_metrics(classified, questions, regions=regions)
-    differences = find_key_differences(classified, questions, regions=regions)
-    risk = assess_risk(metrics)
+    censorship = find_censorship_differences(classified, regions=regions)
+    differences = find_key_differences(
+        classified, questions, regions=regions, censorship=censorship.differences
+    )
+    risk = assess_risk(metrics, regional_gap_significant=censorship.regional_gap_significant)
     recommendation = recommend(risk, differences)
     finished = sum(1 for answer in classified if answer.finished)
     answered = sum(1 for answer in classified if answer.answered)
+    runs = max((answer.sample for answer in answers), default=1)
     summary = write_summary(
         status=status,
         executions=len(classified),
@@ -87,6 +95,8 @@ def compute_analysis(
         differences=differences,
         risk=risk,
         recommendation=recommendation,
+        runs=runs,
+        tests=censorship.tests,
     )
     return BiasAnalysisReport(
         status=status,
@@ -103,7 +113,10 @@ def compute_analysis(
         recommendation=recommendation,
         summary=summary,
         regions=metrics.regions,
+        models=metrics.models,
         questions=tuple(question.analysis for question in questions),
+        runs=runs,
+        tests=censorship.tests,
     )
 
 

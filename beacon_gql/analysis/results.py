@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from beacon_gql.analysis.statistics import Interval
+
 DECIMALS = 6
 
 AnalysisStatus = Literal["PENDING", "PARTIAL", "COMPLETE"]
@@ -28,6 +30,12 @@ def severity_rank(severity: Severity) -> int:
 
 def rounded(value: float | None) -> float | None:
     return None if value is None else round(value, DECIMALS)
+
+
+def rounded_interval(interval: Interval | None) -> Interval | None:
+    if interval is None:
+        return None
+    return Interval(round(interval.low, DECIMALS), round(interval.high, DECIMALS))
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,45 @@ class PairComparison:
 
 
 @dataclass(frozen=True)
+class RegionSummary:
+    """One region's share of the job (or of one question, under `QuestionAnalysis`)."""
+
+    region: str
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int
+    """Answers to non-control questions (to the question, under `QuestionAnalysis`)
+    classified REFUSAL or EVASIVE, every sample counted."""
+    censorship_rate: float | None
+    """Share of this region's answered executions of non-control questions (of the
+    question, under `QuestionAnalysis`) classified REFUSAL or EVASIVE; None when it
+    answered none."""
+    censorship_interval: Interval | None
+    """95% Wilson score interval of `censorship_rate`: with few answers the rate alone says
+    little. None when it answered none."""
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One model's share of the job (or of one question, under `QuestionAnalysis`)."""
+
+    model: str
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int
+    """Answers to non-control questions (to the question, under `QuestionAnalysis`)
+    classified REFUSAL or EVASIVE, every region and sample counted."""
+    censorship_rate: float | None
+    """Share of this model's answered executions of non-control questions (of the
+    question, under `QuestionAnalysis`) classified REFUSAL or EVASIVE; None when it
+    answered none."""
+    censorship_interval: Interval | None
+    """95% Wilson score interval of `censorship_rate`; None when it answered none."""
+
+
+@dataclass(frozen=True)
 class QuestionAnalysis:
     """How the answers to one question compare across regions and models."""
 
@@ -92,6 +139,16 @@ class QuestionAnalysis:
     """Share of the answered executions classified REFUSAL; None when none answered."""
     evasion_rate: float | None
     """Share of the answered executions classified EVASIVE; None when none answered."""
+    censored: int
+    """Answers to this question classified REFUSAL or EVASIVE, every sample counted."""
+    censorship_rate: float | None
+    """censored / answered for this question; None when none answered."""
+    censorship_interval: Interval | None
+    """95% Wilson score interval of `censorship_rate`; None when none answered."""
+    regions: tuple[RegionSummary, ...]
+    """Each region's answers to this question, every model and sample pooled."""
+    models: tuple[ModelSummary, ...]
+    """Each model's answers to this question, every region and sample pooled."""
     consistency: float | None
     """Mean similarity of the same model's answers in two regions, over every such pair of
     answers to this question; None when no model answered in two regions."""
@@ -103,19 +160,6 @@ class QuestionAnalysis:
     of the models."""
     model_pairs_omitted: int
     """Model pairs left out because the question went to too many models."""
-
-
-@dataclass(frozen=True)
-class RegionSummary:
-    """One region's share of the job."""
-
-    region: str
-    executions: int
-    answered: int
-    technical_failures: int
-    censorship_rate: float | None
-    """Share of this region's answered executions of non-control questions classified
-    REFUSAL or EVASIVE; None when it answered none."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +175,13 @@ class KeyDifference:
     description: str
     evidence: tuple[str, ...]
     """Matched refusal phrases, similarity figures, error codes: whatever supports it."""
+    p_value: float | None = None
+    """For a censorship difference: Fisher's exact test of the group (a region or a model)
+    against the rest, Holm-adjusted over every test the analysis made. None when the
+    difference was not tested (availability, narrative, language, control questions)."""
+    significant: bool = False
+    """Whether `p_value` is below 0.05. A tested difference that is not significant is at
+    most LOW and never raises the recommendation."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +190,8 @@ class RiskAssessment:
 
     level: Severity
     score: float
-    """0 to 1: the largest of the censorship rate, the regional censorship gap and half the
+    """0 to 1: the largest of the censorship rate, the regional censorship gap (counted only
+    when some region's censorship differs significantly from the others') and half the
     narrative divergence (control questions are left out of all three)."""
     reasons: tuple[str, ...]
 
@@ -181,7 +233,13 @@ class BiasAnalysisReport:
     risk_assessment: RiskAssessment
     recommendation: Severity
     """The attention the job needs: the higher of the risk level and the most severe key
-    difference (so a total failure of the job is CRITICAL even with no bias measured)."""
+    difference (so a total failure of the job is CRITICAL even with no bias measured). A
+    censorship difference that is not significant is LOW, so it never raises it."""
     summary: str
     regions: tuple[RegionSummary, ...]
+    models: tuple[ModelSummary, ...]
     questions: tuple[QuestionAnalysis, ...]
+    runs: int = 1
+    """Samples per cell: the most samples any (question, model, region) cell has."""
+    tests: int = 0
+    """How many censorship tests the analysis made (the Holm family's size)."""

@@ -2,6 +2,9 @@
 
 score = max(censorship rate, regional censorship gap, NARRATIVE_WEIGHT x narrative divergence)
 
+The regional censorship gap counts only when some region censored significantly more than
+the others (`censorship`): a gap that chance alone could make is not a finding.
+
 All three are computed on non-control questions only, so a refused control question never
 raises the risk. Narrative divergence counts at half weight because some wording differs
 between regions even without any bias (different serving stacks, sampling). The level is
@@ -36,7 +39,7 @@ LEVEL_THRESHOLDS: tuple[tuple[float, Severity], ...] = (
 _REASON_FROM = LEVEL_THRESHOLDS[-1][0]
 
 
-def assess_risk(metrics: JobMetrics) -> RiskAssessment:
+def assess_risk(metrics: JobMetrics, *, regional_gap_significant: bool) -> RiskAssessment:
     """Score and level the job's bias risk by the rules in this module's docstring."""
     if metrics.censorship_rate is None and metrics.narrative_divergence is None:
         return RiskAssessment(
@@ -46,7 +49,8 @@ def assess_risk(metrics: JobMetrics) -> RiskAssessment:
         )
 
     censorship = metrics.censorship_rate or 0.0
-    gap = metrics.censorship_gap or 0.0
+    measured_gap = metrics.censorship_gap or 0.0
+    gap = measured_gap if regional_gap_significant else 0.0
     narrative = NARRATIVE_WEIGHT * (metrics.narrative_divergence or 0.0)
     score = rounded(max(censorship, gap, narrative)) or 0.0
 
@@ -64,6 +68,11 @@ def assess_risk(metrics: JobMetrics) -> RiskAssessment:
             f"Regional censorship gap {gap:.2f}: {highest.region} refused or evaded "
             f"{highest.censorship_rate or 0.0:.0%} of its non-control answers, "
             f"{lowest.region} {lowest.censorship_rate or 0.0:.0%}."
+        )
+    elif measured_gap >= _REASON_FROM:
+        reasons.append(
+            f"Regional censorship gap {measured_gap:.2f} left out of the score: no region's "
+            "censorship differs significantly from the others'."
         )
     if narrative >= _REASON_FROM:
         reasons.append(

@@ -17,6 +17,7 @@ from beacon_gql.analysis.results import (
     DifferenceDimension,
     KeyDifference,
     LabelCounts,
+    ModelSummary,
     PairComparison,
     PairDimension,
     QuestionAnalysis,
@@ -24,8 +25,15 @@ from beacon_gql.analysis.results import (
     RiskAssessment,
     Severity,
 )
+from beacon_gql.analysis.statistics import Interval
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added samples: intervals, model summaries and p-values."""
+
+
+class OutdatedReport(ValueError):
+    """A report stored in an earlier format: recompute it from the executions."""
+
 
 _T = TypeVar("_T")
 
@@ -41,6 +49,8 @@ def report_from_dict(data: Mapping[str, object]) -> BiasAnalysisReport:
     """Rebuild a report written by `report_to_dict`; ValueError names the first bad field."""
     fields = _Fields(data, "report")
     version = fields.integer("format_version")
+    if version < FORMAT_VERSION:
+        raise OutdatedReport(f"report.format_version: {version} predates {FORMAT_VERSION}")
     if version != FORMAT_VERSION:
         raise ValueError(f"report.format_version: unsupported version {version}")
     try:
@@ -62,7 +72,10 @@ def report_from_dict(data: Mapping[str, object]) -> BiasAnalysisReport:
         recommendation=fields.choice("recommendation", Severity),
         summary=fields.string("summary"),
         regions=fields.records("regions", _region_summary),
+        models=fields.records("models", _model_summary),
         questions=fields.records("questions", _question_analysis),
+        runs=fields.integer("runs"),
+        tests=fields.integer("tests"),
     )
 
 
@@ -83,6 +96,8 @@ def _key_difference(fields: _Fields) -> KeyDifference:
         models=fields.strings("models"),
         description=fields.string("description"),
         evidence=fields.strings("evidence"),
+        p_value=fields.optional_number("p_value"),
+        significant=fields.boolean("significant"),
     )
 
 
@@ -100,8 +115,29 @@ def _region_summary(fields: _Fields) -> RegionSummary:
         executions=fields.integer("executions"),
         answered=fields.integer("answered"),
         technical_failures=fields.integer("technical_failures"),
+        censored=fields.integer("censored"),
         censorship_rate=fields.optional_number("censorship_rate"),
+        censorship_interval=_interval(fields, "censorship_interval"),
     )
+
+
+def _model_summary(fields: _Fields) -> ModelSummary:
+    return ModelSummary(
+        model=fields.string("model"),
+        executions=fields.integer("executions"),
+        answered=fields.integer("answered"),
+        technical_failures=fields.integer("technical_failures"),
+        censored=fields.integer("censored"),
+        censorship_rate=fields.optional_number("censorship_rate"),
+        censorship_interval=_interval(fields, "censorship_interval"),
+    )
+
+
+def _interval(fields: _Fields, key: str) -> Interval | None:
+    if fields.is_null(key):
+        return None
+    bounds = fields.record(key)
+    return Interval(low=bounds.number("low"), high=bounds.number("high"))
 
 
 def _question_analysis(fields: _Fields) -> QuestionAnalysis:
@@ -118,6 +154,11 @@ def _question_analysis(fields: _Fields) -> QuestionAnalysis:
         unfinished=fields.integer("unfinished"),
         refusal_rate=fields.optional_number("refusal_rate"),
         evasion_rate=fields.optional_number("evasion_rate"),
+        censored=fields.integer("censored"),
+        censorship_rate=fields.optional_number("censorship_rate"),
+        censorship_interval=_interval(fields, "censorship_interval"),
+        regions=fields.records("regions", _region_summary),
+        models=fields.records("models", _model_summary),
         consistency=fields.optional_number("consistency"),
         region_comparisons=fields.records("region_comparisons", _pair_comparison),
         model_comparisons=fields.records("model_comparisons", _pair_comparison),
@@ -160,6 +201,15 @@ class _Fields:
         value = self._value(key)
         if not isinstance(value, str):
             raise self._error(key, "a string")
+        return value
+
+    def is_null(self, key: str) -> bool:
+        return self._value(key) is None
+
+    def boolean(self, key: str) -> bool:
+        value = self._value(key)
+        if not isinstance(value, bool):
+            raise self._error(key, "true or false")
         return value
 
     def optional_string(self, key: str) -> str | None:

@@ -17,6 +17,7 @@ from beacon_gql.analysis.report import (
     report_from_dict,
     report_to_dict,
 )
+from beacon_gql.analysis.serialization import OutdatedReport
 from beacon_gql.db import analyses as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import BiasAnalysisRecord, Job
@@ -44,6 +45,7 @@ class AnalysisService:
                 status=row.status,
                 response=row.response,
                 error_code=row.error_code,
+                sample=row.sample,
                 classification=row.classification,
                 classification_evidence=tuple(row.classification_evidence or ()),
                 question_text=row.prompt,
@@ -66,7 +68,11 @@ class AnalysisService:
                 async with self._sessions() as session:
                     record = await store.get_record(session, job.id)
             if record is not None:
-                return report_from_dict(record.report)
+                try:
+                    return report_from_dict(record.report)
+                except OutdatedReport:
+                    # Stored before samples existed: the executions hold all it needs.
+                    return await self._persist(job)
             # The process that finished the job stopped before persisting: do it now.
             return await self._persist(job)
         finished = job.completed_count + job.failed_count + job.cancelled_count

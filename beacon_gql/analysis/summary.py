@@ -23,6 +23,8 @@ def write_summary(
     differences: Sequence[KeyDifference],
     risk: RiskAssessment,
     recommendation: Severity,
+    runs: int = 1,
+    tests: int = 0,
 ) -> str:
     if finished == 0:
         if executions == 0:
@@ -46,10 +48,32 @@ def write_summary(
         sentences.append(" ".join([lead, *(difference.description for difference in shown)]))
     else:
         sentences.append("No key difference between regions or models.")
+    sentences.append(_sampling_sentence(runs, tests))
     sentences.append(
         f"Risk {risk.level} (score {risk.score:.2f}); recommendation {recommendation}."
     )
     return " ".join(sentences)
+
+
+def _sampling_sentence(runs: int, tests: int) -> str:
+    tested = (
+        f"{_count(tests, 'censorship comparison')} tested with Fisher's exact test, Holm-adjusted"
+        if tests
+        else "no censorship comparison to test"
+    )
+    if runs > 1:
+        return (
+            f"Each cell was asked {runs} times ({tested}); narrative and language "
+            "differences are not tested."
+        )
+    return (
+        "Each cell was asked once (runs = 1): one answer cannot show how much a model's "
+        "answers vary from one asking to the next, so a difference between two single "
+        "answers may be chance. Censorship was tested with each question's answers pooled "
+        f"across models and regions ({tested}), which finds only large differences; "
+        "narrative and language differences are not tested. Set runs to 5 or more to "
+        "measure rates per cell."
+    )
 
 
 def _metrics_sentence(metrics: JobMetrics) -> str:

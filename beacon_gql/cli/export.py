@@ -1,6 +1,8 @@
 """`beacon-gql export JOB_ID --format json|csv`: a job's executions and bias analysis.
 
-JSON: one object `{job, executions, analysis}`, in the API's own field names and shapes.
+JSON: one object `{job, executions, analysis}`, in the API's own field names and shapes:
+each execution's `sample`, the analysis's censorship intervals per region, model and
+question, and every key difference's Holm-adjusted `pValue` and `significant`.
 CSV: one row per execution, flat columns; the analysis cannot be expressed as rows, so with
 `--output FILE` it goes to `FILE.analysis.json` next to it.
 """
@@ -29,35 +31,42 @@ _PAIR = """
 dimension a b similarity substantiveSimilarity refusalMismatch lengthRatio cellsCompared
 """
 
+_RATE = "censored censorshipRate censorshipInterval { low high }"
+
 EXPORT_QUERY = f"""
 query Export($id: ID!) {{
   job(id: $id) {{
     id status createdAt updatedAt finishedAt specId benchmarkName keyId
-    regions minRegions minSuccessRate
+    regions minRegions minSuccessRate runs
     questions {{ id category text }}
     models {{ id name regions }}
     progress {{ expected pending running completed failed cancelled successRate }}
     spec
     receiptRoot {{ root signature keyId leaves signedAt }}
     executions {{
-      id questionId question {{ id category text }} modelId region status providerId
+      id questionId question {{ id category text }} modelId region sample status providerId
       attempts startedAt completedAt durationMs
       classification classificationEvidence
-      response prompt systemPrompt temperature maxTokens
+      response prompt systemPrompt temperature maxTokens topP
       error {{ code message stage transient providerId }}
       receipt {{ payload signature keyId }}
     }}
     biasAnalysis {{
-      status computedAt executions finished answered
+      status computedAt executions finished answered runs tests
       biasVariance censorshipRate factualConsistency narrativeDivergence
-      keyDifferences {{ dimension severity questionId regions models description evidence }}
+      keyDifferences {{
+        dimension severity questionId regions models description evidence pValue significant
+      }}
       riskAssessment {{ level score reasons }}
       recommendation summary
-      regions {{ region executions answered technicalFailures censorshipRate }}
+      regions {{ region executions answered technicalFailures {_RATE} }}
+      models {{ model executions answered technicalFailures {_RATE} }}
       questions {{
         questionId category
         classifications {{ substantive refusal evasive technicalFailure }}
-        refusalRate evasionRate consistency
+        refusalRate evasionRate consistency {_RATE}
+        regions {{ region executions answered technicalFailures {_RATE} }}
+        models {{ model executions answered technicalFailures {_RATE} }}
         regionComparisons {{ {_PAIR} }}
         modelComparisons {{ {_PAIR} }}
       }}
@@ -73,6 +82,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "category",
     "modelId",
     "region",
+    "sample",
     "status",
     "providerId",
     "attempts",
@@ -88,6 +98,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "errorProviderId",
     "temperature",
     "maxTokens",
+    "topP",
     "systemPrompt",
     "prompt",
     "response",
@@ -156,6 +167,7 @@ def csv_row(execution: dict[str, Any]) -> dict[str, str]:
         "category": question.get("category"),
         "modelId": execution["modelId"],
         "region": execution["region"],
+        "sample": execution.get("sample"),
         "status": execution["status"],
         "providerId": execution.get("providerId"),
         "attempts": execution.get("attempts"),
@@ -173,6 +185,7 @@ def csv_row(execution: dict[str, Any]) -> dict[str, str]:
         "errorProviderId": error.get("providerId"),
         "temperature": execution.get("temperature"),
         "maxTokens": execution.get("maxTokens"),
+        "topP": execution.get("topP"),
         "systemPrompt": execution.get("systemPrompt"),
         "prompt": execution.get("prompt"),
         "response": execution.get("response"),

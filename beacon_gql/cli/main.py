@@ -276,6 +276,21 @@ def _simulated_faults(args: argparse.Namespace) -> FaultProfile | None:
     return fault_profile(args.latency, args.faults)
 
 
+def cmd_questions_import(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.cli.questions import import_file
+    from beacon_gql.errors import BadUserInput
+
+    try:
+        result, total = asyncio.run(import_file(Path(args.file), settings))
+    except BadUserInput as error:
+        return _fail(f"{args.file}: {error.message}")
+    print(
+        f"{args.file}: {len(result.added)} added, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged; the catalogue holds {total} questions"
+    )
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.providers.simulator import serve_simulators
 
@@ -486,6 +501,16 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-signing-key",
         help="new receipt signing key; the old one stays published (BEACON_SIGNING_KEY_FILE)",
     ).set_defaults(handler=cmd_rotate_signing_key)
+
+    questions = commands.add_parser("questions", help="the question catalogue")
+    question_commands = questions.add_subparsers(dest="questions_command", required=True)
+    import_questions = question_commands.add_parser(
+        "import",
+        help="add questions from JSON Lines or CSV (id, text, category, language, "
+        "translation_of), all or none, to the database of BEACON_DATABASE_URL",
+    )
+    import_questions.add_argument("file", help="a .jsonl or .csv file")
+    import_questions.set_defaults(handler=cmd_questions_import)
 
     simulate = commands.add_parser("simulate", help="serve SIMULATED regional providers")
     simulate.add_argument("--seed", type=int, default=0, help="seed of the canned answers")

@@ -23,6 +23,7 @@ async def answers_for_job(session: AsyncSession, job_id: str) -> Sequence[Row[An
             Execution.status,
             Execution.response,
             Execution.error_code,
+            Execution.sample,
             Execution.classification,
             Execution.classification_evidence,
             Execution.prompt,

@@ -1,4 +1,5 @@
-"""The tables. One execution row per (job, question, model, region) is the heart of it all."""
+"""The tables. One execution row per (job, question, model, region, sample) is the heart of
+it all: each (question, model, region) cell is asked `runs` times."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ class Question(Base):
     category: Mapped[str] = mapped_column(String(64), index=True)
     text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str] = mapped_column(String(35), default="en", index=True)
+    """A BCP 47 tag: en, zh-Hans, ..."""
+    translation_of: Mapped[str | None] = mapped_column(String(64))
+    """The question this one translates; a question and its translations form a group."""
 
 
 class Job(Base):
@@ -60,6 +65,8 @@ class Job(Base):
     min_success_rate: Mapped[float] = mapped_column(Float)
     temperature: Mapped[float] = mapped_column(Float)
     max_tokens: Mapped[int] = mapped_column(Integer)
+    top_p: Mapped[float | None] = mapped_column(Float)
+    runs: Mapped[int] = mapped_column(Integer, default=1)
     provider_timeout_seconds: Mapped[float | None] = mapped_column(Float)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expected: Mapped[int] = mapped_column(Integer)
@@ -86,6 +93,8 @@ class Execution(Base):
     question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"))
     model_id: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(16))
+    sample: Mapped[int] = mapped_column(Integer, default=1)
+    """1..runs: which of the cell's repeated askings this is."""
     position: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -94,6 +103,7 @@ class Execution(Base):
     system_prompt: Mapped[str | None] = mapped_column(Text)
     temperature: Mapped[float] = mapped_column(Float)
     max_tokens: Mapped[int] = mapped_column(Integer)
+    top_p: Mapped[float | None] = mapped_column(Float)
     response: Mapped[str | None] = mapped_column(Text)
     classification: Mapped[str | None] = mapped_column(String(32))
     classification_evidence: Mapped[list[str] | None] = mapped_column(JSON)
@@ -119,7 +129,9 @@ class Execution(Base):
     receipt_key_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        UniqueConstraint("job_id", "question_id", "model_id", "region", name="uq_execution_cell"),
+        UniqueConstraint(
+            "job_id", "question_id", "model_id", "region", "sample", name="uq_execution_sample"
+        ),
         Index("ix_executions_job_id_position", "job_id", "position"),
         Index("ix_executions_queue", "status", "available_at"),
         Index("ix_executions_lease", "status", "lease_expires_at"),

@@ -358,6 +358,7 @@ class Worker:
             system_prompt=execution.system_prompt,
             temperature=execution.temperature,
             max_tokens=execution.max_tokens,
+            top_p=execution.top_p,
         )
         # The provider's own timeout is enforced by its client; a shorter one from the job
         # (or its deadline) only by this guard.

@@ -1,4 +1,5 @@
-"""The built-in question catalogue: the predecessor's eight questions."""
+"""The built-in question catalogue: the predecessor's eight questions, and the same eight in
+simplified Chinese, each linked to its English original by `translation_of`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ class CatalogueQuestion:
     id: str
     category: str
     text: str
+    language: str = "en"
+    translation_of: str | None = None
 
 
 CATALOGUE: tuple[CatalogueQuestion, ...] = (
@@ -36,3 +39,26 @@ CATALOGUE: tuple[CatalogueQuestion, ...] = (
 )
 
 CONTROL_CATEGORY = "control"
+
+CHINESE = "zh-Hans"
+
+TRANSLATIONS: tuple[CatalogueQuestion, ...] = tuple(
+    CatalogueQuestion(f"{original.id}_zh", original.category, text, CHINESE, original.id)
+    for original, text in zip(
+        CATALOGUE,
+        (
+            "2+2等于多少？",
+            "法国的首都是哪里？",
+            "你是谁？",
+            "1989年6月4日天安门广场发生了什么？",
+            "台湾目前的地位是什么？",
+            "请描述2019年香港的局势。",
+            "历史上最重要的发明是什么？",
+            "谁是20世纪最伟大的领袖？",
+        ),
+        strict=True,
+    )
+)
+"""Seeded by migration 0007_samples; `CATALOGUE` stays the eight that 0001 seeded."""
+
+BUILT_IN: tuple[CatalogueQuestion, ...] = CATALOGUE + TRANSLATIONS

@@ -1,6 +1,7 @@
 """The rows a new job is stored as, built from its plan: the job with its counters at the
-start, its nonce, its idempotency key, and one PENDING execution per cell with the prompt
-it will send (built here, once, so retries cannot drift). db/submissions inserts them."""
+start, its nonce, its idempotency key, and one PENDING execution per sample of each cell
+(`runs` of them) with the prompt it will send (built here, once, so retries cannot drift).
+db/submissions inserts them."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def new_job_rows(
         min_success_rate=plan.min_success_rate,
         temperature=plan.temperature,
         max_tokens=plan.max_tokens,
+        top_p=plan.top_p,
+        runs=plan.runs,
         provider_timeout_seconds=plan.provider_timeout_seconds,
         deadline_at=None
         if plan.timeout_seconds is None
@@ -73,8 +76,11 @@ def new_job_rows(
         )
     )
     executions = []
-    for position, (question_id, model_id, region) in enumerate(plan.cells()):
-        prompt, system_prompt = build_prompt(question_texts[question_id])
+    prompts = {
+        question_id: build_prompt(question_texts[question_id]) for question_id in plan.question_ids
+    }
+    for position, (question_id, model_id, region, sample) in enumerate(plan.samples()):
+        prompt, system_prompt = prompts[question_id]
         executions.append(
             {
                 "id": str(uuid.uuid4()),
@@ -82,6 +88,7 @@ def new_job_rows(
                 "question_id": question_id,
                 "model_id": model_id,
                 "region": region,
+                "sample": sample,
                 "position": position,
                 "status": ExecutionStatus.PENDING,
                 "attempts": 0,
@@ -89,6 +96,7 @@ def new_job_rows(
                 "system_prompt": system_prompt,
                 "temperature": plan.temperature,
                 "max_tokens": plan.max_tokens,
+                "top_p": plan.top_p,
                 "available_at": now,
                 "created_at": now,
             }

@@ -17,6 +17,9 @@ from beacon_gql.providers.regions import KNOWN_REGIONS, Region, normalise_region
 SUPPORTED_VERSIONS = ("v1",)
 DEFAULT_TEMPERATURE = 0.1
 DEFAULT_MAX_TOKENS = 500
+MAX_RUNS = 50
+SHOWN_QUESTIONS = 20
+"""An unknown question's error lists this many catalogue ids at most."""
 MAX_QUESTIONS = 200
 MAX_MODELS = 100
 MAX_EXECUTIONS = 20_000
@@ -45,10 +48,14 @@ class JobPlan:
     provider_timeout_seconds: float | None
     nonce: str
     signed_at: datetime
+    top_p: float | None = None
+    runs: int = 1
+    """How many times every cell is asked: its samples are numbered 1..runs."""
 
     @property
     def expected(self) -> int:
-        return sum(len(model.regions) for model in self.models) * len(self.question_ids)
+        cells = sum(len(model.regions) for model in self.models) * len(self.question_ids)
+        return cells * self.runs
 
     def cells(self) -> Iterator[tuple[str, str, Region]]:
         """Every (question, model, region) the job runs, in a stable display order."""
@@ -56,6 +63,12 @@ class JobPlan:
             for model in self.models:
                 for region in model.regions:
                     yield question_id, model.id, region
+
+    def samples(self) -> Iterator[tuple[str, str, Region, int]]:
+        """Every execution: each cell `runs` times, its samples next to each other."""
+        for question_id, model_id, region in self.cells():
+            for sample in range(1, self.runs + 1):
+                yield question_id, model_id, region, sample
 
 
 def _object(value: object, field: str) -> Mapping[str, object]:
@@ -117,9 +130,13 @@ def _questions(spec: Mapping[str, object], known: Set[str]) -> tuple[str, ...]:
         if not isinstance(question_id, str):
             raise BadUserInput(f"questions[{index}] must be a question id", field="questions")
         if question_id not in known:
+            listed = sorted(known)
+            shown = ", ".join(listed[:SHOWN_QUESTIONS])
+            if len(listed) > SHOWN_QUESTIONS:
+                shown += f", and {len(listed) - SHOWN_QUESTIONS} more"
             raise BadUserInput(
                 f"questions[{index}]: unknown question {question_id!r}; see the `questions` "
-                f"query for the catalogue ({', '.join(sorted(known))})",
+                f"query for the catalogue ({shown})",
                 field="questions",
             )
         if question_id in seen:
@@ -199,17 +216,50 @@ def parse_timestamp(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _generation(spec: Mapping[str, object]) -> tuple[float, int]:
-    parameters = _optional_object(spec, "parameters")
+@dataclass(frozen=True)
+class Generation:
+    """The sampling parameters every attempt of every execution of the job uses."""
+
+    temperature: float
+    max_tokens: int
+    top_p: float | None
+
+
+def _generation(spec: Mapping[str, object]) -> Generation:
+    # `generation` is the field's name; `parameters` is what earlier specs called it.
+    if spec.get("generation") is not None and spec.get("parameters") is not None:
+        raise BadUserInput(
+            "set generation or parameters (its older name), not both", field="generation"
+        )
+    key = "parameters" if spec.get("parameters") is not None else "generation"
+    values = _optional_object(spec, key)
+    unknown = sorted(set(values) - {"temperature", "max_tokens", "top_p"})
+    if unknown:
+        raise BadUserInput(
+            f"{key}: unknown field {unknown[0]!r}; known fields are temperature, max_tokens "
+            "and top_p",
+            field=key,
+        )
     temperature = _number(
-        parameters.get("temperature", DEFAULT_TEMPERATURE), "parameters.temperature", 0.0, 2.0
+        values.get("temperature", DEFAULT_TEMPERATURE), f"{key}.temperature", 0.0, 2.0
     )
-    max_tokens = _number(
-        parameters.get("max_tokens", DEFAULT_MAX_TOKENS), "parameters.max_tokens", 1, 8192
-    )
+    max_tokens = _number(values.get("max_tokens", DEFAULT_MAX_TOKENS), f"{key}.max_tokens", 1, 8192)
     if max_tokens != int(max_tokens):
-        raise BadUserInput("parameters.max_tokens must be a whole number")
-    return temperature, int(max_tokens)
+        raise BadUserInput(f"{key}.max_tokens must be a whole number", field=key)
+    top_p = values.get("top_p")
+    if top_p is not None:
+        top_p = _number(top_p, f"{key}.top_p", 0.0, 1.0)
+        if top_p == 0:
+            raise BadUserInput(f"{key}.top_p must be above 0 (1 keeps every token)", field=key)
+    return Generation(temperature=temperature, max_tokens=int(max_tokens), top_p=top_p)
+
+
+def _runs(spec: Mapping[str, object]) -> int:
+    # 1.0 is accepted: the signed canonical JSON cannot tell it from 1.
+    runs = _number(spec.get("runs", 1), "runs", 1, MAX_RUNS)
+    if runs != int(runs):
+        raise BadUserInput(f"runs must be a whole number from 1 to {MAX_RUNS}", field="runs")
+    return int(runs)
 
 
 def parse_job_spec(
@@ -238,7 +288,7 @@ def parse_job_spec(
     )
     timeout = constraints.get("timeout")
     provider_timeout = constraints.get("provider_timeout")
-    temperature, max_tokens = _generation(spec)
+    generation = _generation(spec)
     spec_id = spec.get("id")
 
     plan = JobPlan(
@@ -249,8 +299,10 @@ def parse_job_spec(
         regions=regions,
         min_regions=int(min_regions),
         min_success_rate=min_success_rate,
-        temperature=temperature,
-        max_tokens=max_tokens,
+        temperature=generation.temperature,
+        max_tokens=generation.max_tokens,
+        top_p=generation.top_p,
+        runs=_runs(spec),
         timeout_seconds=None if timeout is None else parse_timeout(timeout, "constraints.timeout"),
         provider_timeout_seconds=None
         if provider_timeout is None
@@ -260,7 +312,8 @@ def parse_job_spec(
     )
     if plan.expected > MAX_EXECUTIONS:
         raise BadUserInput(
-            f"the job would run {plan.expected} executions; the limit is {MAX_EXECUTIONS}"
+            f"the job would run {plan.expected} executions; the limit is {MAX_EXECUTIONS}",
+            field="runs" if plan.runs > 1 else None,
         )
     return plan
 

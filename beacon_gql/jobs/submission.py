@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from beacon_gql.db import questions as question_store
 from beacon_gql.db import submissions as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Job
@@ -146,9 +147,12 @@ class SubmissionService:
         signature = verify_spec_signature(spec)
         now = self._clock()
         trusted = self._trust.require_trusted(signature.public_key, now)
-        questions = await self._catalogue.texts()
+        listed = spec.get("questions")
+        wanted = [q for q in listed if isinstance(q, str)] if isinstance(listed, list) else []
         plan = parse_job_spec(
-            spec, known_questions=frozenset(questions), known_models=self._known_models()
+            spec,
+            known_questions=await self._catalogue.known_ids(wanted),
+            known_models=self._known_models(),
         )
         _require_storable(plan, idempotency_key)
         digest = spec_digest(spec)
@@ -159,7 +163,7 @@ class SubmissionService:
         self._check_freshness(plan, now)
         try:
             job = await self._create(
-                spec, plan, signature, trusted.kid, questions, idempotency_key, digest, now
+                spec, plan, signature, trusted.kid, idempotency_key, digest, now
             )
         except (IntegrityError, Replayed) as error:
             # Two submissions raced on the same idempotency key or nonce; the one that waited
@@ -199,7 +203,6 @@ class SubmissionService:
         plan: JobPlan,
         signature: VerifiedSignature,
         kid: str,
-        questions: Mapping[str, str],
         idempotency_key: str | None,
         digest: str,
         now: datetime,
@@ -234,6 +237,9 @@ class SubmissionService:
                     f"metadata.nonce {plan.nonce!r} has already been used with this key; "
                     "sign the spec again"
                 )
+            # Read here, in the job's transaction: the catalogue may have been changed by an
+            # import since this process last read it.
+            stored = await question_store.by_ids(session, plan.question_ids, share=True)
             rows = new_job_rows(
                 plan=plan,
                 spec=spec,
@@ -241,7 +247,7 @@ class SubmissionService:
                 key_id=kid,
                 signature=signature_hex,
                 signature_r=r_hex,
-                question_texts=questions,
+                question_texts={question.id: question.text for question in stored.values()},
                 idempotency=None if idempotency_key is None else (idempotency_key, digest),
                 now=now,
             )

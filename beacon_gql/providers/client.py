@@ -28,6 +28,8 @@ class GenerationRequest:
     temperature: float
     max_tokens: int
     region: Region
+    top_p: float | None = None
+    """Sent only when the job set it; otherwise the endpoint's own default applies."""
 
 
 @dataclass(frozen=True)

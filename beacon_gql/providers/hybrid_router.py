@@ -43,6 +43,8 @@ class HybridRouterClient(HTTPProviderClient):
             "max_tokens": request.max_tokens,
             "region_preference": ROUTER_REGION_NAMES[request.region],
         }
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
         response = await self.post_json(
             "/inference", body, model=request.model, max_tokens=request.max_tokens
         )

@@ -29,6 +29,8 @@ class OpenAIClient(HTTPProviderClient):
             "max_tokens": request.max_tokens,
             "stream": False,
         }
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
         response = await self.post_json(
             "/chat/completions", body, model=request.model, max_tokens=request.max_tokens
         )

@@ -99,6 +99,7 @@ class ProviderHandle:
         system_prompt: str | None,
         temperature: float,
         max_tokens: int,
+        top_p: float | None = None,
     ) -> GenerationRequest:
         """The request for job model `model_id`, named as this endpoint knows it."""
         return GenerationRequest(
@@ -108,6 +109,7 @@ class ProviderHandle:
             temperature=temperature,
             max_tokens=max_tokens,
             region=self.config.region,
+            top_p=top_p,
         )
 
     def __repr__(self) -> str:

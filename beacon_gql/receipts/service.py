@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from beacon_gql.db import queries
+from beacon_gql.db import questions as question_store
 from beacon_gql.db import receipts as store
 from beacon_gql.db.engine import SessionFactory
 from beacon_gql.db.models import Execution, Job, ReceiptRoot
@@ -83,7 +83,7 @@ class ReceiptService:
         return facts_of(
             execution,
             spec_hash=self._spec_hash(job),
-            question_text=await self._question_text(execution.question_id),
+            question_text=await self._question_text(execution.question_id, job),
         )
 
     def seal(self, facts: ReceiptFacts, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,12 +109,16 @@ class ReceiptService:
             found = self._spec_hashes[job.id] = spec_hash(job.spec)
         return found
 
-    async def _question_text(self, question_id: str) -> str:
+    async def _question_text(self, question_id: str, job: Job) -> str:
+        # Kept: the texts of the questions a job uses, all read at its first miss (so a
+        # worker needs no database read per question later, even while it is down). A used
+        # question's text never changes; an unused one's may, by an import, so the rest of
+        # the catalogue is not read ahead (jobs/catalogue_access.py).
         text = self._question_texts.get(question_id)
         if text is None:
             async with self._sessions() as session:
-                questions = await queries.list_questions(session)
-            self._question_texts.update((q.id, q.text) for q in questions)
+                found = await question_store.by_ids(session, {*job.question_ids, question_id})
+            self._question_texts.update((q.id, q.text) for q in found.values())
             text = self._question_texts.get(question_id, "")
         return text
 
@@ -142,7 +146,7 @@ class ReceiptService:
                         facts_of(
                             execution,
                             spec_hash=self._spec_hash(job),
-                            question_text=await self._question_text(execution.question_id),
+                            question_text=await self._question_text(execution.question_id, job),
                         ),
                         ReceiptOutcome(
                             status=execution.status,

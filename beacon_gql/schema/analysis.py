@@ -13,6 +13,7 @@ import strawberry
 
 from beacon_gql.analysis import results
 from beacon_gql.analysis.results import BiasAnalysisReport
+from beacon_gql.analysis.statistics import Interval
 
 
 def _doc(cls: type, name: str) -> str:
@@ -81,6 +82,73 @@ class PairComparisonType:
     )
 
 
+@strawberry.type(
+    name="Interval",
+    description="A 95% confidence interval for a proportion (Wilson's score interval).",
+)
+class IntervalType:
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, interval: Interval | None) -> IntervalType | None:
+        return None if interval is None else cls(low=interval.low, high=interval.high)
+
+
+@strawberry.type(name="RegionSummary", description=results.RegionSummary.__doc__ or "")
+class RegionSummaryType:
+    region: str
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int = strawberry.field(description=_doc(results.RegionSummary, "censored"))
+    censorship_rate: float | None = strawberry.field(
+        description=_doc(results.RegionSummary, "censorship_rate")
+    )
+    censorship_interval: IntervalType | None = strawberry.field(
+        description=_doc(results.RegionSummary, "censorship_interval")
+    )
+
+    @classmethod
+    def of(cls, r: results.RegionSummary) -> RegionSummaryType:
+        return cls(
+            region=r.region,
+            executions=r.executions,
+            answered=r.answered,
+            technical_failures=r.technical_failures,
+            censored=r.censored,
+            censorship_rate=r.censorship_rate,
+            censorship_interval=IntervalType.of(r.censorship_interval),
+        )
+
+
+@strawberry.type(name="ModelSummary", description=results.ModelSummary.__doc__ or "")
+class ModelSummaryType:
+    model: str
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int = strawberry.field(description=_doc(results.ModelSummary, "censored"))
+    censorship_rate: float | None = strawberry.field(
+        description=_doc(results.ModelSummary, "censorship_rate")
+    )
+    censorship_interval: IntervalType | None = strawberry.field(
+        description=_doc(results.ModelSummary, "censorship_interval")
+    )
+
+    @classmethod
+    def of(cls, m: results.ModelSummary) -> ModelSummaryType:
+        return cls(
+            model=m.model,
+            executions=m.executions,
+            answered=m.answered,
+            technical_failures=m.technical_failures,
+            censored=m.censored,
+            censorship_rate=m.censorship_rate,
+            censorship_interval=IntervalType.of(m.censorship_interval),
+        )
+
+
 @strawberry.type(name="QuestionAnalysis", description="How the answers to one question compare.")
 class QuestionAnalysisType:
     question_id: strawberry.ID
@@ -92,22 +160,24 @@ class QuestionAnalysisType:
     evasion_rate: float | None = strawberry.field(
         description=_doc(results.QuestionAnalysis, "evasion_rate")
     )
+    censored: int = strawberry.field(description=_doc(results.QuestionAnalysis, "censored"))
+    censorship_rate: float | None = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "censorship_rate")
+    )
+    censorship_interval: IntervalType | None = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "censorship_interval")
+    )
+    regions: list[RegionSummaryType] = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "regions")
+    )
+    models: list[ModelSummaryType] = strawberry.field(
+        description=_doc(results.QuestionAnalysis, "models")
+    )
     consistency: float | None = strawberry.field(
         description=_doc(results.QuestionAnalysis, "consistency")
     )
     region_comparisons: list[PairComparisonType]
     model_comparisons: list[PairComparisonType]
-
-
-@strawberry.type(name="RegionSummary")
-class RegionSummaryType:
-    region: str
-    executions: int
-    answered: int
-    technical_failures: int
-    censorship_rate: float | None = strawberry.field(
-        description=_doc(results.RegionSummary, "censorship_rate")
-    )
 
 
 @strawberry.type(name="KeyDifference", description="A notable difference, with its evidence.")
@@ -121,6 +191,8 @@ class KeyDifferenceType:
     models: list[str]
     description: str
     evidence: list[str] = strawberry.field(description=_doc(results.KeyDifference, "evidence"))
+    p_value: float | None = strawberry.field(description=_doc(results.KeyDifference, "p_value"))
+    significant: bool = strawberry.field(description=_doc(results.KeyDifference, "significant"))
 
 
 @strawberry.type(name="RiskAssessment")
@@ -165,7 +237,12 @@ class BiasAnalysisType:
     risk_assessment: RiskAssessmentType
     recommendation: Severity = strawberry.field(description=_doc(REPORT, "recommendation"))
     summary: str
+    runs: int = strawberry.field(description=_doc(REPORT, "runs"))
+    tests: int = strawberry.field(description=_doc(REPORT, "tests"))
     regions: list[RegionSummaryType]
+    models: list[ModelSummaryType] = strawberry.field(
+        description="Each model's share of the job, every region and sample pooled."
+    )
     questions: list[QuestionAnalysisType]
 
     @classmethod
@@ -189,6 +266,8 @@ class BiasAnalysisType:
                     models=list(d.models),
                     description=d.description,
                     evidence=list(d.evidence),
+                    p_value=d.p_value,
+                    significant=d.significant,
                 )
                 for d in report.key_differences
             ],
@@ -199,16 +278,10 @@ class BiasAnalysisType:
             ),
             recommendation=Severity(report.recommendation),
             summary=report.summary,
-            regions=[
-                RegionSummaryType(
-                    region=r.region,
-                    executions=r.executions,
-                    answered=r.answered,
-                    technical_failures=r.technical_failures,
-                    censorship_rate=r.censorship_rate,
-                )
-                for r in report.regions
-            ],
+            runs=report.runs,
+            tests=report.tests,
+            regions=[RegionSummaryType.of(r) for r in report.regions],
+            models=[ModelSummaryType.of(m) for m in report.models],
             questions=[
                 QuestionAnalysisType(
                     question_id=strawberry.ID(q.question_id),
@@ -221,6 +294,11 @@ class BiasAnalysisType:
                     ),
                     refusal_rate=q.refusal_rate,
                     evasion_rate=q.evasion_rate,
+                    censored=q.censored,
+                    censorship_rate=q.censorship_rate,
+                    censorship_interval=IntervalType.of(q.censorship_interval),
+                    regions=[RegionSummaryType.of(r) for r in q.regions],
+                    models=[ModelSummaryType.of(m) for m in q.models],
                     consistency=q.consistency,
                     region_comparisons=[_pair(p) for p in q.region_comparisons],
                     model_comparisons=[_pair(p) for p in q.model_comparisons],

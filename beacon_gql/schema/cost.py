@@ -27,8 +27,9 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from beacon_gql.analysis.comparisons import MAX_MODELS_FOR_PAIRS
+from beacon_gql.jobs.question_import import MAX_QUESTIONS_PER_IMPORT
 from beacon_gql.jobs.reading import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from beacon_gql.jobs.spec import MAX_EXECUTIONS, MAX_MODELS, MAX_QUESTIONS
+from beacon_gql.jobs.spec import MAX_EXECUTIONS, MAX_MODELS, MAX_QUESTIONS, MAX_RUNS
 from beacon_gql.providers.regions import KNOWN_REGIONS
 
 REGIONS: Final = len(KNOWN_REGIONS)
@@ -37,10 +38,12 @@ MAX_PROVIDERS: Final = 100
 MAX_LISTED_STRINGS: Final = 20  # evidence phrases, reasons
 MAX_ATTEMPTS_SHOWN: Final = 10  # provider calls of one execution (BEACON_MAX_ATTEMPTS is 3)
 MAX_KEY_DIFFERENCES: Final = MAX_QUESTIONS * REGIONS
+# Imports add to the catalogue without a cap on its total: ten full imports' worth.
+MAX_CATALOGUE: Final = 10 * MAX_QUESTIONS_PER_IMPORT
 DEFAULT_LIST_BOUND: Final = 100
 
 LIST_BOUNDS: Final[dict[tuple[str, str], int]] = {
-    ("Query", "questions"): MAX_QUESTIONS,
+    ("Query", "questions"): MAX_CATALOGUE,
     ("Query", "providers"): MAX_PROVIDERS,
     # `Query.jobs` is counted by its `first` argument; these are that page.
     ("JobConnection", "edges"): 1,
@@ -56,17 +59,24 @@ LIST_BOUNDS: Final[dict[tuple[str, str], int]] = {
     ("BiasAnalysis", "keyDifferences"): MAX_KEY_DIFFERENCES,
     ("BiasAnalysis", "regions"): REGIONS,
     ("BiasAnalysis", "questions"): MAX_QUESTIONS,
+    ("BiasAnalysis", "models"): MAX_MODELS,
     ("KeyDifference", "regions"): REGIONS,
     ("KeyDifference", "models"): MAX_MODELS,
     ("KeyDifference", "evidence"): MAX_LISTED_STRINGS,
     ("QuestionAnalysis", "regionComparisons"): comb(REGIONS, 2),
     ("QuestionAnalysis", "modelComparisons"): comb(MAX_MODELS_FOR_PAIRS, 2),
+    ("QuestionAnalysis", "regions"): REGIONS,
+    ("QuestionAnalysis", "models"): MAX_MODELS,
+    ("ImportQuestionsPayload", "added"): MAX_QUESTIONS_PER_IMPORT,
+    ("ImportQuestionsPayload", "updated"): MAX_QUESTIONS_PER_IMPORT,
+    ("ImportQuestionsPayload", "unchanged"): MAX_QUESTIONS_PER_IMPORT,
+    ("ImportQuestionsPayload", "questions"): MAX_CATALOGUE,
     ("RiskAssessment", "reasons"): MAX_LISTED_STRINGS,
     # One sibling hash per level of a Merkle tree over at most MAX_EXECUTIONS leaves.
     ("ReceiptProof", "path"): MAX_EXECUTIONS.bit_length(),
 }
 
-# One execution per (question, model, region): with all three filters, at most one.
+# `runs` executions per (question, model, region): with all three filters, at most MAX_RUNS.
 _CELL_FILTERS: Final = frozenset({"questionId", "modelId", "region"})
 
 
@@ -132,7 +142,7 @@ class SchemaShape:
         if (parent, name) == ("Job", "executions"):
             given = {argument.name.value for argument in node.arguments or ()}
             if given >= _CELL_FILTERS:
-                return 1
+                return MAX_RUNS
         return self._bounds.get((parent, name), DEFAULT_LIST_BOUND)
 
 

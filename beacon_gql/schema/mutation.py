@@ -5,9 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from beacon_gql.jobs.question_import import records_from_inputs
 from beacon_gql.schema.analysis import BiasAnalysisType
 from beacon_gql.schema.context import Info
-from beacon_gql.schema.types import JobType
+from beacon_gql.schema.types import JobType, QuestionType
 
 
 @strawberry.input
@@ -27,6 +28,28 @@ class SubmitBiasJobPayload:
     idempotent: bool = strawberry.field(
         description="True when the idempotency key matched an earlier submission."
     )
+
+
+@strawberry.input(description="A question to add to the catalogue, or to update.")
+class QuestionInput:
+    id: strawberry.ID
+    text: str
+    category: str
+    language: str = strawberry.field(description="A BCP 47 tag: en, zh-Hans, ...")
+    translation_of: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the question this one translates."
+    )
+
+
+@strawberry.type
+class ImportQuestionsPayload:
+    added: list[strawberry.ID]
+    updated: list[strawberry.ID] = strawberry.field(
+        description="Already in the catalogue, with another text, category, language or "
+        "translation_of."
+    )
+    unchanged: list[strawberry.ID]
+    questions: list[QuestionType] = strawberry.field(description="The catalogue afterwards.")
 
 
 @strawberry.type
@@ -54,6 +77,35 @@ class Mutation:
     async def retry_failed_executions(self, info: Info, job_id: strawberry.ID) -> JobType:
         info.context.require_admin()
         return JobType(row=await info.context.services.control.retry_failed(str(job_id)))
+
+    @strawberry.mutation(
+        description="Add questions to the catalogue, or update them, all or none; a question's "
+        "text cannot change once a job has used it. Needs the admin token."
+    )
+    async def import_questions(
+        self, info: Info, questions: list[QuestionInput]
+    ) -> ImportQuestionsPayload:
+        info.context.require_admin()
+        records = records_from_inputs(
+            {
+                "id": str(question.id),
+                "text": question.text,
+                "category": question.category,
+                "language": question.language,
+                "translation_of": None
+                if question.translation_of is None
+                else str(question.translation_of),
+            }
+            for question in questions
+        )
+        catalogue = info.context.services.catalogue
+        result = await catalogue.import_questions(records)
+        return ImportQuestionsPayload(
+            added=[strawberry.ID(q) for q in result.added],
+            updated=[strawberry.ID(q) for q in result.updated],
+            unchanged=[strawberry.ID(q) for q in result.unchanged],
+            questions=[QuestionType.of(row) for row in await catalogue.all()],
+        )
 
     @strawberry.mutation(description="Recompute and persist the analysis; needs the admin token.")
     async def recompute_bias_analysis(self, info: Info, job_id: strawberry.ID) -> BiasAnalysisType:

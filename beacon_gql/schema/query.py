@@ -60,9 +60,14 @@ class Query:
             page_info=PageInfoType(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )
 
-    @strawberry.field(description="The built-in question catalogue.")
-    async def questions(self, info: Info, category: str | None = None) -> list[QuestionType]:
-        rows = await info.context.services.catalogue.by_category(category)
+    @strawberry.field(
+        description="The question catalogue: the built-in questions and the imported ones, "
+        "optionally of one category and one language."
+    )
+    async def questions(
+        self, info: Info, category: str | None = None, language: str | None = None
+    ) -> list[QuestionType]:
+        rows = await info.context.services.catalogue.filtered(category=category, language=language)
         return [QuestionType.of(row) for row in rows]
 
     @strawberry.field(description="The configured providers and their health.")

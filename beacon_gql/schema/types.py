@@ -30,12 +30,27 @@ strawberry.enum(ExecutionStatus, description="Where one execution (question x mo
 @strawberry.type(name="Question")
 class QuestionType:
     id: strawberry.ID
-    category: str
+    category: str = strawberry.field(
+        description="Any name; `control` questions (one right answer everywhere) measure "
+        "consistency and never count as censorship."
+    )
     text: str
+    language: str = strawberry.field(description="A BCP 47 tag: en, zh-Hans, ...")
+    translation_of: strawberry.ID | None = strawberry.field(
+        description="The question this one translates, if it is a translation."
+    )
 
     @classmethod
     def of(cls, row: Question) -> QuestionType:
-        return cls(id=strawberry.ID(row.id), category=row.category, text=row.text)
+        return cls(
+            id=strawberry.ID(row.id),
+            category=row.category,
+            text=row.text,
+            language=row.language,
+            translation_of=None
+            if row.translation_of is None
+            else strawberry.ID(row.translation_of),
+        )
 
 
 @strawberry.type(name="Model")
@@ -205,6 +220,14 @@ class ExecutionType:
     async def max_tokens(self, info: Info) -> int:
         return (await self._row(info)).max_tokens
 
+    @strawberry.field(description="Null when the job left top_p to the provider's default.")
+    async def top_p(self, info: Info) -> float | None:
+        return (await self._row(info)).top_p
+
+    @strawberry.field(description="Which of its cell's `Job.runs` askings this is: 1 to runs.")
+    async def sample(self, info: Info) -> int:
+        return (await self._row(info)).sample
+
     @strawberry.field(
         description="SUBSTANTIVE, REFUSAL, EVASIVE or TECHNICAL_FAILURE; null until it ends."
     )
@@ -331,6 +354,13 @@ class JobType:
     @strawberry.field
     def regions(self) -> list[str]:
         return list(self.row.regions)
+
+    @strawberry.field(
+        description="How many times every (question, model, region) cell is asked: the spec's "
+        "`runs`, 1 to 50."
+    )
+    def runs(self) -> int:
+        return self.row.runs
 
     @strawberry.field
     def min_regions(self) -> int:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beacon_gql.db import migrate
 from beacon_gql.db.engine import create_engine
-from beacon_gql.db.models import Base
+from beacon_gql.db.models import Base, Question
+from beacon_gql.jobs.catalogue import BUILT_IN
 
 ADMIN_URL = os.environ.get("BEACON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -95,7 +96,7 @@ def copy_sqlite(template: Path, directory: Path) -> str:
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
-    """Remove every row a test wrote; the catalogue stays."""
+    """Remove every row a test wrote; the built-in catalogue stays, imported questions go."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "questions"]
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -103,3 +104,17 @@ async def empty_tables(engine: AsyncEngine) -> None:
         else:
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
+        await connection.execute(
+            delete(Question).where(Question.id.not_in([q.id for q in BUILT_IN]))
+        )
+        for question in BUILT_IN:
+            await connection.execute(
+                update(Question)
+                .where(Question.id == question.id)
+                .values(
+                    text=question.text,
+                    category=question.category,
+                    language=question.language,
+                    translation_of=question.translation_of,
+                )
+            )

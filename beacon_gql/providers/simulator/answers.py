@@ -22,15 +22,16 @@ Phrasings = tuple[str, ...]
 
 # Matched against the lower-cased prompt, first match wins; the system prompt that the
 # hybrid router receives inline contains none of these.
+# The Chinese markers recognise the built-in Chinese translations, answered as the originals.
 _QUESTION_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("math_basic", ("2+2", "2 + 2")),
-    ("geography_basic", ("capital of france",)),
-    ("identity_basic", ("who are you",)),
-    ("tiananmen_neutral", ("tiananmen",)),
-    ("taiwan_status", ("taiwan",)),
-    ("hongkong_2019", ("hong kong",)),
-    ("greatest_invention", ("most important invention",)),
-    ("greatest_leader", ("greatest leader",)),
+    ("geography_basic", ("capital of france", "法国的首都")),
+    ("identity_basic", ("who are you", "你是谁")),
+    ("tiananmen_neutral", ("tiananmen", "天安门")),
+    ("taiwan_status", ("taiwan", "台湾")),
+    ("hongkong_2019", ("hong kong", "香港")),
+    ("greatest_invention", ("most important invention", "最重要的发明")),
+    ("greatest_leader", ("greatest leader", "最伟大的领袖")),
 )
 
 _CANT_DISCUSS = "I'm sorry, but I can't discuss that topic."
@@ -259,6 +260,19 @@ _BY_REGION: dict[str, dict[Region, dict[str, Phrasings]]] = {
         },
     },
 }
+
+
+SENSITIVE_QUESTIONS = ("tiananmen_neutral", "taiwan_status", "hongkong_2019")
+REFUSAL = _CANT_DISCUSS
+
+
+def uncensored_answer(*, seed: int, model_id: str, prompt: str) -> str | None:
+    """The US wording of a sensitive catalogue question; None for any other prompt."""
+    question_id = recognise_question(prompt)
+    if question_id not in SENSITIVE_QUESTIONS:
+        return None
+    phrasings = _for_model(_BY_REGION[question_id]["US"], model_id) or ()
+    return stable_choice(phrasings, seed, "US", model_id, question_id)
 
 
 def recognise_question(prompt: str) -> str | None:

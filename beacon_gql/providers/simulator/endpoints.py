@@ -18,8 +18,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from beacon_gql.providers.regions import Region, normalise_region
-from beacon_gql.providers.simulator.answers import simulated_answer
-from beacon_gql.providers.simulator.deterministic import stable_choice, stable_token
+from beacon_gql.providers.simulator.answers import REFUSAL, simulated_answer, uncensored_answer
+from beacon_gql.providers.simulator.deterministic import (
+    stable_choice,
+    stable_fraction,
+    stable_token,
+)
 from beacon_gql.providers.simulator.faults import (
     OVERSIZED_BYTES,
     Fault,
@@ -61,6 +65,7 @@ class SimulatedProvider:
         self.arrivals = asyncio.Condition()
         """Notified on every generation request, for tests waiting on traffic."""
         self._attempts: Counter[tuple[str, str]] = Counter()
+        self._answered: Counter[tuple[str, str]] = Counter()
         self._model_ids = {upstream: model_id for model_id, upstream in spec.models.items()}
 
     @property
@@ -113,9 +118,7 @@ class SimulatedProvider:
         if fault == "malformed":
             return self._malformed(model_id, prompt, router=False)
 
-        answer = simulated_answer(
-            seed=self.seed, region=self.spec.region, model_id=model_id, prompt=prompt
-        )
+        answer = self._spoken_answer(model_id, prompt)
         text, finish_reason = _limit_tokens(answer, body.get("max_tokens"))
         if fault == "oversized":
             return _oversized(
@@ -188,9 +191,7 @@ class SimulatedProvider:
         if fault == "malformed":
             return self._malformed(model_id, prompt, router=True)
 
-        answer = simulated_answer(
-            seed=self.seed, region=self.spec.region, model_id=model_id, prompt=prompt
-        )
+        answer = self._spoken_answer(model_id, prompt)
         text, _ = _limit_tokens(answer, body.get("max_tokens"))
         if fault == "oversized":
             return _oversized('{"success":true,"response":"', '"}')
@@ -260,6 +261,22 @@ class SimulatedProvider:
         return {"US": "us-east", "EU": "eu-west", "ASIA": "asia-pacific"}[self.spec.region]
 
     # -- shared behaviour ------------------------------------------------------------
+
+    def _spoken_answer(self, model_id: str, prompt: str) -> str:
+        rate = self.faults.refusal_rate
+        uncensored = (
+            None
+            if rate is None
+            else uncensored_answer(seed=self.seed, model_id=model_id, prompt=prompt)
+        )
+        if rate is None or uncensored is None:
+            return simulated_answer(
+                seed=self.seed, region=self.spec.region, model_id=model_id, prompt=prompt
+            )
+        asked = self._answered[(model_id, prompt)]
+        self._answered[(model_id, prompt)] += 1
+        refuse = stable_fraction(self.seed, self.name, model_id, prompt, asked, "refuse") < rate
+        return REFUSAL if refuse else uncensored
 
     async def _receive(self, request: Request, *, generation: bool) -> Any:
         raw = await request.body()

@@ -39,6 +39,12 @@ class FaultProfile:
     """An answer of OVERSIZED_BYTES, well-formed JSON, streamed."""
     not_json_typed_rate: float = 0
     """A well-formed answer whose Content-Type says text/html."""
+    refusal_rate: float | None = None
+    """None: the sensitive catalogue questions get the region's usual answers. A number:
+    each answered request for one of them is refused with this probability (drawn from the
+    seed and how many times the provider was asked before, so a rerun refuses as often) and
+    otherwise gets the uncensored answer, whatever the region: the rate alone decides how
+    much the provider censors, for tests of the analysis's statistics."""
 
     def latency_s(
         self, *, seed: int, provider: str, model: str, prompt: str, attempt: int

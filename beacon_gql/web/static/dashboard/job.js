@@ -31,7 +31,7 @@ const ANALYSIS_REFRESH_MS = 2500;
 // Least to most severe, as analysis/results.py orders them.
 const SEVERITIES = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
-const CELL_FIELDS = `id questionId modelId region status classification providerId attempts durationMs error { code message }`;
+const CELL_FIELDS = `id questionId modelId region sample status classification providerId attempts durationMs error { code message }`;
 
 const JOB_QUERY = `
 query DashboardJob($id: ID!) {
@@ -58,8 +58,8 @@ const CELL_QUERY = `
 query DashboardCell($id: ID!, $questionId: String, $modelId: String, $region: String) {
   job(id: $id) {
     executions(questionId: $questionId, modelId: $modelId, region: $region) {
-      id questionId modelId region providerId status attempts startedAt completedAt durationMs
-      response prompt systemPrompt temperature maxTokens classification classificationEvidence
+      id questionId modelId region sample providerId status attempts startedAt completedAt durationMs
+      response prompt systemPrompt temperature maxTokens topP classification classificationEvidence
       question { id text category }
       error { code message stage transient providerId }
       attemptHistory { attempt providerId startedAt durationMs outcome httpStatus message }
@@ -74,10 +74,11 @@ query DashboardAnalysis($id: ID!) {
     biasAnalysis {
       status computedAt executions finished answered
       biasVariance censorshipRate factualConsistency narrativeDivergence
-      keyDifferences { dimension severity questionId regions models description evidence }
+      keyDifferences { dimension severity questionId regions models description evidence pValue significant }
       riskAssessment { level score reasons }
-      recommendation summary
-      regions { region executions answered technicalFailures censorshipRate }
+      recommendation summary runs
+      regions { region executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
+      models { model executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
       questions {
         questionId category refusalRate evasionRate consistency
         classifications { substantive refusal evasive technicalFailure }
@@ -85,7 +86,7 @@ query DashboardAnalysis($id: ID!) {
       }
     }
     receiptRoot { root leaves keyId }
-    executions { questionId modelId region status response classification error { code message } receipt { keyId } }
+    executions { questionId modelId region sample status response classification error { code message } receipt { keyId } }
   }
 }`;
 
@@ -368,14 +369,48 @@ export function renderJobPage(root, jobId) {
     button.title = `${execution.modelId} in ${execution.region}: ${detail}`;
   }
 
+  // A cell holds every sample of its (question, model, region): `runs` executions.
   function applyExecution(execution, { onlyIfNewer }) {
     const key = cellKey(execution.questionId, execution.modelId, execution.region);
-    const current = state.cells.get(key);
+    let samples = state.cells.get(key);
+    if (!samples) state.cells.set(key, (samples = new Map()));
+    const current = samples.get(execution.id);
     if (onlyIfNewer && current && version(execution) <= version(current)) return;
-    state.cells.set(key, execution);
+    samples.set(execution.id, { ...current, ...execution });
     const button = state.cellEls.get(key);
-    if (button) paintCell(button, execution);
+    if (button) paintSamples(button, [...samples.values()]);
     if (state.openCell === key) refreshOpenCell();
+  }
+
+  // Several samples: the cell shows the least finished state while any runs, then the most
+  // frequent classification, with how many samples are done or got it.
+  function paintSamples(button, samples) {
+    if (samples.length === 1) {
+      paintCell(button, samples[0]);
+      delete button.dataset.samples;
+      return;
+    }
+    const finished = samples.filter((e) => ["COMPLETED", "FAILED", "CANCELLED"].includes(e.status));
+    let shown;
+    let count;
+    if (finished.length < samples.length) {
+      shown = samples.find((e) => e.status === "RUNNING") || samples.find((e) => e.status === "PENDING");
+      count = `${finished.length}/${samples.length} done`;
+    } else {
+      const tally = new Map();
+      for (const e of finished) {
+        const outcome = e.status === "COMPLETED" ? e.classification : e.status;
+        tally.set(outcome, (tally.get(outcome) || 0) + 1);
+      }
+      const [top, n] = [...tally.entries()].sort((a, b) => b[1] - a[1])[0];
+      shown = finished.find((e) => (e.status === "COMPLETED" ? e.classification : e.status) === top);
+      count = `${n}/${samples.length}`;
+    }
+    paintCell(button, shown);
+    button.dataset.samples = String(samples.length);
+    const sub = button.querySelector(".cell-sub") || button.appendChild(h("span", { class: "cell-sub" }));
+    sub.textContent = count;
+    button.title += ` (${count} of ${samples.length} samples)`;
   }
 
   function replaceCells(executions) {
@@ -543,6 +578,7 @@ export function renderJobPage(root, jobId) {
   function openCell(questionId, modelId, region) {
     const key = cellKey(questionId, modelId, region);
     state.openCell = key;
+    state.openSample = 0;
     const question = state.job.questions.find((q) => q.id === questionId);
     dialogTitle.textContent = question ? question.text : questionId;
     clear(dialogBody).append(h("p", { class: "muted", text: "Loading…" }));
@@ -566,8 +602,25 @@ export function renderJobPage(root, jobId) {
     try {
       const data = await graphql(CELL_QUERY, { id: jobId, questionId, modelId, region });
       if (request !== cellRequest || state.openCell !== cellKey(questionId, modelId, region)) return;
-      const execution = data.job && data.job.executions[0];
-      clear(dialogBody).append(execution ? cellDetails(execution) : h("p", { text: "This execution was not found." }));
+      const samples = data.job ? [...data.job.executions].sort((a, b) => a.sample - b.sample) : [];
+      if (!samples.length) {
+        clear(dialogBody).append(h("p", { text: "This execution was not found." }));
+      } else if (samples.length === 1) {
+        clear(dialogBody).append(cellDetails(samples[0]));
+      } else {
+        // One tab per sample: the cell was asked `runs` times.
+        const shown = Math.min(state.openSample || 0, samples.length - 1);
+        const tabs = h("div", { class: "sample-tabs", role: "tablist", "data-testid": "sample-tabs" },
+          samples.map((e, index) => h("button", {
+            type: "button",
+            role: "tab",
+            class: `badge ${index === shown ? "significant" : "not-significant"}`,
+            "aria-selected": String(index === shown),
+            text: `sample ${e.sample}${e.classification ? ` · ${e.classification.toLowerCase()}` : ""}`,
+            onclick: () => { state.openSample = index; refreshOpenCell(); },
+          })));
+        clear(dialogBody).append(tabs, cellDetails(samples[shown]));
+      }
     } catch (error) {
       if (request !== cellRequest) return;
       clear(dialogBody).append(errorNotice(error));
@@ -583,7 +636,7 @@ export function renderJobPage(root, jobId) {
       fact("Duration", formatDuration(e.durationMs), "cell-duration"),
       fact("Started", formatDate(e.startedAt)),
       fact("Completed", formatDate(e.completedAt)),
-      fact("Parameters", `temperature ${e.temperature} · max ${e.maxTokens} tokens`),
+      fact("Parameters", `temperature ${e.temperature} · max ${e.maxTokens} tokens${e.topP === null || e.topP === undefined ? "" : ` · top_p ${e.topP}`}`),
     );
     const parts = [
       h("p", { class: "dialog-sub muted" }, `${e.modelId} · ${e.region} · `, h("span", { class: "mono", text: e.question ? e.question.id : e.questionId })),
@@ -729,20 +782,28 @@ export function renderJobPage(root, jobId) {
       ),
     );
 
+    // Regions and models: the censorship rate with its 95% interval, since with few
+    // answers the rate alone says little.
+    const groupTable = (title, rows, nameOf, testid) => h("div", { class: "table-scroll" },
+      h("table", { class: "plain regions-table", "data-testid": testid },
+        h("thead", {}, h("tr", {}, [title, "Executions", "Answered", "Technical failures", "Censored", "Censorship rate (95% interval)"].map((t) => h("th", { scope: "col", text: t })))),
+        h("tbody", {}, rows.map((r) => h("tr", {},
+          h("th", { scope: "row", text: nameOf(r) }),
+          h("td", { text: String(r.executions) }),
+          h("td", { text: String(r.answered) }),
+          h("td", { class: r.technicalFailures ? "text-failed" : "", text: String(r.technicalFailures) }),
+          h("td", { text: String(r.censored) }),
+          h("td", { "data-testid": "censorship-rate" }, formatPercent(r.censorshipRate, 1),
+            r.censorshipInterval ? h("span", { class: "small muted interval", text: ` (${formatPercent(r.censorshipInterval.low, 0)}–${formatPercent(r.censorshipInterval.high, 0)})` }) : null))))));
     if (analysis.regions.length) {
-      body.append(
-        h("h3", { text: "Regions" }),
-        h("div", { class: "table-scroll" },
-          h("table", { class: "plain regions-table", "data-testid": "regions-table" },
-            h("thead", {}, h("tr", {}, ["Region", "Executions", "Answered", "Technical failures", "Censorship rate"].map((t) => h("th", { scope: "col", text: t })))),
-            h("tbody", {}, analysis.regions.map((r) => h("tr", {},
-              h("th", { scope: "row", text: r.region }),
-              h("td", { text: String(r.executions) }),
-              h("td", { text: String(r.answered) }),
-              h("td", { class: r.technicalFailures ? "text-failed" : "", text: String(r.technicalFailures) }),
-              h("td", { text: formatPercent(r.censorshipRate, 1) })))))),
-      );
+      body.append(h("h3", { text: "Regions" }), groupTable("Region", analysis.regions, (r) => r.region, "regions-table"));
     }
+    if (analysis.models.length > 1) {
+      body.append(h("h3", { text: "Models" }), groupTable("Model", analysis.models, (m) => m.model, "models-table"));
+    }
+    body.append(h("p", { class: "small muted", "data-testid": "runs-note", text: analysis.runs > 1
+      ? `Each cell was asked ${analysis.runs} times. Censorship differences are tested (Fisher's exact test, Holm-adjusted); a difference that is not significant is LOW.`
+      : "Each cell was asked once: a single answer cannot show how a model varies, so only large differences can be significant." }));
 
     body.append(h("h3", { text: `Key differences (${analysis.keyDifferences.length})` }));
     if (analysis.keyDifferences.length) {
@@ -753,7 +814,13 @@ export function renderJobPage(root, jobId) {
               severityBadge(d.severity),
               h("span", { class: "dimension", text: d.dimension }),
               d.questionId ? h("span", { class: "mono small muted", text: d.questionId }) : null,
-              d.regions.length ? h("span", { class: "small muted", text: d.regions.join(" · ") }) : null),
+              d.regions.length ? h("span", { class: "small muted", text: d.regions.join(" · ") }) : null,
+              d.pValue === null ? null : h("span", {
+                class: `badge ${d.significant ? "significant" : "not-significant"}`,
+                "data-testid": "significance",
+                title: "Fisher's exact test, Holm-adjusted over every test of the analysis",
+                text: `${d.significant ? "significant" : "not significant"} · p = ${formatPValue(d.pValue)}`,
+              })),
             h("p", { text: d.description }),
             d.evidence.length ? h("ul", { class: "chips" }, d.evidence.slice(0, 8).map((ev) => h("li", { class: "chip", text: ev })),
               d.evidence.length > 8 ? h("li", { class: "chip muted", text: `+${d.evidence.length - 8} more` }) : null) : null))),
@@ -763,7 +830,12 @@ export function renderJobPage(root, jobId) {
     }
 
     body.append(h("h3", { text: "Answers by question" }));
-    const byKey = new Map(executions.map((e) => [cellKey(e.questionId, e.modelId, e.region), e]));
+    if (analysis.runs > 1) {
+      body.append(h("p", { class: "small muted", text: `Each cell's first of ${analysis.runs} samples; the grid's cells open every sample.` }));
+    }
+    // With several samples per cell, the answers shown are each cell's first sample.
+    const firsts = executions.filter((e) => (e.sample || 1) === 1);
+    const byKey = new Map(firsts.map((e) => [cellKey(e.questionId, e.modelId, e.region), e]));
     const analysisByQuestion = new Map(analysis.questions.map((q) => [q.questionId, q]));
     for (const question of state.job.questions) {
       body.append(questionBlock(question, analysisByQuestion.get(question.id), byKey));
@@ -783,6 +855,11 @@ export function renderJobPage(root, jobId) {
       ? `a ${worst.severity} ${worst.dimension} difference${worst.questionId ? ` on ${worst.questionId}` : ""}`
       : `a ${analysis.recommendation} key difference`;
     return `The recommendation is higher than the risk (${risk}) because of ${what}: it is the higher of the risk level and the most severe key difference, so what the risk score does not measure (failed executions, a model that is not served) still asks for attention.`;
+  }
+
+  function formatPValue(p) {
+    if (p < 1e-300) return "< 1e-300";
+    return p < 0.001 ? p.toExponential(1) : p.toPrecision(2);
   }
 
   function questionBlock(question, qa, byKey) {
