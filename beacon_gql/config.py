@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
 DEFAULT_SQLITE_PATH = Path(".beacon") / "beacon.db"
 ONE_MIB = 1024 * 1024
 PERSISTED_QUERY_MODES = ("on", "off", "only")
@@ -63,6 +66,39 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return raw
 
 
+# What people paste (`postgres://`, `postgresql://`, `sqlite:///`) means the async driver.
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+def database_url(raw: str) -> str:
+    """BEACON_DATABASE_URL with the async driver named, or ConfigError saying what is wrong."""
+    example = "postgresql://user@host:5432/dbname or sqlite:///path/to/beacon.db"
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"BEACON_DATABASE_URL must be a URL such as {example}, got {raw!r}"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ConfigError(
+            f"BEACON_DATABASE_URL names an unsupported database {url.drivername!r}; use {example}"
+        )
+    if driver.startswith("postgresql") and not url.database:
+        raise ConfigError(f"BEACON_DATABASE_URL names no database; use {example}")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS = ("auto", "text", "json")
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name)
     return Path(raw) if raw else None
@@ -88,6 +124,9 @@ class Settings:
     max_attempts: int = 3
     health_check_interval_seconds: float = 15.0
     log_level: str = "INFO"
+    # "text" (short lines for a person), "json" (one object a line, for a log collector), or
+    # "auto": text when stderr is a terminal.
+    log_format: str = "auto"
     # Adversarial input (docs/security.md): the largest HTTP request body accepted, and how
     # many refused signatures one client address may send within the window (0: no limit).
     max_body_bytes: int = ONE_MIB
@@ -115,7 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     source = os.environ if env is None else env
     defaults = Settings()
     return Settings(
-        database_url=source.get("BEACON_DATABASE_URL") or defaults.database_url,
+        database_url=database_url(source.get("BEACON_DATABASE_URL") or defaults.database_url),
         broadcast_url=source.get("BEACON_BROADCAST_URL") or defaults.broadcast_url,
         providers_file=_path(source, "BEACON_PROVIDERS_FILE"),
         trusted_keys_file=_path(source, "BEACON_TRUSTED_KEYS_FILE"),
@@ -133,7 +172,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         health_check_interval_seconds=_float(
             source, "BEACON_HEALTH_INTERVAL", defaults.health_check_interval_seconds
         ),
-        log_level=(source.get("BEACON_LOG_LEVEL") or defaults.log_level).upper(),
+        log_level=_choice(source, "BEACON_LOG_LEVEL", defaults.log_level, LOG_LEVELS).upper(),
+        log_format=_choice(source, "BEACON_LOG_FORMAT", defaults.log_format, LOG_FORMATS),
         max_body_bytes=_int(source, "BEACON_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
         max_response_bytes=_int(
             source, "BEACON_MAX_RESPONSE_BYTES", defaults.max_response_bytes, minimum=1024
@@ -155,3 +195,44 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             source, "BEACON_PERSISTED_QUERIES", defaults.persisted_queries, PERSISTED_QUERY_MODES
         ),
     )
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    field: str
+    meaning: str
+    secret: bool = False
+
+
+# Every variable load_settings reads, for `beacon-gql config` and `beacon-gql --help`.
+VARIABLES = (
+    Variable("BEACON_DATABASE_URL", "database_url", "postgresql://user@host/db or sqlite:///path"),
+    Variable("BEACON_BROADCAST_URL", "broadcast_url", "memory://, postgres://... or redis://..."),
+    Variable("BEACON_PROVIDERS_FILE", "providers_file", "TOML list of providers"),
+    Variable("BEACON_TRUSTED_KEYS_FILE", "trusted_keys_file", "JSON list of trusted signing keys"),
+    Variable("BEACON_SIGNING_KEY_FILE", "signing_key_file", "keys that sign receipts", secret=True),
+    Variable("BEACON_MAX_SPEC_AGE", "max_spec_age_seconds", "seconds a signed spec stays valid"),
+    Variable("BEACON_ADMIN_TOKEN", "admin_token", "bearer token of admin mutations", secret=True),
+    Variable("BEACON_READ_TOKEN", "read_token", "bearer token needed to read", secret=True),
+    Variable(
+        "BEACON_METRICS_TOKEN", "metrics_token", "bearer token needed for /metrics", secret=True
+    ),
+    Variable("BEACON_INTROSPECTION", "introspection", "GraphQL introspection on or off"),
+    Variable("BEACON_WORKER_CONCURRENCY", "worker_concurrency", "executions a worker runs at once"),
+    Variable("BEACON_LEASE_SECONDS", "lease_seconds", "a claim lapses this long after its worker"),
+    Variable("BEACON_MAX_ATTEMPTS", "max_attempts", "attempts per execution"),
+    Variable("BEACON_HEALTH_INTERVAL", "health_check_interval_seconds", "provider health checks"),
+    Variable("BEACON_LOG_LEVEL", "log_level", "debug, info, warning, error"),
+    Variable("BEACON_LOG_FORMAT", "log_format", "auto (text on a terminal), text or json"),
+    Variable("BEACON_MAX_BODY_BYTES", "max_body_bytes", "largest request body"),
+    Variable("BEACON_MAX_RESPONSE_BYTES", "max_response_bytes", "largest GraphQL answer"),
+    Variable("BEACON_MAX_BATCH", "max_batch_operations", "operations in one batched request"),
+    Variable("BEACON_PERSISTED_QUERIES", "persisted_queries", "on, off or only"),
+    Variable("BEACON_AUTH_FAILURE_LIMIT", "auth_failure_limit", "refused signatures per window"),
+    Variable("BEACON_AUTH_FAILURE_WINDOW", "auth_failure_window_seconds", "that window, seconds"),
+    Variable("BEACON_RESPONSE_CACHE_MB", "response_cache_mib", "answers kept per process, MiB"),
+    Variable(
+        "BEACON_ALLOWED_ORIGINS", "allowed_origins", "other sites' pages allowed to subscribe"
+    ),
+)

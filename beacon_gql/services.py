@@ -123,20 +123,23 @@ class Services:
             log.warning("could not announce the new job %s to job-list followers", job.id)
 
 
-def build_services(settings: Settings, engine: AsyncEngine | None = None) -> Services:
-    engine = engine or create_engine(settings.database_url)
-    sessions = create_session_factory(engine)
+def build_services(
+    settings: Settings, engine: AsyncEngine | None = None, hub: EventHub | None = None
+) -> Services:
+    # The files first: a mistake in one is reported before a database file is made.
     configs = (
         [] if settings.providers_file is None else load_providers_file(settings.providers_file)
     )
-    http = provider_http_client(configs)
-    registry = ProviderRegistry(configs, http)
     trust = (
         TrustStore.empty()
         if settings.trusted_keys_file is None
         else TrustStore.from_file(settings.trusted_keys_file)
     )
-    hub = EventHub(create_backend(settings.broadcast_url))
+    engine = engine or create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    http = provider_http_client(configs)
+    registry = ProviderRegistry(configs, http)
+    hub = hub or EventHub(create_backend(settings.broadcast_url))
     reader = JobReader(create_read_session_factory(engine))
     catalogue = QuestionCatalogue(sessions)
     analysis = AnalysisService(sessions)
@@ -191,13 +194,35 @@ async def running_services(
     settings: Settings, *, run_worker: bool, auto_migrate: bool | None = None
 ) -> AsyncIterator[Services]:
     """Start everything a process needs; on exit stop it in reverse order."""
-    services = build_services(settings)
-    if auto_migrate if auto_migrate is not None else settings.is_sqlite:
-        await migrate.upgrade(services.engine)
-    else:
-        await migrate.require_current(services.engine)
-    services.hub.on_work_announced(services.work_signal.set)
-    await services.hub.start()
+    # What can be missing or down is reached first, so that a start that fails makes
+    # nothing (the default receipt key file, a migration): the database, the broadcast server.
+    engine = create_engine(settings.database_url)
+    hub = EventHub(create_backend(settings.broadcast_url))
+    try:
+        if not settings.is_sqlite:
+            async with engine.connect():
+                pass
+        await hub.start()
+    except BaseException:
+        await engine.dispose()
+        raise
+    try:
+        services = build_services(settings, engine=engine, hub=hub)
+    except BaseException:
+        await hub.stop()
+        await engine.dispose()
+        raise
+    try:
+        services.hub.on_work_announced(services.work_signal.set)
+        if auto_migrate if auto_migrate is not None else settings.is_sqlite:
+            await migrate.upgrade(services.engine)
+        else:
+            await migrate.require_current(services.engine)
+    except BaseException:
+        await services.hub.stop()
+        await services.http.aclose()
+        await services.engine.dispose()
+        raise
     stop = asyncio.Event()
     background: list[asyncio.Task[None]] = []
     if services.registry.handles:

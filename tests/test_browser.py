@@ -170,6 +170,11 @@ async def assert_counts_match_server(
     return job
 
 
+VERDICT = """query($id: ID!) { job(id: $id) { biasAnalysis {
+  recommendation riskAssessment { level } } } }"""
+SEVERITIES = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+
 async def open_job(page: Page, served: ServedApp, job_id: str) -> None:
     await page.goto(f"{served.base_url}/jobs/{job_id}")
     await expect(page.get_by_test_id("job-grid")).to_be_visible()
@@ -238,6 +243,12 @@ async def test_the_job_page_fills_live_from_the_subscription(
         )["job"]["receiptRoot"]["root"]
         await expect(page.get_by_test_id("receipts")).to_contain_text(
             f"receipts: 36 signed, root {root[:16]}"
+        )
+        # The simulated job's recommendation is its risk level; the page says so.
+        verdict = (await served.client.data(VERDICT, {"id": job_id}))["job"]["biasAnalysis"]
+        assert verdict["recommendation"] == verdict["riskAssessment"]["level"], verdict
+        await expect(page.get_by_test_id("recommendation-why")).to_have_text(
+            "The recommendation follows the risk level (and no key difference is more severe)."
         )
         # Rates come with their 95% interval; tested differences say whether they count.
         await expect(
@@ -400,6 +411,13 @@ async def test_a_failed_cell_shows_its_error_code_and_attempts(
             eu_answers = page.locator('[data-testid="answer"][data-region="EU"]')
             await expect(eu_answers).to_have_count(6)
             await expect(eu_answers.first).to_contain_text("NO_PROVIDER_IN_REGION")
+            # Failures raise the recommendation above the bias risk: the page says why.
+            verdict = (await served.client.data(VERDICT, {"id": job_id}))["job"]["biasAnalysis"]
+            risk = verdict["riskAssessment"]["level"]
+            assert SEVERITIES.index(verdict["recommendation"]) > SEVERITIES.index(risk), verdict
+            await expect(page.get_by_test_id("recommendation-why")).to_contain_text(
+                f"higher than the risk ({risk}) because of a {verdict['recommendation']} "
+            )
             await page.get_by_test_id("analysis").scroll_into_view_if_needed()
             await page.screenshot(path=screenshot_path("analysis-failures-1280x800"))
 

@@ -149,6 +149,30 @@ def test_render_shows_the_servers_counts_and_the_tallies_from_the_events() -> No
     )
 
 
+def test_a_region_says_what_runs_and_why_the_rest_waits() -> None:
+    state = grid_state()
+
+    def waiting(sequence: int, execution_id: str, model: str, region: str, code: str) -> None:
+        event = change(sequence, execution_id, model, region, "PENDING", expected=4, pending=3)
+        event["execution"]["lastError"] = {"code": code}
+        state.apply(event)
+
+    waiting(4, "e0", "llama", "US", "RATE_LIMITED")
+    state.apply(change(5, "e1", "qwen", "US", "RUNNING", expected=4, pending=3, running=1))
+    waiting(6, "e2", "llama", "ASIA", "PROVIDER_TIMEOUT")
+    waiting(7, "e3", "qwen", "ASIA", "RATE_LIMITED")
+
+    assert render(state, width=8)[3:6] == [
+        "regions",
+        "  US   [>>>>....] 0/2  running 1  retrying 1 after RATE_LIMITED 1",
+        "  ASIA [........] 0/2  retrying 2 after PROVIDER_TIMEOUT 1, RATE_LIMITED 1",
+    ]
+    assert render_line(state).endswith(
+        "| US 0/2 (retrying 1 after RATE_LIMITED 1) "
+        "ASIA 0/2 (retrying 2 after PROVIDER_TIMEOUT 1, RATE_LIMITED 1)"
+    )
+
+
 def test_the_overall_counts_are_the_servers_even_when_the_cells_disagree() -> None:
     state = grid_state()
     # The server says 3 completed; the client only heard of one execution: no recount.
@@ -452,6 +476,25 @@ async def test_watch_of_a_partial_job_counts_the_failure_codes_and_exits_1(
         )
 
 
+async def test_watch_says_a_region_waits_to_retry_after_rate_limits(
+    sqlite_settings: Settings, signer: Signer, tmp_path: Path
+) -> None:
+    # EU's only provider answers 429 (Retry-After 1.5 s) to everything; two attempts each.
+    rate_limited = FaultProfile(rate_limit_rate=1.0, retry_after_s=1.5)
+    async with live_server(
+        replace(sqlite_settings, max_attempts=2),
+        tmp_path,
+        include_hybrid_router=False,
+        faults={"sim-eu-west": rate_limited},
+    ) as live:
+        job_id = await submit_spec(live.app.services, signer, make_spec())
+        result = await run_cli("watch", job_id, "--url", live.url)
+
+    assert result.code == 1, result.err
+    assert re.search(r"EU \d+/12 \(retrying \d+ after RATE_LIMITED \d+\)", result.out), result.out
+    assert "FAILED executions: 12 (RATE_LIMITED 12)" in result.out
+
+
 async def test_watch_of_an_unknown_job_says_so_and_exits_2(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
@@ -461,6 +504,15 @@ async def test_watch_of_an_unknown_job_says_so_and_exits_2(
     assert result.code == 2
     assert "no job with id 'no-such-job'" in result.err
     assert "Traceback" not in result.err
+
+
+async def test_watch_given_the_servers_root_or_a_dashboard_page_finds_the_graphql_endpoint(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    async with live_server(sqlite_settings, tmp_path) as live:
+        for pasted in (live.app.base_url, f"{live.app.base_url}/jobs/no-such-job"):
+            result = await run_cli("watch", "no-such-job", "--url", pasted)
+            assert "no job with id 'no-such-job'" in result.err, result.err
 
 
 async def test_watch_without_a_server_exits_2() -> None:

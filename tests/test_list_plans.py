@@ -43,6 +43,7 @@ SCALARS = [
 NESTED = [
     "error { code message stage transient providerId __typename }",
     "error { code }",
+    "lastError { code message stage transient providerId }",
     "question { id text }",  # asynchronous: the reference answers these lists
     "attemptHistory { attempt outcome }",
 ]
@@ -247,7 +248,11 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
                     "classification_confidence": 0.25, "classifier_version": "1",
                 }  # fmt: skip
             elif kind == 3:
-                values = {"status": "RUNNING", "started_at": start, "provider_id": "p-asia"}
+                values = {  # retrying after an error: lastError, no error
+                    "status": "RUNNING", "started_at": start, "provider_id": "p-asia",
+                    "error_code": "RATE_LIMITED", "error_stage": "provider_call",
+                    "error_transient": True, "attempts": 2,
+                }  # fmt: skip
             elif kind == 4:
                 values = {"status": "CANCELLED", "error_code": "CANCELLED", "error_message": ""}
             if values:

@@ -18,12 +18,7 @@ from tests.support.graphql import error_code
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import write_trust_file
 
-VECTORS = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "vectors"
-    / "portal_signed_jobspecs.json"
-)
+VECTORS = Path(__file__).resolve().parent / "vectors" / "portal_signed_jobspecs.json"
 SUBMIT = """mutation($spec: JSON!) { submitBiasJob(input: {jobspec: $spec}) {
   job { id progress { expected } } } }"""
 

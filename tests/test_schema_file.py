@@ -11,5 +11,5 @@ SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
 def test_schema_file_is_up_to_date() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == create_schema().as_str() + "\n", (
-        "schema.graphql is out of date: run `beacon-gql export-schema`"
+        "schema.graphql is out of date: run `beacon-gql export-schema -o schema.graphql`"
     )

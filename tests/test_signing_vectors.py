@@ -1,4 +1,4 @@
-"""The predecessor portal's own signatures (shared/vectors) verify, and its forgeries do not."""
+"""The predecessor portal's own signatures (tests/vectors) verify, and its forgeries do not."""
 
 from __future__ import annotations
 
@@ -14,13 +14,8 @@ from beacon_gql.errors import Unauthenticated
 from beacon_gql.jobs.canonical import signable_message
 from beacon_gql.jobs.signing import verify_spec_signature
 
-# CI clones this repository with shared/ beside it.
-VECTORS_PATH = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "vectors"
-    / "portal_signed_jobspecs.json"
-)
+# The predecessor portal's signed specs, kept as it wrote them.
+VECTORS_PATH = Path(__file__).resolve().parent / "vectors" / "portal_signed_jobspecs.json"
 EXPECTED_CASE_COUNT = 35
 PORTAL_MAIN_KEY = "V4kSt7SG6Ulgl+x9RIz9AWrj7qOwlHlX2F5IRskwhDw="
 
@@ -46,7 +41,7 @@ def _by_name(cases: list[dict[str, Any]]) -> list[Any]:
 
 def _jobspec(case: dict[str, Any] | None) -> dict[str, Any]:
     if case is None:
-        pytest.fail(f"signing vectors not found at {VECTORS_PATH}; clone shared/ beside the repo")
+        pytest.fail(f"signing vectors not found at {VECTORS_PATH}")
     # Parse from JSON text, as the server receives it.
     parsed: dict[str, Any] = json.loads(json.dumps(case["jobspec"]))
     return parsed

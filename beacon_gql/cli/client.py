@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from websockets.asyncio.client import connect
@@ -44,6 +45,21 @@ class ConnectionLost(ClientError):
     """The server could not be reached or the connection dropped: trying again may work."""
 
 
+def graphql_endpoint(url: str) -> str:
+    """The GraphQL endpoint of what a person pasted: the server's root or a dashboard page
+    (http://host:8000, http://host:8000/jobs/ID) means http://host:8000/graphql."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/") or parts.path.startswith("/jobs/"):
+        return urlunsplit((parts.scheme, parts.netloc, "/graphql", "", ""))
+    return url
+
+
+def _not_graphql_hint(url: str) -> str:
+    if urlsplit(url).path.rstrip("/").endswith("/graphql"):
+        return ""
+    return " (is this the GraphQL endpoint? it usually ends in /graphql)"
+
+
 def websocket_url(url: str) -> str:
     """The WebSocket URL of a GraphQL HTTP endpoint: http -> ws, https -> wss."""
     if url.startswith("https://"):
@@ -63,7 +79,7 @@ def _graphql_error(errors: list[Any]) -> ClientError:
 
 class BeaconClient:
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
-        self.url = url
+        self.url = graphql_endpoint(url)
         self.token = token
         self._headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         self._timeout = timeout
@@ -83,6 +99,7 @@ class BeaconClient:
         except ValueError:
             raise ClientError(
                 f"{self.url} answered HTTP {response.status_code}, not JSON"
+                + _not_graphql_hint(self.url)
             ) from None
         errors = body.get("errors")
         if errors:
@@ -154,7 +171,9 @@ class BeaconClient:
             status = error.response.status_code
             if status >= 500:
                 raise ConnectionLost(f"{url} answered HTTP {status}") from None
-            raise ClientError(f"{url} refused the WebSocket upgrade: HTTP {status}") from None
+            raise ClientError(
+                f"{url} refused the WebSocket upgrade: HTTP {status}" + _not_graphql_hint(url)
+            ) from None
         except (OSError, TimeoutError, InvalidHandshake) as error:
             raise ConnectionLost(f"cannot reach {url}: {error}") from None
 

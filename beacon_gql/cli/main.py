@@ -8,48 +8,81 @@ import contextlib
 import json
 import os
 import sys
+import textwrap
+import traceback
+import typing
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from beacon_gql import __version__
+from beacon_gql.cli.failures import EXIT_STATUSES, EXIT_USAGE, explain
 from beacon_gql.cli.logs import configure_logging
 from beacon_gql.config import ConfigError, Settings, load_settings
 
-SCHEMA_PATH = Path("schema.graphql")
+if typing.TYPE_CHECKING:
+    from beacon_gql.providers.simulator import FaultProfile
+
+DEFAULT_URL = "http://127.0.0.1:8000/graphql"
 
 
-def _run_until_interrupted(work: Coroutine[Any, Any, None]) -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(work)
+def _run_until_interrupted(work: Coroutine[Any, Any, object]) -> None:
+    from beacon_gql.cli.serving import event_loop_factory
+
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=event_loop_factory()) as runner,
+    ):
+        runner.run(work)
 
 
 def _fail(message: str) -> int:
     print(f"beacon-gql: {message}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1-65535")
+    return port
+
+
+def _shown_database(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
+    from beacon_gql.cli.serving import listening_socket, serve_on
     from beacon_gql.web.app import create_app
 
+    # Bound first: a taken port is reported before any database file or migration.
+    sock = listening_socket(args.host, args.port)
     app = create_app(settings, run_worker=not args.no_worker)
-    print(
-        f"beacon-gql serving on http://{args.host}:{args.port}/graphql "
-        f"(database {settings.database_url.split('@')[-1]}, "
-        f"worker {'off' if args.no_worker else 'on'})",
-        file=sys.stderr,
-    )
-    # Progress events are small: compressing each one per subscriber costs more than it saves.
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        lifespan="on",
-        ws_per_message_deflate=False,
-    )
+
+    async def announce() -> None:
+        print(
+            f"beacon-gql serving on http://{args.host}:{args.port}/graphql "
+            f"(database {_shown_database(settings.database_url)}, "
+            f"worker {'off' if args.no_worker else 'on'}); Ctrl-C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with sock:
+        # Progress events are small: compressing each one per subscriber costs more than it
+        # saves.
+        _run_until_interrupted(
+            serve_on(
+                sock, app, on_listening=announce, log_level="warning", ws_per_message_deflate=False
+            )
+        )
     return 0
 
 
@@ -112,48 +145,68 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(entry, indent=2))
     if args.trust_file:
         trust_path = Path(args.trust_file)
-        entries = json.loads(trust_path.read_text()) if trust_path.exists() else []
+        entries = _read_json(trust_path) if trust_path.exists() else []
+        if not isinstance(entries, list):
+            raise ConfigError(f"{trust_path} does not hold a JSON list of trusted keys")
         entries.append(entry)
         trust_path.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
         print(f"added to {trust_path}", file=sys.stderr)
     return 0
 
 
-def _load_key(path: str) -> str:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+def _read_json(path: str | Path) -> object:
+    """A JSON file, or ConfigError naming the file and where it stops being JSON."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"{path}: line {error.lineno}, column {error.colno}: {error.msg.lower()}"
+        ) from None
+
+
+def _load_key(path: str) -> tuple[str, str]:
+    """(kid, private key) of a key file made by `beacon-gql keygen`."""
+    data = _read_json(path)
     key = data.get("private_key") if isinstance(data, dict) else None
-    if not isinstance(key, str):
+    if not isinstance(data, dict) or not isinstance(key, str):
         raise ConfigError(f"{path} has no private_key; make one with `beacon-gql keygen`")
-    return key
+    return str(data.get("kid", "?")), key
 
 
-def _sign(spec_path: str, key_path: str) -> dict[str, object]:
+def _sign(spec_path: str, key_path: str) -> tuple[dict[str, object], str]:
+    """The signed spec and the kid of the key that signed it."""
     from beacon_gql.jobs.signing import sign_spec
 
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    spec = _read_json(spec_path)
     if not isinstance(spec, dict):
         raise ConfigError(f"{spec_path} does not hold a JSON object")
-    return sign_spec(spec, _load_key(key_path), now=datetime.now(UTC))
+    kid, private_key = _load_key(key_path)
+    return sign_spec(spec, private_key, now=datetime.now(UTC)), kid
 
 
 def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
-    signed = _sign(args.spec, args.key)
+    signed, kid = _sign(args.spec, args.key)
     text = json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
+    metadata = signed.get("metadata")
+    timestamp = metadata.get("timestamp") if isinstance(metadata, dict) else None
+    where = args.output or "standard output"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    print(
+        f"signed {args.spec} with key {kid!r} ({args.key}), timestamp {timestamp}: wrote {where}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.cli.client import BeaconClient, ClientError
 
-    if args.key:
-        spec: object = _sign(args.spec, args.key)
-    else:
-        spec = json.loads(Path(args.spec).read_text(encoding="utf-8"))
-    client = BeaconClient(args.url, token=args.token)
+    spec = _sign(args.spec, args.key)[0] if args.key else _read_json(args.spec)
+    client = BeaconClient(args.url, token=_token(args))
     try:
         result = asyncio.run(client.submit(spec, args.idempotency_key))
     except ClientError as error:
@@ -170,16 +223,29 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.cli.watch import watch
 
     try:
-        return asyncio.run(watch(args.job_id, args.url, token=args.token))
+        return asyncio.run(watch(args.job_id, args.url, token=_token(args)))
     except KeyboardInterrupt:
         return 130
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    # Read here, not as the option's default, so --help never prints the token.
+    token: str | None = args.token or os.environ.get("BEACON_READ_TOKEN") or None
+    return token
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from beacon_gql.cli.show_config import config_lines
+
+    print("\n".join(config_lines(settings, os.environ)))
+    return 0
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.cli.export import export
 
     output = Path(args.output) if args.output else None
-    return asyncio.run(export(args.job_id, args.url, args.format, output, token=args.token))
+    return asyncio.run(export(args.job_id, args.url, args.format, output, token=_token(args)))
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -200,6 +266,14 @@ def cmd_rotate_signing_key(args: argparse.Namespace, settings: Settings) -> int:
         "Restart the server and workers to sign with the new key."
     )
     return 0
+
+
+def _simulated_faults(args: argparse.Namespace) -> FaultProfile | None:
+    from beacon_gql.cli.simulation import fault_profile
+
+    if args.latency is None and args.faults is None:
+        return None
+    return fault_profile(args.latency, args.faults)
 
 
 def cmd_questions_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -226,6 +300,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             write_providers=Path(args.write_providers),
             host=args.host,
             base_port=args.base_port,
+            faults=_simulated_faults(args),
         )
     )
     return 0
@@ -235,54 +310,155 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from beacon_gql.cli.demo import run_demo
 
     _run_until_interrupted(
-        run_demo(settings, host=args.host, port=args.port, state=Path(args.state), seed=args.seed)
+        run_demo(
+            settings,
+            host=args.host,
+            port=args.port,
+            state=Path(args.state),
+            seed=args.seed,
+            faults=_simulated_faults(args),
+        )
     )
     return 0
 
 
+def _add_simulation(command: argparse.ArgumentParser) -> None:
+    from beacon_gql.cli import simulation
+
+    command.add_argument(
+        "--latency",
+        type=simulation.latency,
+        metavar="MS[:JITTER]",
+        help=simulation.LATENCY_HELP + " (default: answers at once)",
+    )
+    command.add_argument(
+        "--faults",
+        type=simulation.faults,
+        metavar="NAME=RATE,...",
+        help=simulation.FAULTS_HELP + " (default: none)",
+    )
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default (unless it has none or its help says it), keeps the
+    epilog's lines as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        no_default = action.default is None or action.default is False
+        if no_default or action.default == argparse.SUPPRESS or "default" in help_text:
+            return help_text
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> typing.NoReturn:
+        # One line, like every other refusal of the CLI; the usage is a --help away.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _epilog() -> str:
+    from beacon_gql.config import VARIABLES
+
+    names = ", ".join(variable.name for variable in VARIABLES)
+    paragraphs = [
+        f"configuration: environment variables (see the README) {names}, and "
+        "BEACON_PORT (serve's default port); "
+        "`beacon-gql config` prints the values in effect, secrets masked.",
+        EXIT_STATUSES,
+    ]
+    return "\n\n".join(textwrap.fill(paragraph, width=79) for paragraph in paragraphs)
+
+
+def _add_url_and_token(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--url",
+        default=DEFAULT_URL,
+        help="the server's GraphQL endpoint; a URL without a path gets /graphql",
+    )
+    command.add_argument(
+        "--token",
+        help="the read token, when the server requires one (default: $BEACON_READ_TOKEN)",
+    )
+
+
+def _add_listen(command: argparse.ArgumentParser, *, port_from_env: bool = False) -> None:
+    command.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    if port_from_env:
+        command.add_argument(
+            "--port",
+            type=_port,
+            # A string default goes through _port too: a bad $BEACON_PORT is one line.
+            default=os.environ.get("BEACON_PORT") or "8000",
+            help="TCP port to listen on, 1-65535 (default: $BEACON_PORT, else 8000)",
+        )
+    else:
+        command.add_argument(
+            "--port", type=_port, default=8000, help="TCP port to listen on (1-65535)"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="beacon-gql", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="beacon-gql", description=__doc__, epilog=_epilog())
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an error (also: BEACON_LOG_LEVEL=DEBUG)",
+    )
+    parser.add_argument("--version", action="version", version=f"beacon-gql {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the API (and a worker, unless --no-worker)")
-    serve.add_argument("--host", default="127.0.0.1")
+    _add_listen(serve, port_from_env=True)
     serve.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("BEACON_PORT") or 8000),
-        help="default: $BEACON_PORT, else 8000",
+        "--no-worker", action="store_true", help="serve the API only; run workers apart"
     )
-    serve.add_argument("--no-worker", action="store_true", help="serve the API only")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("worker", help="run a worker alone").set_defaults(handler=cmd_worker)
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
         handler=cmd_migrate
     )
+    commands.add_parser(
+        "config", help="print the configuration in effect (BEACON_* variables, secrets masked)"
+    ).set_defaults(handler=cmd_config)
 
     export_schema = commands.add_parser("export-schema", help="write the GraphQL SDL")
-    export_schema.add_argument("--output", "-o", default=str(SCHEMA_PATH))
+    export_schema.add_argument(
+        "--output", "-o", default="-", help="file to write (- is standard output)"
+    )
     export_schema.set_defaults(handler=cmd_export_schema)
 
     keygen = commands.add_parser("keygen", help="make an Ed25519 key pair for signing specs")
-    keygen.add_argument("--kid", default=f"{os.environ.get('USER', 'researcher')}-key")
-    keygen.add_argument("--output", "-o", default="beacon-key.json")
+    keygen.add_argument(
+        "--kid",
+        default=f"{os.environ.get('USER', 'researcher')}-key",
+        help="the key's name in the trusted-keys file",
+    )
+    keygen.add_argument(
+        "--output", "-o", default="beacon-key.json", help="file for the key pair (kept 0600)"
+    )
     keygen.add_argument("--trust-file", help="also append the entry to this trusted-keys file")
-    keygen.add_argument("--force", action="store_true")
+    keygen.add_argument("--force", action="store_true", help="overwrite an existing key file")
     keygen.set_defaults(handler=cmd_keygen)
 
     sign = commands.add_parser("sign", help="add nonce and timestamp and sign, as the portal does")
-    sign.add_argument("spec")
-    sign.add_argument("--key", default="beacon-key.json")
-    sign.add_argument("--output", "-o")
+    sign.add_argument("spec", help="the job spec, a JSON file")
+    sign.add_argument("--key", default="beacon-key.json", help="key file made by keygen")
+    sign.add_argument(
+        "--output", "-o", help="write the signed spec here (default: standard output)"
+    )
     sign.set_defaults(handler=cmd_sign)
 
     submit = commands.add_parser("submit", help="send a spec with submitBiasJob")
-    submit.add_argument("spec")
+    submit.add_argument("spec", help="the job spec, a JSON file (signed unless --key is given)")
     submit.add_argument("--key", help="sign with this key file first")
-    submit.add_argument("--url", default="http://127.0.0.1:8000/graphql")
-    submit.add_argument("--token", default=os.environ.get("BEACON_READ_TOKEN"))
-    submit.add_argument("--idempotency-key")
+    _add_url_and_token(submit)
+    submit.add_argument("--idempotency-key", help="a retry with the same key returns the same job")
     submit.set_defaults(handler=cmd_submit)
 
     watch = commands.add_parser(
@@ -290,35 +466,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="follow a job's progress live until it ends "
         "(exit 0 COMPLETED, 1 PARTIAL/FAILED/CANCELLED, 2 error)",
     )
-    watch.add_argument("job_id", metavar="JOB_ID")
-    watch.add_argument(
-        "--url", default="http://127.0.0.1:8000/graphql", help="the GraphQL endpoint (http://...)"
-    )
-    watch.add_argument(
-        "--token",
-        default=os.environ.get("BEACON_READ_TOKEN"),
-        help="the read token (default: $BEACON_READ_TOKEN)",
-    )
+    watch.add_argument("job_id", metavar="JOB_ID", help="the job's id, as submit printed it")
+    _add_url_and_token(watch)
     watch.set_defaults(handler=cmd_watch)
 
     export = commands.add_parser("export", help="write a job's executions and analysis")
-    export.add_argument("job_id", metavar="JOB_ID")
-    export.add_argument("--format", choices=["json", "csv"], required=True)
-    export.add_argument("--output", "-o", help="write here (CSV: also FILE.analysis.json)")
+    export.add_argument("job_id", metavar="JOB_ID", help="the job's id")
+    export.add_argument("--format", choices=["json", "csv"], required=True, help="file format")
     export.add_argument(
-        "--url", default="http://127.0.0.1:8000/graphql", help="the GraphQL endpoint (http://...)"
+        "--output",
+        "-o",
+        help="write here (CSV: also FILE.analysis.json; default: standard output)",
     )
-    export.add_argument(
-        "--token",
-        default=os.environ.get("BEACON_READ_TOKEN"),
-        help="the read token (default: $BEACON_READ_TOKEN)",
-    )
+    _add_url_and_token(export)
     export.set_defaults(handler=cmd_export)
 
     verify = commands.add_parser(
         "verify", help="check a JSON export's signed receipts and root, offline"
     )
-    verify.add_argument("export", metavar="EXPORT.json")
+    verify.add_argument(
+        "export",
+        metavar="EXPORT.json",
+        help="a job exported with `beacon-gql export --format json`",
+    )
     verify.add_argument(
         "--keys",
         metavar="URL|FILE",
@@ -343,31 +513,50 @@ def build_parser() -> argparse.ArgumentParser:
     import_questions.set_defaults(handler=cmd_questions_import)
 
     simulate = commands.add_parser("simulate", help="serve SIMULATED regional providers")
-    simulate.add_argument("--seed", type=int, default=0)
-    simulate.add_argument("--write-providers", required=True, metavar="PATH")
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--base-port", type=int, default=None)
+    simulate.add_argument("--seed", type=int, default=0, help="seed of the canned answers")
+    simulate.add_argument(
+        "--write-providers",
+        required=True,
+        metavar="PATH",
+        help="write the providers file (TOML) for BEACON_PROVIDERS_FILE here",
+    )
+    simulate.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    simulate.add_argument(
+        "--base-port",
+        type=_port,
+        default=None,
+        help="first of the simulators' ports (default: free ports the system picks)",
+    )
+    _add_simulation(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 
     demo = commands.add_parser(
         "demo", help="server + SIMULATED providers + an example job, on the embedded default"
     )
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    _add_listen(demo)
     demo.add_argument("--state", default=".beacon", help="folder for the demo's files")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=int, default=0, help="seed of the canned answers")
+    _add_simulation(demo)
     demo.set_defaults(handler=cmd_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get("BEACON_LOG_LEVEL", "").strip().upper() == "DEBUG"
+    settings: Settings | None = None
     try:
         settings = load_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return int(args.handler(args, settings))
-    except (ConfigError, OSError, ValueError) as error:
-        return _fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if debug:
+            traceback.print_exception(error)
+        failure = explain(error, settings)
+        print(f"beacon-gql: {failure.message}", file=sys.stderr)
+        return failure.exit_status
 
 
 if __name__ == "__main__":

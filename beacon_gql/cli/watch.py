@@ -34,7 +34,7 @@ subscription Watch($jobId: ID!) {
     sequence
     job { status }
     progress { expected pending running completed failed cancelled successRate }
-    execution { id modelId region status }
+    execution { id modelId region status lastError { code } }
   }
 }
 """
@@ -45,7 +45,7 @@ query WatchCells($id: ID!) {
     regions
     progress { expected pending running completed failed cancelled successRate }
     models { id }
-    executions { id modelId region status }
+    executions { id modelId region status lastError { code } }
   }
 }
 """
@@ -112,6 +112,14 @@ class Cell:
     model_id: str
     region: str
     status: str
+    error_code: str | None = None
+    """The last attempt's error: on a PENDING cell, why it waits for another attempt."""
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Cell:
+        error = row.get("lastError") or {}
+        code = error.get("code") if isinstance(error, dict) else None
+        return cls(str(row["modelId"]), str(row["region"]), str(row["status"]), code and str(code))
 
 
 @dataclass(frozen=True)
@@ -120,10 +128,21 @@ class Tally:
     total: int
     completed: int
     failed: int
+    running: int = 0
+    retrying: tuple[tuple[str, int], ...] = ()
+    """PENDING cells waiting to be tried again, by the error of their last attempt."""
 
     @property
     def done(self) -> int:
         return self.completed + self.failed
+
+    def waiting_reason(self) -> str:
+        """`retrying 3 after RATE_LIMITED 2, PROVIDER_TIMEOUT 1`, or nothing."""
+        if not self.retrying:
+            return ""
+        count = sum(n for _, n in self.retrying)
+        codes = ", ".join(f"{code} {n}" for code, n in self.retrying)
+        return f"retrying {count} after {codes}"
 
 
 @dataclass
@@ -159,9 +178,7 @@ class WatchState:
         if execution is None:
             self.snapshots += 1
             return True
-        self.cells[str(execution["id"])] = Cell(
-            str(execution["modelId"]), str(execution["region"]), str(execution["status"])
-        )
+        self.cells[str(execution["id"])] = Cell.of(execution)
         return False
 
     def load_cells(self, job: dict[str, Any]) -> None:
@@ -173,10 +190,7 @@ class WatchState:
         """
         self.regions = [str(region) for region in job.get("regions") or []]
         self.models = [str(model["id"]) for model in job.get("models") or []]
-        self.cells = {
-            str(row["id"]): Cell(str(row["modelId"]), str(row["region"]), str(row["status"]))
-            for row in job.get("executions") or []
-        }
+        self.cells = {str(row["id"]): Cell.of(row) for row in job.get("executions") or []}
         read = Progress.of(job["progress"]) if job.get("progress") else None
         ahead = read is not None and read.counts != self.progress.counts and not self.is_final
         self.catching_up_to = read if ahead else None
@@ -185,6 +199,8 @@ class WatchState:
         totals: Counter[str] = Counter()
         completed: Counter[str] = Counter()
         failed: Counter[str] = Counter()
+        running: Counter[str] = Counter()
+        retrying: dict[str, Counter[str]] = {}
         for cell in self.cells.values():
             name = key(cell)
             totals[name] += 1
@@ -192,9 +208,23 @@ class WatchState:
                 completed[name] += 1
             elif cell.status == ExecutionStatus.FAILED:
                 failed[name] += 1
+            elif cell.status == "RUNNING":
+                running[name] += 1
+            elif cell.status == "PENDING" and cell.error_code:
+                retrying.setdefault(name, Counter())[cell.error_code] += 1
         names = [name for name in order if name in totals]
         names += sorted(set(totals) - set(names))
-        return [Tally(name, totals[name], completed[name], failed[name]) for name in names]
+        return [
+            Tally(
+                name,
+                totals[name],
+                completed[name],
+                failed[name],
+                running[name],
+                tuple(sorted(retrying.get(name, Counter()).items(), key=lambda c: (-c[1], c[0]))),
+            )
+            for name in names
+        ]
 
     def region_tallies(self) -> list[Tally]:
         return self.tallies(lambda cell: cell.region, self.regions)
@@ -246,9 +276,12 @@ def tally_lines(title: str, tallies: Iterable[Tally], width: int = BAR_WIDTH) ->
     lines = [title]
     for t in tallies:
         failed = f"  ({t.failed} failed)" if t.failed else ""
+        running = f"  running {t.running}" if t.running else ""
+        waiting = f"  {t.waiting_reason()}" if t.retrying else ""
+        segments = [(t.completed, "#"), (t.failed, "x"), (t.running, ">")]
         lines.append(
-            f"  {t.name:<{name_width}} {bar([(t.completed, '#'), (t.failed, 'x')], t.total, width)}"
-            f" {t.done:>{count_width}}/{t.total}{failed}"
+            f"  {t.name:<{name_width}} {bar(segments, t.total, width)}"
+            f" {t.done:>{count_width}}/{t.total}{failed}{running}{waiting}"
         )
     return lines
 
@@ -274,7 +307,10 @@ def render(
 def render_line(state: WatchState) -> str:
     """One log line: the status, the server's counts, and each region's tally."""
     p = state.progress
-    regions = " ".join(f"{t.name} {t.done}/{t.total}" for t in state.region_tallies())
+    regions = " ".join(
+        f"{t.name} {t.done}/{t.total}" + (f" ({t.waiting_reason()})" if t.retrying else "")
+        for t in state.region_tallies()
+    )
     tail = f" | {regions}" if regions else ""
     return (
         f"{state.status} {p.finished}/{p.expected} done | pending {p.pending} "

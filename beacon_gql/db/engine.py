@@ -32,9 +32,16 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
+        if url.database and url.database != ":memory:":
+            # At the first connection, not now: a process that stops before using the
+            # database (a bad setting, a taken port) leaves no folder behind.
+            folder = Path(url.database).parent
+            event.listen(
+                engine.sync_engine,
+                "do_connect",
+                lambda *_: folder.mkdir(parents=True, exist_ok=True),
+            )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)

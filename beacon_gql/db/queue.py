@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job
@@ -34,13 +34,24 @@ async def claim(
     limit: int,
     lease_seconds: float,
     now: datetime,
+    open_regions: Collection[str] | None = None,
+    served_regions: Collection[str] = (),
 ) -> list[ExecutionChange]:
     """Claims up to `limit` executions, and opens each one's attempt row (RUNNING) in the
     same transaction: a provider call is on record before it is made, so a worker that
-    dies during it leaves a row saying so (see `expire_leases`) instead of nothing."""
+    dies during it leaves a row saying so (see `expire_leases`) instead of nothing.
+
+    With `open_regions`, only executions of those regions, or of none of `served_regions`
+    (they fail at routing, at once), are taken.
+    """
+    where = [Execution.available_at <= now]
+    if open_regions is not None:
+        where.append(
+            or_(Execution.region.in_(open_regions), Execution.region.not_in(served_regions))
+        )
     changes = await transition(
         session,
-        where=[Execution.available_at <= now],
+        where=where,
         source_statuses=[ExecutionStatus.PENDING],
         values=claim_values(
             worker_id=worker_id, claim_token=claim_token, lease_seconds=lease_seconds, now=now

@@ -12,6 +12,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from beacon_gql.providers.client import ProviderCallError
 from beacon_gql.providers.regions import Region
 from beacon_gql.providers.registry import NoRouteError, ProviderHandle, ProviderRegistry
 from beacon_gql.receipts.service import ReceiptService
+from beacon_gql.telemetry import record_attempt
 
 log = logging.getLogger("beacon_gql.worker")
 
@@ -96,6 +98,9 @@ class Worker:
         # so the providers stay busy; at most as many again may wait to be recorded.
         self._calling = 0
         self._slot_freed = asyncio.Event()
+        # The same, by region: a region's executions are claimed only while its providers
+        # have a free slot here, so RUNNING means a call under way, not a wait for a slot.
+        self._calling_in: Counter[str] = Counter()
         # Executions whose attempt is under way here: the only leases this worker renews.
         self._working: set[str] = set()
         # SQLite has one writer at a time and makes the others retry on a timer, which
@@ -151,7 +156,8 @@ class Worker:
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._work_signal.wait()),
         ]
-        if self._free_slots() == 0:
+        if self._calling > 0 or self._free_slots() == 0:
+            # A call that returns frees a slot, or room in its region: claim again then.
             self._slot_freed.clear()
             waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
         _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
@@ -202,26 +208,41 @@ class Worker:
         free = self._free_slots()
         if free <= 0:
             return 0
+        room = self._room_by_region()
+        open_regions = [region for region, slots in room.items() if slots > 0]
+        # No more than the region with the least room can take: the claim does not say which
+        # regions its rows will come from.
+        limit = min([free, *(room[region] for region in open_regions)])
         token = f"{self.worker_id}:{uuid.uuid4().hex}"
         async with self._write_turn(), self._sessions() as session:
             changes = await queue.claim(
                 session,
                 worker_id=self.worker_id,
                 claim_token=token,
-                limit=free,
+                limit=limit,
                 lease_seconds=self._settings.lease_seconds,
                 now=_now(),
+                open_regions=open_regions,
+                served_regions=list(room),
             )
             await session.commit()
         self._working.update(change.execution.id for change in changes)
         await self._announce(changes)
         for change in changes:
             self._calling += 1
+            self._calling_in[change.execution.region] += 1
             task = asyncio.create_task(self._run_one(change.execution, token))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             task.add_done_callback(lambda _: self._slot_freed.set())
         return len(changes)
+
+    def _room_by_region(self) -> dict[str, int]:
+        """Calls each served region's providers can still start here."""
+        slots: Counter[str] = Counter()
+        for handle in self._registry.handles:
+            slots[handle.config.region] += handle.config.max_concurrency
+        return {region: max(0, n - self._calling_in[region]) for region, n in slots.items()}
 
     def _free_slots(self) -> int:
         concurrency = self._settings.concurrency
@@ -254,6 +275,7 @@ class Worker:
                 outcome = await self._attempt(execution, token)
             finally:
                 self._calling -= 1
+                self._calling_in[execution.region] -= 1
                 self._slot_freed.set()
             await self._record(execution, token, outcome)
         except Exception:
@@ -269,7 +291,9 @@ class Worker:
         self, candidates: list[ProviderHandle], execution: Execution
     ) -> ProviderHandle:
         untried = [h for h in candidates if h.config.name != execution.error_provider_id]
-        return (untried or candidates)[0]
+        ranked = untried or candidates
+        # The best one with a free slot: the region was claimed from for its free slots.
+        return next((h for h in ranked if h.has_free_slot), ranked[0])
 
     async def _attempt(self, execution: Execution, token: str) -> Outcome:
         job = await self._job(execution.job_id)
@@ -390,7 +414,14 @@ class Worker:
                 deadline_at=job.deadline_at,
                 partial_response=failure.partial_body,
             )
-        duration_ms = int((time.monotonic() - clock) * 1000)
+        seconds = time.monotonic() - clock
+        duration_ms = int(seconds * 1000)
+        record_attempt(
+            provider=handle.config.name,
+            region=execution.region,
+            outcome="COMPLETED",
+            seconds=seconds,
+        )
         # Outside any transaction; the model runs in a thread, batched with other answers.
         classification = await self._classify(result.text, execution.prompt)
         now = _now()
@@ -444,7 +475,8 @@ class Worker:
         deadline_at: datetime | None = None,
         partial_response: str | None = None,
     ) -> Outcome:
-        duration_ms = int((time.monotonic() - clock) * 1000)
+        seconds = time.monotonic() - clock
+        duration_ms = int(seconds * 1000)
         now = _now()
         decision = decide_retry(
             code=code,
@@ -460,6 +492,13 @@ class Worker:
         )
         if decision.why_not is not None:
             message = f"{message}; not retried: {decision.why_not}"
+        record_attempt(
+            provider=provider,
+            region=execution.region,
+            outcome=code,
+            seconds=seconds,
+            retried=decision.retry,
+        )
         error = queue.AttemptError(
             code=code, message=message, stage=stage, transient=transient, provider_id=provider
         )

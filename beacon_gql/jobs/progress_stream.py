@@ -22,6 +22,7 @@ from beacon_gql.errors import NotFound
 from beacon_gql.events.hub import EventHub, ExecutionSummary, JobEvent
 from beacon_gql.jobs.reading import JobReader
 from beacon_gql.jobs.shared_reads import SharedReads
+from beacon_gql.telemetry import active_subscription
 
 log = logging.getLogger("beacon_gql.progress")
 
@@ -78,7 +79,7 @@ class ProgressStreams:
         self._gap_seconds = gap_seconds
 
     async def stream(self, job_id: str) -> AsyncIterator[ProgressUpdate]:
-        async with self._hub.subscribe(job_id) as subscription:
+        async with self._hub.subscribe(job_id) as subscription, active_subscription():
             job = await self._reads.get(job_id)
             if job is None:
                 raise NotFound(f"no job with id {job_id!r}")

@@ -155,6 +155,18 @@ def _confidence(row: Execution | ExecutionRow) -> float | None:
     return cast(float | None, row.classification_confidence)
 
 
+def _last_error(source: Execution | ExecutionRow | ExecutionSummary) -> ExecutionErrorType | None:
+    if source.error_code is None or source.status == ExecutionStatus.COMPLETED:
+        return None
+    return ExecutionErrorType(
+        code=source.error_code,
+        message=source.error_message or "",
+        stage=source.error_stage or "unknown",
+        transient=bool(source.error_transient),
+        provider_id=source.error_provider_id,
+    )
+
+
 @strawberry.type(name="Execution", description="One question asked of one model in one region.")
 class ExecutionType:
     # A stored row (a job's list), or the summary an event carries (without the long texts).
@@ -296,16 +308,18 @@ class ExecutionType:
 
     @strawberry.field
     def error(self) -> ExecutionErrorType | None:
-        source = self.source
-        if source.status not in ENDED_WITHOUT_ANSWER or source.error_code is None:
+        if self.source.status not in ENDED_WITHOUT_ANSWER:
             return None
-        return ExecutionErrorType(
-            code=source.error_code,
-            message=source.error_message or "",
-            stage=source.error_stage or "unknown",
-            transient=bool(source.error_transient),
-            provider_id=source.error_provider_id,
-        )
+        return _last_error(self.source)
+
+    @strawberry.field(
+        description="The last failed attempt's error, whatever the status: on a PENDING "
+        "execution it says why it waits for another attempt (RATE_LIMITED, PROVIDER_TIMEOUT, "
+        "...), on a RUNNING one what the attempt under way retries. Null before any attempt "
+        "failed and once one succeeded."
+    )
+    def last_error(self) -> ExecutionErrorType | None:
+        return _last_error(self.source)
 
     @strawberry.field(description="Every provider call, oldest first.")
     async def attempt_history(self, info: Info) -> list[ExecutionAttemptType]:

@@ -56,7 +56,7 @@ from beacon_gql.web.limits import (
     media_type,
     unsupported_media_type,
 )
-from beacon_gql.web.metrics import render_metrics
+from beacon_gql.web.metrics import RequestMetrics, render_metrics
 from beacon_gql.web.receipt_keys import KEYS_PATH, published_keys
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -305,7 +305,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             Route("/jobs/{job_id}", dashboard),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
-        middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(RequestMetrics),
+            Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

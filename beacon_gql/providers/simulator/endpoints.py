@@ -296,7 +296,11 @@ class SimulatedProvider:
         """Waits the configured latency, then draws (and, for a hang, serves) the fault."""
         attempt = self._attempts[(model_id, prompt)]
         self._attempts[(model_id, prompt)] += 1
-        await self._pause(self.faults.latency_ms / 1000)
+        await self._pause(
+            self.faults.latency_s(
+                seed=self.seed, provider=self.name, model=model_id, prompt=prompt, attempt=attempt
+            )
+        )
         fault = choose_fault(
             self.faults,
             seed=self.seed,

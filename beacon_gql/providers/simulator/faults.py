@@ -28,6 +28,8 @@ class FaultProfile:
     """Per-provider fault rates in [0, 1]; 1.0 makes the fault happen on every request."""
 
     latency_ms: float = 0
+    latency_jitter_ms: float = 0
+    """Each answer's latency is latency_ms give or take up to this, drawn per request."""
     error_rate: float = 0
     rate_limit_rate: float = 0
     retry_after_s: float = 1
@@ -43,6 +45,15 @@ class FaultProfile:
     seed and how many times the provider was asked before, so a rerun refuses as often) and
     otherwise gets the uncensored answer, whatever the region: the rate alone decides how
     much the provider censors, for tests of the analysis's statistics."""
+
+    def latency_s(
+        self, *, seed: int, provider: str, model: str, prompt: str, attempt: int
+    ) -> float:
+        """This request's latency: the same for the same request, in every run."""
+        if self.latency_jitter_ms <= 0:
+            return self.latency_ms / 1000
+        spread = stable_fraction(seed, provider, model, prompt, attempt, "latency") * 2 - 1
+        return max(0.0, self.latency_ms + spread * self.latency_jitter_ms) / 1000
 
     def rate_of(self, fault: Fault) -> float:
         return {

@@ -239,12 +239,15 @@ async def serve_simulators(
     base_port: int | None,
     *,
     started: asyncio.Event | None = None,
+    faults: FaultProfile | None = None,
 ) -> None:
     """Serves the SIMULATED providers until cancelled, after writing their providers file.
 
-    `started` is set once every provider listens and the file is written.
+    `started` is set once every provider listens and the file is written; `faults` (latency
+    included) apply to every provider.
     """
-    async with SimulatorFleet(seed=seed, host=host, base_port=base_port) as fleet:
+    every = {spec.name: faults for spec in SIMULATED_PROVIDERS} if faults is not None else None
+    async with SimulatorFleet(seed=seed, host=host, base_port=base_port, faults=every) as fleet:
         fleet.write_providers_file(write_providers)
         for config in fleet.provider_configs():
             print(

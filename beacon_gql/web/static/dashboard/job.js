@@ -28,6 +28,8 @@ import {
 const TERMINAL_JOB = new Set(["COMPLETED", "PARTIAL", "FAILED", "CANCELLED"]);
 const COUNT_NAMES = ["completed", "failed", "running", "pending", "cancelled"];
 const ANALYSIS_REFRESH_MS = 2500;
+// Least to most severe, as analysis/results.py orders them.
+const SEVERITIES = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
 const CELL_FIELDS = `id questionId modelId region sample status classification providerId attempts durationMs error { code message }`;
 
@@ -764,6 +766,7 @@ export function renderJobPage(root, jobId) {
           meter(risk.score, 1, "risk"),
           risk.reasons.length ? h("ul", { class: "reasons", "data-testid": "risk-reasons" }, risk.reasons.map((r) => h("li", { text: r }))) : null,
         ),
+        h("p", { class: "verdict-why small muted", "data-testid": "recommendation-why", text: recommendationWhy(analysis) }),
         h("p", { class: "summary", "data-testid": "analysis-summary", text: analysis.summary }),
       ),
       h("div", { class: "metrics", "data-testid": "metrics" },
@@ -837,6 +840,21 @@ export function renderJobPage(root, jobId) {
     for (const question of state.job.questions) {
       body.append(questionBlock(question, analysisByQuestion.get(question.id), byKey));
     }
+  }
+
+  // The recommendation is the higher of the risk level and the most severe key difference
+  // (analysis/risk.py): say which one raised it, so a HIGH next to a LOW risk is not a puzzle.
+  function recommendationWhy(analysis) {
+    const rank = (severity) => SEVERITIES.indexOf(severity);
+    const risk = analysis.riskAssessment.level;
+    if (rank(analysis.recommendation) <= rank(risk)) {
+      return "The recommendation follows the risk level (and no key difference is more severe).";
+    }
+    const worst = analysis.keyDifferences.find((d) => d.severity === analysis.recommendation);
+    const what = worst
+      ? `a ${worst.severity} ${worst.dimension} difference${worst.questionId ? ` on ${worst.questionId}` : ""}`
+      : `a ${analysis.recommendation} key difference`;
+    return `The recommendation is higher than the risk (${risk}) because of ${what}: it is the higher of the risk level and the most severe key difference, so what the risk score does not measure (failed executions, a model that is not served) still asks for attention.`;
   }
 
   function formatPValue(p) {
