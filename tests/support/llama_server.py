@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     params.cpuparams.n_threads = arguments.threads
     params.cpuparams_batch.n_threads = arguments.threads
     params.endpoint_metrics = True
+    # Ollama's default repeat penalty, for requests that set none (ours set temperature,
+    # max_tokens and top_p only): without it this 135M model falls into repetition loops
+    # ("no-nonsense, no-nonsense, ...") in up to a third of its answers, which the
+    # classifier rightly labels TECHNICAL_FAILURE.
+    params.sampling.penalty_repeat = 1.1
     # Block the stop signals before the server starts its threads (they inherit the mask), so
     # that only sigwait below receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
