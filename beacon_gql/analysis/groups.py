@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from beacon_gql.analysis.answers import ClassifiedAnswer
 from beacon_gql.analysis.results import ModelSummary, RegionSummary, rounded, rounded_interval
@@ -60,34 +61,26 @@ def count_groups(
     return counts
 
 
+def _figures(tally: GroupCounts) -> dict[str, Any]:
+    """What a region's and a model's summaries both say of their group."""
+    return {
+        "executions": tally.executions,
+        "answered": tally.answered,
+        "technical_failures": tally.finished - tally.answered,
+        "censored": tally.censored,
+        "censorship_rate": rounded(tally.rate),
+        "censorship_interval": rounded_interval(tally.interval),
+    }
+
+
 def region_summaries(counts: dict[str, GroupCounts]) -> tuple[RegionSummary, ...]:
     return tuple(
-        RegionSummary(
-            region=region,
-            executions=tally.executions,
-            answered=tally.answered,
-            technical_failures=tally.finished - tally.answered,
-            censored=tally.censored,
-            censorship_rate=rounded(tally.rate),
-            censorship_interval=rounded_interval(tally.interval),
-        )
-        for region, tally in counts.items()
+        RegionSummary(region=region, **_figures(tally)) for region, tally in counts.items()
     )
 
 
 def model_summaries(counts: dict[str, GroupCounts]) -> tuple[ModelSummary, ...]:
-    return tuple(
-        ModelSummary(
-            model=model,
-            executions=tally.executions,
-            answered=tally.answered,
-            technical_failures=tally.finished - tally.answered,
-            censored=tally.censored,
-            censorship_rate=rounded(tally.rate),
-            censorship_interval=rounded_interval(tally.interval),
-        )
-        for model, tally in counts.items()
-    )
+    return tuple(ModelSummary(model=model, **_figures(tally)) for model, tally in counts.items())
 
 
 by_region: Callable[[ClassifiedAnswer], str] = attrgetter("record.region")
