@@ -335,20 +335,8 @@ class Worker:
             if left < MIN_CALL_SECONDS:
                 # No call starts that could not finish before the deadline: it would be paid
                 # for and thrown away.
-                return self._failure(
-                    execution,
-                    token,
-                    started,
-                    clock,
-                    base,
-                    code="JOB_TIMEOUT",
-                    message=_DEADLINE_BEFORE_CALL,
-                    stage="deadline",
-                    transient=False,
-                    provider=None,
-                    http_status=None,
-                    retry_after=None,
-                    alternatives=False,
+                return self._deadline_failure(
+                    execution, token, started, clock, base, _DEADLINE_BEFORE_CALL, provider=None
                 )
             deadline_cuts = left < timeout
             timeout = min(timeout, left)
@@ -377,20 +365,14 @@ class Worker:
             if deadline_cuts:
                 # Cut off by the job's deadline, not by a slow provider: the provider keeps
                 # its good name and the execution fails as the job does.
-                return self._failure(
+                return self._deadline_failure(
                     execution,
                     token,
                     started,
                     clock,
                     base,
-                    code="JOB_TIMEOUT",
-                    message=_deadline_during_call(timeout),
-                    stage="deadline",
-                    transient=False,
+                    _deadline_during_call(timeout),
                     provider=handle.config.name,
-                    http_status=None,
-                    retry_after=None,
-                    alternatives=False,
                 )
             failure = ProviderCallError(
                 "PROVIDER_TIMEOUT", f"no answer within {timeout:g} s", transient=True
@@ -454,6 +436,34 @@ class Worker:
                 "duration_ms": duration_ms,
                 "http_status": result.http_status,
             },
+        )
+
+    def _deadline_failure(
+        self,
+        execution: Execution,
+        token: str,
+        started: datetime,
+        clock: float,
+        base: dict[str, Any],
+        message: str,
+        *,
+        provider: str | None,
+    ) -> Outcome:
+        """JOB_TIMEOUT: the job's deadline, not the provider, ended this attempt."""
+        return self._failure(
+            execution,
+            token,
+            started,
+            clock,
+            base,
+            code="JOB_TIMEOUT",
+            message=message,
+            stage="deadline",
+            transient=False,
+            provider=provider,
+            http_status=None,
+            retry_after=None,
+            alternatives=False,
         )
 
     def _failure(
