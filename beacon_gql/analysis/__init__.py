@@ -12,12 +12,14 @@ from beacon_gql.analysis.results import (
     BiasAnalysisReport,
     KeyDifference,
     LabelCounts,
+    LanguageSummary,
     ModelSummary,
     PairComparison,
     QuestionAnalysis,
     RegionSummary,
     RiskAssessment,
     Severity,
+    TranslationGroup,
 )
 from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
 from beacon_gql.analysis.similarity import (
@@ -35,6 +37,7 @@ __all__ = [
     "ClassificationResult",
     "KeyDifference",
     "LabelCounts",
+    "LanguageSummary",
     "ModelSummary",
     "PairComparison",
     "QuestionAnalysis",
@@ -44,6 +47,7 @@ __all__ = [
     "Similarity",
     "SimilarityIndex",
     "TfidfSimilarity",
+    "TranslationGroup",
     "classify_answer",
     "compute_analysis",
     "length_ratio",

@@ -39,6 +39,10 @@ class AnswerRecord:
     classification_evidence: tuple[str, ...] = ()
     question_text: str | None = None
     """What the model was asked: the classifier judges the answer against it."""
+    question_language: str | None = None
+    """The question's language tag; None when not known (no language comparison)."""
+    translation_of: str | None = None
+    """The question this one translates, if any: they are compared by language."""
 
 
 _TECHNICAL_FAILURE = ClassificationResult(Classification.TECHNICAL_FAILURE, (FAILED_EXECUTION,))

@@ -18,7 +18,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from beacon_gql.providers.regions import Region, normalise_region
-from beacon_gql.providers.simulator.answers import REFUSAL, simulated_answer, uncensored_answer
+from beacon_gql.providers.simulator.answers import (
+    CHINESE_REFUSAL,
+    REFUSAL,
+    is_chinese,
+    simulated_answer,
+    uncensored_answer,
+)
 from beacon_gql.providers.simulator.deterministic import (
     stable_choice,
     stable_fraction,
@@ -59,6 +65,10 @@ class SimulatedProvider:
         self.spec = spec
         self.seed = seed
         self.faults = faults
+        self.refuses_chinese: frozenset[str] = frozenset()
+        """Models that refuse, in Chinese, every prompt written in Chinese and answer every
+        other one as they otherwise would: a model that censors by the language it is asked
+        in, for tests of the analysis's language comparisons."""
         self.closing = asyncio.Event()
         self.generation_requests = 0
         self.log: list[RecordedRequest] = []
@@ -263,6 +273,8 @@ class SimulatedProvider:
     # -- shared behaviour ------------------------------------------------------------
 
     def _spoken_answer(self, model_id: str, prompt: str) -> str:
+        if model_id in self.refuses_chinese and is_chinese(prompt):
+            return CHINESE_REFUSAL
         rate = self.faults.refusal_rate
         uncensored = (
             None
