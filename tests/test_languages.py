@@ -62,9 +62,7 @@ async def test_a_model_refusing_only_in_chinese_is_a_significant_language_differ
         fleet.refuse_chinese(name, [REFUSER])
     providers = tmp_path / "providers.toml"
     fleet.write_providers_file(providers)
-    tuned = replace(
-        sqlite_settings, providers_file=providers, worker_concurrency=8, max_attempts=3
-    )
+    tuned = replace(sqlite_settings, providers_file=providers, worker_concurrency=8, max_attempts=3)
     spec = make_spec(questions=[q.id for q in BUILT_IN], models=[REFUSER, ANSWERER])
     spec["runs"] = RUNS
     async with serve_app(tuned, run_worker=True) as app:

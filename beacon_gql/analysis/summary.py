@@ -63,16 +63,16 @@ def _sampling_sentence(runs: int, tests: int) -> str:
     )
     if runs > 1:
         return (
-            f"Each cell was asked {runs} times ({tested}); narrative and language "
-            "differences are not tested."
+            f"Each cell was asked {runs} times ({tested}); narrative differences and "
+            "differences in the script of the answers are not tested."
         )
     return (
         "Each cell was asked once (runs = 1): one answer cannot show how much a model's "
         "answers vary from one asking to the next, so a difference between two single "
         "answers may be chance. Censorship was tested with each question's answers pooled "
         f"across models and regions ({tested}), which finds only large differences; "
-        "narrative and language differences are not tested. Set runs to 5 or more to "
-        "measure rates per cell."
+        "narrative differences and differences in the script of the answers are not "
+        "tested. Set runs to 5 or more to measure rates per cell."
     )
 
 
