@@ -38,7 +38,7 @@ MAX_PROVIDERS: Final = 100
 MAX_LISTED_STRINGS: Final = 20  # evidence phrases, reasons
 MAX_ATTEMPTS_SHOWN: Final = 10  # provider calls of one execution (BEACON_MAX_ATTEMPTS is 3)
 MAX_KEY_DIFFERENCES: Final = MAX_QUESTIONS * REGIONS
-MAX_LANGUAGES: Final = 20  # languages one job's questions are asked in
+MAX_LANGUAGES: Final = 10  # languages one job's questions are asked in
 # Imports add to the catalogue without a cap on its total: counted as one full import's
 # worth, so that a page listing the catalogue a few times over is not refused; a larger
 # catalogue still answers, within the response's byte bound.
