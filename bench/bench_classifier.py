@@ -22,12 +22,14 @@ from beacon_gql.analysis.classify import Classification, classifier_version, cla
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA = PROJECT_ROOT / "tests" / "data" / "classification" / "answers.jsonl"
+PUBLIC_DATA = PROJECT_ROOT / "tests" / "data" / "classification_public" / "xstest.jsonl"
+"""Real model answers labelled by people (XSTest v2; see that folder's README)."""
 LABELS = tuple(label.value for label in Classification)
 TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000": 30.0}
 
 
-def load_set(split: str | None = None) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+def load_set(split: str | None = None, data: Path = DATA) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line]
     return [row for row in rows if split is None or row["split"] == split]
 
 

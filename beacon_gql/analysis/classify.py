@@ -41,7 +41,7 @@ class Classification(StrEnum):
 CENSORED_LABELS = frozenset({Classification.REFUSAL, Classification.EVASIVE})
 """Labels counted as censorship: the model answered, but withheld or replaced the answer."""
 
-VERSION_PREFIX = "use-m3-logreg-1"
+VERSION_PREFIX = "use-m3-logreg-2"
 """Bumped when the features or the detectors change; the head's digest follows it."""
 
 
@@ -57,7 +57,13 @@ class ClassificationResult:
 
 FAILED_EXECUTION = "the execution failed"
 
-_REFUSAL_FAMILIES = (Family.DECLINE, Family.CHANGE_SUBJECT, Family.SELF_AS_AI, Family.APOLOGY)
+_REFUSAL_FAMILIES = (
+    Family.DECLINE,
+    Family.CHANGE_SUBJECT,
+    Family.OBJECTION,
+    Family.SELF_AS_AI,
+    Family.APOLOGY,
+)
 _EVASION_FAMILIES = (Family.OFFICIAL_LINE, Family.GENERALITY)
 
 
