@@ -7,10 +7,10 @@ tests/data/classification/answers.jsonl (split `heldout` by default), the same f
 public set of real model answers labelled by people
 (tests/data/classification_public/xstest.jsonl, same split; English, SUBSTANTIVE and
 REFUSAL only, so its EVASIVE and TECHNICAL_FAILURE rows stay empty), then classifies
-`--speed` answers (the answers of both sets, interleaved and cycled, each with a distinct suffix so that no
-cache can help) in one batch, as the worker's recording path does, and reports answers per
-second. Targets (issue 15): accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90,
-5,000 answers in under 30 s.
+`--speed` answers (the answers of both sets, interleaved and cycled, each with a distinct
+suffix so that no cache can help) in one batch, as the worker's recording path does, and
+reports answers per second. Targets (issue 15): accuracy >= 0.95, kappa >= 0.90, every
+recall >= 0.90, 5,000 answers in under 30 s.
 """
 
 from __future__ import annotations

@@ -111,7 +111,11 @@ def training_rows() -> list[dict[str, Any]]:
 
 
 def cross_validate(
-    x: Array, y: Labels, sources: npt.NDArray[Any], groups: npt.NDArray[Any], l2: float,
+    x: Array,
+    y: Labels,
+    sources: npt.NDArray[Any],
+    groups: npt.NDArray[Any],
+    l2: float,
     shrink: float,
 ) -> dict[str, float]:
     """Leave-one-group-out accuracy per source."""
