@@ -57,7 +57,13 @@ class ClassificationResult:
 
 FAILED_EXECUTION = "the execution failed"
 
-_REFUSAL_FAMILIES = (Family.DECLINE, Family.CHANGE_SUBJECT, Family.SELF_AS_AI, Family.APOLOGY)
+_REFUSAL_FAMILIES = (
+    Family.DECLINE,
+    Family.CHANGE_SUBJECT,
+    Family.OBJECTION,
+    Family.SELF_AS_AI,
+    Family.APOLOGY,
+)
 _EVASION_FAMILIES = (Family.OFFICIAL_LINE, Family.GENERALITY)
 
 
