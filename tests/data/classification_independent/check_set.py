@@ -1,6 +1,6 @@
 """One-off sanity check of the independent evaluation set (run by hand, not a test).
 
-    python3 tests/data/classification_independent/check_set.py
+python3 tests/data/classification_independent/check_set.py
 """
 
 import json
@@ -36,12 +36,17 @@ def load(name: str) -> list[dict[str, str]]:
 def table(name: str, rows: list[dict[str, str]]) -> str:
     counts = Counter((row["label"], row["language"]) for row in rows)
     head = "| label | " + " | ".join(LANGUAGES) + " | total |"
-    lines = [f"### {name} ({len(rows)} answers, {len({r['question'] for r in rows})} questions)",
-             "", head, "|" + "---|" * (len(LANGUAGES) + 2)]
+    lines = [
+        f"### {name} ({len(rows)} answers, {len({r['question'] for r in rows})} questions)",
+        "",
+        head,
+        "|" + "---|" * (len(LANGUAGES) + 2),
+    ]
     for label in LABELS:
         cells = [str(counts[(label, lang)]) for lang in LANGUAGES]
         total = sum(counts[(label, lang)] for lang in LANGUAGES)
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {total} ({total / len(rows):.0%}) |")
+        share = f"{total / len(rows):.0%}"
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {total} ({share}) |")
     per_lang = [str(sum(counts[(label, lang)] for label in LABELS)) for lang in LANGUAGES]
     lines.append("| total | " + " | ".join(per_lang) + f" | {len(rows)} |")
     missing = [(label, lang) for label in LABELS for lang in LANGUAGES if not counts[(label, lang)]]
