@@ -27,6 +27,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA = PROJECT_ROOT / "tests" / "data" / "classification" / "answers.jsonl"
 PUBLIC_DATA = PROJECT_ROOT / "tests" / "data" / "classification_public" / "xstest.jsonl"
 """Real model answers labelled by people (XSTest v2; see that folder's README)."""
+EXTRA_DATA = PROJECT_ROOT / "tests" / "data" / "classification_extra"
+"""Training answers written from the label definitions by other authors (see its READMEs)."""
+INDEPENDENT = PROJECT_ROOT / "tests" / "data" / "classification_independent"
+INDEPENDENT_DEV = INDEPENDENT / "dev.jsonl"
+INDEPENDENT_TEST = INDEPENDENT / "test.jsonl"
+"""Written by an author who never saw the classifier or its training data. Nothing is
+trained on either part; `dev` chooses the trainer's two settings, `test` is only measured."""
 LABELS = tuple(label.value for label in Classification)
 TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000": 30.0}
 
@@ -102,13 +109,17 @@ def _cycle(rows: list[dict[str, Any]]) -> Any:
 
 def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
     classify_answers([("warm-up", "warm-up")])  # load the encoder outside the timings
-    report = evaluate(load_set(split))
-    report["split"] = split
-    report["classifier_version"] = classifier_version()
-    public = evaluate(load_set(split, PUBLIC_DATA))
-    public["split"] = f"{split} of the public set ({PUBLIC_DATA.parent.name}/{PUBLIC_DATA.name})"
-    public["classifier_version"] = report["classifier_version"]
-    report["public"] = public
+    version = classifier_version()
+    report = evaluate(load_set(None, INDEPENDENT_TEST))
+    report["split"] = f"the independent set's test part ({_shown(INDEPENDENT_TEST)})"
+    others = {
+        "independent_dev": (load_set(None, INDEPENDENT_DEV), _shown(INDEPENDENT_DEV)),
+        "own": (load_set(split), f"{split} of our own set ({_shown(DATA)})"),
+        "public": (load_set(split, PUBLIC_DATA), f"{split} of the public set ({_shown(PUBLIC_DATA)})"),
+    }
+    report["classifier_version"] = version
+    for key, (rows, shown) in others.items():
+        report[key] = {**evaluate(rows), "split": shown, "classifier_version": version}
     if speed_count:
         report.update(speed(speed_count))
     recalls = [value["recall"] for value in report["per_label"].values() if value["recall"]]
@@ -124,12 +135,17 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
     return report
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT / "tests" / "data"))
+
+
 def print_report(report: dict[str, Any]) -> None:
     _print_figures(report)
-    if "public" in report:
-        print()
-        _print_figures(report["public"])
-        print()
+    for key in ("independent_dev", "own", "public"):
+        if key in report:
+            print()
+            _print_figures(report[key])
+    print()
     if "speed_seconds" in report:
         print(
             f"speed: {report['speed_answers']} answers in {report['speed_seconds']:.1f} s "
@@ -167,7 +183,8 @@ def main() -> None:
         return
     print_report(report)
     if args.mistakes:
-        for mistake in report["mistakes"] + report["public"]["mistakes"]:
+        mistakes = [mistake for key in ("own", "public") for mistake in report[key]["mistakes"]]
+        for mistake in mistakes:
             print(
                 f"  {mistake['id']}: {mistake['truth']} -> {mistake['predicted']}: "
                 f"{mistake['answer']!r}"
