@@ -49,6 +49,7 @@ class AnalysisService:
                 classification=row.classification,
                 classification_evidence=tuple(row.classification_evidence or ()),
                 question_text=row.prompt,
+                vector=row.meaning_vector,
             )
             for row in rows
         ]
@@ -107,7 +108,7 @@ class AnalysisService:
                 session,
                 [
                     (row.id, result.label.value, list(result.evidence), result.confidence,
-                     result.version)
+                     result.version, result.vector)
                     for row, result in zip(rows, results, strict=True)
                 ],
             )  # fmt: skip
