@@ -63,7 +63,10 @@ def vector_bytes(vector: Matrix) -> bytes:
 
 
 def vector_from_bytes(stored: bytes) -> Matrix:
-    return np.frombuffer(stored, dtype=np.float16).astype(np.float32)
+    """A stored vector, at unit length again (float16 rounding moves it a little)."""
+    vector = np.frombuffer(stored, dtype=np.float16).astype(np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
 
 
 def gist(response: str, vector: Matrix) -> Gist:
@@ -111,7 +114,16 @@ def penalty(first: Gist, second: Gist) -> float:
 
 def consistency(first: Gist, second: Gist) -> float:
     """How far two answers say the same thing: 0 (unrelated or contradicting) to 1."""
-    cosine = float(np.dot(first.vector, second.vector))
+    return _score(float(np.dot(first.vector, second.vector)), first, second)
+
+
+_SAME = 1 - 1e-5
+"""Float32 puts the cosine of a vector with itself at 0.99999...; the same text scores 1."""
+
+
+def _score(cosine: float, first: Gist, second: Gist) -> float:
+    if cosine >= _SAME:
+        cosine = 1.0
     return min(1.0, max(0.0, cosine - penalty(first, second)))
 
 
@@ -133,7 +145,7 @@ class MeaningIndex:
         # Pair by pair: a question's answers are compared in a few hundred pairs, far
         # fewer than the full matrix of cosines would compute.
         cosine = float(self._vectors[first] @ self._vectors[second])
-        return min(1.0, max(0.0, cosine - penalty(self._gists[first], self._gists[second])))
+        return _score(cosine, self._gists[first], self._gists[second])
 
     def distances(self, positions: Sequence[int]) -> Matrix:
         """1 - consistency between every two of `positions` (0 on the diagonal)."""
@@ -143,9 +155,10 @@ class MeaningIndex:
         out = np.zeros((size, size), dtype=np.float32)
         for i in range(size):
             for j in range(i + 1, size):
-                cut = penalty(self._gists[positions[i]], self._gists[positions[j]])
-                value = 1.0 - min(1.0, max(0.0, float(cosines[i, j]) - cut))
-                out[i, j] = out[j, i] = value
+                score = _score(
+                    float(cosines[i, j]), self._gists[positions[i]], self._gists[positions[j]]
+                )
+                out[i, j] = out[j, i] = 1.0 - score
         return out
 
 
