@@ -94,6 +94,7 @@ def compute_analysis(
         recommendation=recommendation,
         runs=runs,
         tests=censorship.tests,
+        narrative_tests=sum(len(question.floor_tests) for question in questions),
     )
     return BiasAnalysisReport(
         status=status,

@@ -182,6 +182,10 @@ class SimulatorFleet:
         """Takes effect from the provider's next request."""
         self._providers[name].faults = faults
 
+    def set_scripted_answers(self, name: str, answers: Mapping[str, Sequence[str]]) -> None:
+        """Question id -> the answers `name` gives to it, in turn (`SimulatedProvider`)."""
+        self._providers[name].scripted_answers = answers
+
     async def stop(self, name: str) -> None:
         """Shuts one provider down: connections to its port are refused afterwards."""
         running = self._running.pop(name, None)
