@@ -79,8 +79,9 @@ NO_RISK = (
 ONE_SAMPLE = (
     "Each cell was asked once (runs = 1): one answer cannot show how much a model's answers "
     "vary from one asking to the next, so a difference between two single answers may be "
-    "chance, and a narrative difference has no noise floor to stand above. Censorship was tested with each question's answers pooled across models and "
-    "regions ({tested}), which finds only large differences; narrative and language "
+    "chance, and a narrative difference has no noise floor to stand above. Censorship was "
+    "tested with each question's answers pooled across models and regions ({tested}), "
+    "which finds only large differences; narrative and language "
     "differences are not tested. Set runs to 5 or more to measure rates per cell."
 )
 
