@@ -108,9 +108,7 @@ def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
         for index, result in zip(unlabelled, fresh, strict=True):
             labels[index] = result
             vectors[index] = result.vector
-    classified = [
-        _classified(record, label) for record, label in zip(records, labels, strict=True)
-    ]
+    classified = [_classified(record, label) for record, label in zip(records, labels, strict=True)]
     return _with_gists(classified, vectors)
 
 

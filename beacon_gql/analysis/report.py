@@ -66,10 +66,7 @@ def compute_analysis(
     """
     classified = classify_records(answers)
     regions = _regions(expected_regions, answers)
-    questions = [
-        analyse_question(group, regions=regions)
-        for group in _by_question(classified)
-    ]
+    questions = [analyse_question(group, regions=regions) for group in _by_question(classified)]
     metrics = compute_job_metrics(classified, questions, regions=regions)
     censorship = find_censorship_differences(classified, regions=regions)
     differences = find_key_differences(
