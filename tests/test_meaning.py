@@ -23,6 +23,7 @@ import pytest
 
 from beacon_gql.analysis.similarity import consistency, gists
 from beacon_gql.config import Settings
+from beacon_gql.db import analyses
 from beacon_gql.providers.simulator import SimulatorFleet
 from tests.support.specs import Signer, make_spec
 from tests.test_samples import PROVIDER_OF, TWO_MODELS, run_job, served
@@ -199,6 +200,11 @@ async def narrative_of(
     async with await served(settings, fleet, tmp_path) as app:
         job = await run_job(app, signer, spec)
         data = await app.client.data(NARRATIVE_QUERY, {"id": job["id"]})
+        async with app.services.sessions() as session:
+            rows = await analyses.answers_for_job(session, job["id"])
+    # The worker stored each answer's vector with its label: the analysis encodes nothing.
+    assert len(rows) == 120
+    assert all(len(row.meaning_vector) == 1024 for row in rows)
     analysis: dict[str, Any] = data["job"]["biasAnalysis"]
     assert analysis["runs"] == 10
     return analysis
