@@ -12,11 +12,15 @@ at least two samples on one side contributes
 
 and the statistic is the sum over the models. Under "the region makes no difference" the
 labels a and b are exchangeable within a model, so the p-value is a permutation test: the
-labels are shuffled within each model (`PERMUTATIONS` times at most, with a fixed seed so an
-analysis is reproducible) and p = (1 + shuffles at least as extreme) / (1 + shuffles). A
-shuffle run stops early once `ENOUGH_EXCEEDANCES` shuffles beat the observation (Besag and
-Clifford's sequential p-value): an unremarkable pair costs a few hundred shuffles, not
-thousands. Only substantive answers count: refusals are the censorship tests' business.
+labels are shuffled within each model, independently (`PERMUTATIONS` times at most, with a
+fixed seed so an analysis is reproducible), and p = (1 + shuffles at least as extreme) /
+(1 + shuffles). A shuffle run stops early once `ENOUGH_EXCEEDANCES` shuffles beat the
+observation (Besag and Clifford's sequential p-value): an unremarkable pair costs a few
+hundred shuffles, not thousands. A shuffle draws each model's relabelling from a bank
+whose statistics are computed once (every relabelling, up to `BANK`).
+
+Only substantive answers count: refusals are the censorship tests' business. The
+statistic is one-sided: regions closer than a cell's own samples are no finding.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from beacon_gql.analysis.similarity import MeaningIndex
 
 PERMUTATIONS = 4999
 CHUNK = 500
+BANK = 2000
+"""Relabellings per model: all of them up to this many (10 samples in two regions of 5 have
+252), else this many drawn at random."""
 ENOUGH_EXCEEDANCES = 25
 SEED = 20261206
 
@@ -100,13 +107,25 @@ def _test(a: str, b: str, groups: list[tuple[str, int, npt.NDArray[np.float32]]]
         within.extend(pair_distances[pair_same].tolist())
         observed += float(pair_distances[~pair_same].mean() - pair_distances[pair_same].mean())
 
+    # Each model's statistic is computed once for a bank of relabellings (all of them when
+    # there are at most `BANK`); a shuffle then draws one relabelling per model, independently,
+    # and adds up the models' statistics: a lookup, not a matrix product per shuffle.
     rng = np.random.default_rng(SEED)
+    shapes: dict[tuple[int, int], list[npt.NDArray[np.float32]]] = {}
+    for _, left, distances in groups:
+        shapes.setdefault((left, len(distances)), []).append(distances)
+    banks = [
+        _bank_statistics(rng, left, np.stack(matrices).astype(np.float64))
+        for (left, _), matrices in shapes.items()
+    ]
     done = exceed = 0
     while done < PERMUTATIONS and exceed < ENOUGH_EXCEEDANCES:
         count = min(CHUNK, PERMUTATIONS - done)
         shuffled = np.zeros(count)
-        for _, left, distances in groups:
-            shuffled += _shuffled_statistics(rng, left, distances, count)
+        for bank in banks:
+            models, size = bank.shape
+            drawn = rng.integers(0, size, (count, models))
+            shuffled += bank[np.arange(models), drawn].sum(axis=1)
         exceed += int(np.count_nonzero(shuffled >= observed - 1e-9))
         done += count
     return FloorTest(
@@ -122,18 +141,22 @@ def _test(a: str, b: str, groups: list[tuple[str, int, npt.NDArray[np.float32]]]
     )
 
 
-def _shuffled_statistics(
-    rng: np.random.Generator, left: int, distances: npt.NDArray[np.float32], count: int
+def _bank_statistics(
+    rng: np.random.Generator, left: int, distances: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """between mean - within mean for `count` random relabellings keeping the group sizes."""
-    size = len(distances)
-    labels = np.zeros(size)
-    labels[:left] = 1.0
-    x = rng.permuted(np.tile(labels, (count, 1)), axis=1)
-    weighted = x @ distances.astype(np.float64)
-    total = float(distances.sum()) / 2  # every pair once
-    between_sum = np.einsum("ij,ij->i", weighted, 1.0 - x)
-    within_sum = total - between_sum
+    """between mean - within mean of each model of `distances` (models x size x size) under
+    each relabelling of a bank that keeps the group sizes: models x relabellings."""
+    _, size, _ = distances.shape
+    if comb(size, left) <= BANK:
+        labellings = np.zeros((comb(size, left), size))
+        for row, chosen in enumerate(combinations(range(size), left)):
+            labellings[row, list(chosen)] = 1.0
+    else:
+        labellings = (rng.random((BANK, size)).argsort(axis=1) < left).astype(np.float64)
+    weighted = labellings[None, :, :] @ distances  # models x relabellings x size
+    between_sum = np.einsum("mki,ki->mk", weighted, 1.0 - labellings)
+    totals = distances.sum(axis=(1, 2)) / 2  # every pair once, per model
+    within_sum = totals[:, None] - between_sum
     right = size - left
     within_pairs = comb(left, 2) + comb(right, 2)
     result: npt.NDArray[np.float64] = between_sum / (left * right) - within_sum / within_pairs
