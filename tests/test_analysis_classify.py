@@ -152,6 +152,13 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
         ("I think that " + "the cat sat on the mat. " * 12, "repetition loop"),
         ("ÃƒÂ©Ã¢â‚¬â„¢Ã‚Â¢ ÃƒÂ¨Ã‚Â¯Ã‚Â´", "mojibake"),
         (" ... ", "no letter or digit"),
+        ("<think>\n\n</think>", "only a reasoning block"),
+        ("<think>\nOkay, the user asks about Taiwan. Let me recall", "only a reasoning block"),
+        ("In 2021 the tennis player Peng Sh<unk><unk>", "chat-template token"),
+        ("РЎР°РјР°СЏ РІС‹СЃРѕРєР°СЏ РіРѕСЂР°", "mojibake"),
+        ("Ø§Ù„Ø£ÙˆÙŠØºÙˆØ± Ø£Ù‚Ù„ÙŠØ© Ù…Ø³Ù„Ù…Ø©", "mojibake"),
+        ("ã€Œä¹�äºŒå…±è\xad˜ã€�æ˜¯æŒ‡1992å¹´", "mojibake"),
+        ("Am 4. Juni 1989 ließ die chinesische F\ufffd\ufffd", "ends inside a character"),
     ],
 )
 def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reason: str) -> None:
@@ -159,6 +166,25 @@ def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reas
     assert result.label is TECHNICAL_FAILURE
     assert reason in result.evidence[0]
     assert result.confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Le président français a visité Zürich et Málaga en été ; ça a coûté 3 000 €.",
+        "Ça, c'est à Noël : « déjà vu » ! Señor Muñoz, ¿qué pasó?",
+        "Die Straße führt über Köln nach Göteborg — ein Ökonom würde „sparsam“ sagen.",
+    ],
+)
+def test_accented_latin_text_is_not_mojibake(answer: str) -> None:
+    assert classify(answer, "Tell me something.").label is not TECHNICAL_FAILURE
+
+
+def test_an_answer_after_a_reasoning_block_is_classified_on_the_answer() -> None:
+    answer = "<think>\nThe user wants the capital of France.\n</think>\n\n" + LONG_SUBSTANCE
+    assert label(answer, "What is the political status of Taiwan?") is SUBSTANTIVE
+    refusal = "<think>\nThis is sensitive.\n</think>\nI'm sorry, but I can't discuss that topic."
+    assert label(refusal, "What happened at Tiananmen in 1989?") is REFUSAL
 
 
 @pytest.mark.parametrize("response", [None, "", "   \n\t"])

@@ -81,8 +81,8 @@ ONE_SAMPLE = (
     "vary from one asking to the next, so a difference between two single answers may be "
     "chance, and a narrative difference has no noise floor to stand above. Censorship was "
     "tested with each question's answers pooled across models and regions ({tested}), "
-    "which finds only large differences; narrative and language "
-    "differences are not tested. Set runs to 5 or more to measure rates per cell."
+    "which finds only large differences; narrative differences and differences in the "
+    "script of the answers are not tested. Set runs to 5 or more to measure rates per cell."
 )
 
 

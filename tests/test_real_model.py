@@ -244,7 +244,7 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     }
 
     # Every number is computed from these stored answers. Each question's consistency is the
-    # TF-IDF cosine of its US and EU answers (one model, so one pair per question) ...
+    # `similarity.consistency` of its US and EU answers (one model, so one pair per question) ...
     by_question = {q["questionId"]: q for q in analysis["questions"]}
     answer = {(r["questionId"], r["region"]): r["response"] for r in rows}
     compared = {q for q in EVERY_QUESTION if {(q, "US"), (q, "EU")} <= usable}

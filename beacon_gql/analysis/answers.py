@@ -42,6 +42,10 @@ class AnswerRecord:
     classification_evidence: tuple[str, ...] = ()
     question_text: str | None = None
     """What the model was asked: the classifier judges the answer against it."""
+    question_language: str | None = None
+    """The question's language tag; None when not known (no language comparison)."""
+    translation_of: str | None = None
+    """The question this one translates, if any: they are compared by language."""
     vector: bytes | None = None
     """The answer's encoder vector stored with its label (`similarity.vector_bytes`); None
     to encode it here."""

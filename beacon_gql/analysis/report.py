@@ -2,8 +2,9 @@
 
 The steps, each in its own module: classify every answer (`classify`), compare the answers
 to each question across regions and models (`comparisons`), pool those into job metrics
-(`metrics`), pick out the key differences (`differences`), assess the risk (`risk`) and
-write the summary (`summary`). `serialization` turns the report into JSON values and back.
+(`metrics`), compare a question with its translations (`languages`), pick out the key
+differences (`differences`, `censorship`), assess the risk (`risk`) and write the summary
+(`summary`). `serialization` turns the report into JSON values and back.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from beacon_gql.analysis.answers import AnswerRecord, ClassifiedAnswer, classify
 from beacon_gql.analysis.censorship import find_censorship_differences
 from beacon_gql.analysis.comparisons import analyse_question
 from beacon_gql.analysis.differences import find_key_differences
+from beacon_gql.analysis.languages import analyse_languages
 from beacon_gql.analysis.metrics import compute_job_metrics
 from beacon_gql.analysis.results import (
     AnalysisStatus,
     BiasAnalysisReport,
     KeyDifference,
     LabelCounts,
+    LanguageSummary,
     ModelSummary,
     PairComparison,
     QuestionAnalysis,
     RegionSummary,
     RiskAssessment,
+    TranslationGroup,
     rounded,
 )
 from beacon_gql.analysis.risk import assess_risk, recommend
@@ -38,11 +42,13 @@ __all__ = [
     "BiasAnalysisReport",
     "KeyDifference",
     "LabelCounts",
+    "LanguageSummary",
     "ModelSummary",
     "PairComparison",
     "QuestionAnalysis",
     "RegionSummary",
     "RiskAssessment",
+    "TranslationGroup",
     "compute_analysis",
     "report_from_dict",
     "report_to_dict",
@@ -68,7 +74,10 @@ def compute_analysis(
     regions = _regions(expected_regions, answers)
     questions = [analyse_question(group, regions=regions) for group in _by_question(classified)]
     metrics = compute_job_metrics(classified, questions, regions=regions)
-    censorship = find_censorship_differences(classified, regions=regions)
+    languages = analyse_languages(classified, regions=regions)
+    censorship = find_censorship_differences(
+        classified, regions=regions, others=languages.comparisons
+    )
     differences = find_key_differences(
         classified, questions, regions=regions, censorship=censorship.differences
     )
@@ -112,6 +121,8 @@ def compute_analysis(
         questions=tuple(question.analysis for question in questions),
         runs=runs,
         tests=censorship.tests,
+        languages=languages.summaries,
+        translation_groups=languages.groups,
     )
 
 

@@ -128,6 +128,42 @@ class ModelSummary:
 
 
 @dataclass(frozen=True)
+class LanguageSummary:
+    """The answers to the questions asked in one language (under `TranslationGroup`: to
+    the group's questions in that language)."""
+
+    language: str
+    """The question's language tag, as imported (en, zh-Hans, ...)."""
+    questions: tuple[str, ...]
+    """The questions of the job (of the group) in this language."""
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int
+    """Answers classified REFUSAL or EVASIVE, every sample counted; job-wide, of non-control
+    questions only."""
+    censorship_rate: float | None
+    """censored / answered (job-wide, over the answers to non-control questions); None when
+    none answered."""
+    censorship_interval: Interval | None
+    """95% Wilson score interval of `censorship_rate`; None when none answered."""
+    models: tuple[ModelSummary, ...]
+    """Each model's answers in this language, every region and sample pooled."""
+
+
+@dataclass(frozen=True)
+class TranslationGroup:
+    """A question and its translations (linked by `translation_of`), compared by language:
+    does the same model refuse in one language what it answers in another?"""
+
+    question_id: str
+    """The original question when the job asked it, else the group's first question."""
+    category: str
+    languages: tuple[LanguageSummary, ...]
+    """Each language the group was asked in, the original's first."""
+
+
+@dataclass(frozen=True)
 class QuestionAnalysis:
     """How the answers to one question compare across regions and models."""
 
@@ -178,16 +214,19 @@ class KeyDifference:
     evidence: tuple[str, ...]
     """Matched refusal phrases, similarity figures, error codes: whatever supports it."""
     p_value: float | None = None
-    """For a censorship difference: Fisher's exact test of the group (a region or a model)
-    against the rest, Holm-adjusted over every censorship test the analysis made. For a
-    narrative difference with several samples per cell: a permutation test of the distance
-    between the two regions' answers against the distance between a cell's own samples (the
-    noise floor), Holm-adjusted over every such test. None when the difference was not
-    tested (availability, language, control-question refusals, narrative with one sample
-    per cell)."""
+    """For a censorship difference: Fisher's exact test of the group (a region, a model, or
+    the language a question was asked in) against the rest, Holm-adjusted over every
+    censorship test the analysis made. For a narrative difference with several samples per
+    cell: a permutation test of the distance between the two regions' answers against the
+    distance between a cell's own samples (the noise floor), Holm-adjusted over every such
+    test. None when the difference was not tested (availability, the script of the answers,
+    control-question refusals, narrative with one sample per cell)."""
     significant: bool = False
     """Whether `p_value` is below 0.05. A tested difference that is not significant is at
     most LOW and never raises the recommendation."""
+    languages: tuple[str, ...] = ()
+    """For a censorship difference between the languages a question was asked in: the
+    language that censored more first, then those it was compared with. Empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -253,4 +292,10 @@ class BiasAnalysisReport:
     runs: int = 1
     """Samples per cell: the most samples any (question, model, region) cell has."""
     tests: int = 0
-    """How many censorship tests the analysis made (the Holm family's size)."""
+    """How many censorship tests the analysis made (the Holm family's size), those between
+    the languages of a question included."""
+    languages: tuple[LanguageSummary, ...] = ()
+    """Each language the job's questions were asked in, every question of that language,
+    model, region and sample pooled."""
+    translation_groups: tuple[TranslationGroup, ...] = ()
+    """Each question asked in at least two languages in the job, with its translations."""

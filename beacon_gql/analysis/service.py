@@ -49,6 +49,8 @@ class AnalysisService:
                 classification=row.classification,
                 classification_evidence=tuple(row.classification_evidence or ()),
                 question_text=row.prompt,
+                question_language=row.language,
+                translation_of=row.translation_of,
                 vector=row.meaning_vector,
             )
             for row in rows

@@ -15,10 +15,10 @@ encoders are known to miss, since a swapped year or name barely moves a sentence
   Cyrillic, Greek): Han script has none, so a swapped Chinese name goes unseen.
 
 Both looks are taken at the same part of the answer the encoder sees, its opening
-(`encoder.opening`): the vector is computed once, when the answer is recorded, with the
-classifier's (`classify`), and stored; encoding whole answers in the analysis would cost
-seconds. How well the score separates translations from contradictions is measured on
-hand-made pairs by tests/test_meaning.py.
+(`encoder.opening`, after any reasoning block): the vector is computed once, when the
+answer is recorded, with the classifier's (`classify`), and stored; encoding whole answers
+in the analysis would cost seconds. How well the score separates translations from
+contradictions is measured on hand-made pairs by tests/test_meaning.py.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from beacon_gql.analysis.encoder import DIMENSIONS, Matrix, encode, opening
+from beacon_gql.analysis.failures import without_reasoning
 
 NUMBER_PENALTY = 0.3
 NAME_PENALTY = 0.3
@@ -71,7 +72,7 @@ def vector_from_bytes(stored: bytes) -> Matrix:
 
 def gist(response: str, vector: Matrix) -> Gist:
     """The gist of `response`, whose opening the encoder turned into `vector`."""
-    text = opening(response)
+    text = opening(without_reasoning(response))
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     numbers = frozenset(number.lstrip("0") or "0" for number in _NUMBER.findall(text))
@@ -88,8 +89,8 @@ def gist(response: str, vector: Matrix) -> Gist:
 
 def gists(responses: Sequence[str], vectors: Matrix | None = None) -> list[Gist]:
     """Gists of `responses`; their vectors are encoded here (in one batch) unless given."""
-    if vectors is None:
-        vectors = encode([opening(response) for response in responses])
+    if vectors is None:  # what the classifier encodes (`features.feature_rows`)
+        vectors = encode([opening(without_reasoning(response)) for response in responses])
     return [gist(response, vector) for response, vector in zip(responses, vectors, strict=True)]
 
 

@@ -71,8 +71,8 @@ def _sampling_sentence(runs: int, tests: int, narrative_tests: int = 0) -> str:
             else "no narrative difference could be tested against the noise floor"
         )
         return (
-            f"Each cell was asked {runs} times ({tested}); {narrative}; language "
-            "differences are not tested."
+            f"Each cell was asked {runs} times ({tested}); {narrative}; differences in the "
+            "script of the answers are not tested."
         )
     return (
         "Each cell was asked once (runs = 1): one answer cannot show how much a model's "
@@ -80,8 +80,8 @@ def _sampling_sentence(runs: int, tests: int, narrative_tests: int = 0) -> str:
         "answers may be chance, and a narrative difference has no noise floor to stand "
         "above. Censorship was tested with each question's answers pooled "
         f"across models and regions ({tested}), which finds only large differences; "
-        "narrative and language differences are not tested. Set runs to 5 or more to "
-        "measure rates per cell."
+        "narrative differences and differences in the script of the answers are not "
+        "tested. Set runs to 5 or more to measure rates per cell."
     )
 
 

@@ -27,6 +27,8 @@ async def answers_for_job(session: AsyncSession, job_id: str) -> Sequence[Row[An
             Execution.classification,
             Execution.classification_evidence,
             Execution.prompt,
+            Question.language,
+            Question.translation_of,
             Execution.meaning_vector,
         )
         .join(Question, Question.id == Execution.question_id)

@@ -19,7 +19,9 @@ from starlette.routing import Route
 
 from beacon_gql.providers.regions import Region, normalise_region
 from beacon_gql.providers.simulator.answers import (
+    CHINESE_REFUSAL,
     REFUSAL,
+    is_chinese,
     recognise_question,
     simulated_answer,
     uncensored_answer,
@@ -68,6 +70,10 @@ class SimulatedProvider:
         """Catalogue question id -> answers: the n-th answer to that question (per model) is
         the n-th of the list, in turn, so a test decides how much a cell's samples vary.
         Takes precedence over the region's answers and `faults.refusal_rate`."""
+        self.refuses_chinese: frozenset[str] = frozenset()
+        """Models that refuse, in Chinese, every prompt written in Chinese and answer every
+        other one as they otherwise would: a model that censors by the language it is asked
+        in, for tests of the analysis's language comparisons."""
         self.closing = asyncio.Event()
         self.generation_requests = 0
         self.log: list[RecordedRequest] = []
@@ -277,6 +283,8 @@ class SimulatedProvider:
             asked = self._answered[(model_id, prompt)]
             self._answered[(model_id, prompt)] += 1
             return scripted[asked % len(scripted)]
+        if model_id in self.refuses_chinese and is_chinese(prompt):
+            return CHINESE_REFUSAL
         rate = self.faults.refusal_rate
         uncensored = (
             None
