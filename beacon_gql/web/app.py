@@ -43,6 +43,7 @@ from beacon_gql.web.auth import (
     refusal_body,
     request_token,
 )
+from beacon_gql.web.fanout import ProgressFanout
 from beacon_gql.web.graphiql import offline_graphiql
 from beacon_gql.web.graphql_view import (
     SUBSCRIPTION_PROTOCOLS,
@@ -99,6 +100,8 @@ class BeaconGraphQL(ConformantGraphQL):
             subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         )
         self._graphiql_page = offline_graphiql(self.graphql_ide_html)
+        # jobProgress events over WebSockets, rendered once per distinct operation.
+        self.fanout = ProgressFanout(self.schema)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

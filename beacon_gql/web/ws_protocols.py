@@ -14,6 +14,9 @@
   closes with 4400 (its protocol's answer), graphql-ws answers an `error` and carries on.
 - With BEACON_PERSISTED_QUERIES=only, a document outside the allow-list gets an `error`
   (FORBIDDEN), as over HTTP (web/persisted_queries.py).
+- Each operation's task carries a `direct_delivery` (schema/direct_delivery.py): a jobProgress
+  subscription's events after the snapshot are written by web/fanout.py, once-rendered bytes
+  with this operation's id spliced in, through the socket's bounded outbox (web/outbox.py).
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.types.execution import PreExecutionError
 
 from beacon_gql.schema.context import BeaconContext, tokens_match
+from beacon_gql.schema.direct_delivery import direct_delivery
 from beacon_gql.web.auth import LegacyGraphQLWSHandler
+from beacon_gql.web.fanout import LEGACY_WS_DATA, TRANSPORT_WS_NEXT, ProgressFanout, WireOperation
+from beacon_gql.web.outbox import Outbox
 from beacon_gql.web.persisted_queries import refusal_of
 
 # Most preferred first.
@@ -66,7 +72,38 @@ def _payload_problem(payload: object) -> str | None:
     return None
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
+class _DirectDelivery:
+    """What both handlers need to hand an operation's events to the fan-out."""
+
+    view: object
+    websocket: object
+    _outbox: Outbox | None = None
+
+    def _wire_operation(
+        self, framing: tuple[str, str], operation_id: str, payload: dict[str, Any]
+    ) -> WireOperation | None:
+        fanout = getattr(self.view, "fanout", None)
+        socket = getattr(self.websocket, "ws", None)  # strawberry's ASGI adapter's WebSocket
+        if not isinstance(fanout, ProgressFanout) or not hasattr(socket, "send_text"):
+            return None
+        if self._outbox is None:
+            self._outbox = Outbox(socket.send_text)
+        return WireOperation(
+            fanout,
+            self._outbox,
+            framing,
+            operation_id,
+            payload["query"],
+            payload.get("operationName"),
+            payload.get("variables"),
+        )
+
+    def _close_outbox(self) -> None:
+        if self._outbox is not None:
+            self._outbox.close()
+
+
+class TransportWSHandler(_DirectDelivery, BaseGraphQLTransportWSHandler[BeaconContext, None]):
     async def handle_message(self, message: Any) -> None:
         # The protocol's answer to a message it cannot read is closing with 4400; strawberry
         # raised on anything but an object (a traceback, and an abrupt 1006).
@@ -89,7 +126,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
                     {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
                 )
                 return
-        await super().handle_subscribe(message)
+        # The operation's task (created by strawberry in there) keeps this in its context.
+        token = direct_delivery.set(
+            self._wire_operation(TRANSPORT_WS_NEXT, message["id"], message["payload"])  # type: ignore[arg-type]
+        )
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            direct_delivery.reset(token)
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        self._close_outbox()
 
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
@@ -98,7 +146,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
         return None
 
 
-class LegacyWSHandler(LegacyGraphQLWSHandler):
+class LegacyWSHandler(_DirectDelivery, LegacyGraphQLWSHandler):
     """On top of web/auth.py's handler (refused connections closed with 4403)."""
 
     async def handle_message(self, message: OperationMessage) -> None:
@@ -124,7 +172,17 @@ class LegacyWSHandler(LegacyGraphQLWSHandler):
                         ErrorMessage(type="error", id=operation_id, payload=refusal.formatted)
                     )
                     return
+            token = direct_delivery.set(self._wire_operation(LEGACY_WS_DATA, operation_id, payload))
+            try:
+                await super().handle_message(message)
+            finally:
+                direct_delivery.reset(token)
+            return
         await super().handle_message(message)
+
+    async def cleanup(self) -> None:
+        await super().cleanup()
+        self._close_outbox()
 
     async def _refuse(self, operation_id: object, reason: str) -> None:
         await self.send_message(
