@@ -144,6 +144,8 @@ class Feed:
         self.groups: dict[GroupKey, Group] = {}
         # Taking no more members: the job's stream has ended, or is ending.
         self.closed = False
+        # The sequence of the last update handed to the members.
+        self.delivered: int | None = None
         self.task = asyncio.get_running_loop().create_task(self._run(), name="beacon-fanout")
 
     def members(self) -> list[Member]:
@@ -197,6 +199,7 @@ class Feed:
             rest = await self.fanout.render(group, event, self.services) + "}"
             for member in list(group.members):
                 member.offer(update.sequence, rest, last)
+        self.delivered = update.sequence
 
 
 class ProgressFanout:
@@ -231,8 +234,14 @@ class ProgressFanout:
         if self._feeds.get(feed.job_id) is feed:
             del self._feeds[feed.job_id]
 
-    def feed_count(self) -> int:
-        return len(self._feeds)
+    def outboxes(self) -> set[Outbox]:
+        """The sockets being fed now (for operators and tests)."""
+        return {m.outbox for feed in self._feeds.values() for m in feed.members()}
+
+    def delivered_sequence(self, job_id: str) -> int | None:
+        """The last sequence the job's feed delivered; None when no feed follows it."""
+        feed = self._feeds.get(job_id)
+        return None if feed is None else feed.delivered
 
     async def render(self, group: Group, event: object, services: Services) -> str:
         """The `next` payload of `event` for the group's document, encoded."""
