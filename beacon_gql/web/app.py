@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
+import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -101,6 +102,7 @@ class BeaconGraphQL(ConformantGraphQL):
         )
         self._graphiql_page = offline_graphiql(self.graphql_ide_html)
         # jobProgress events over WebSockets, rendered once per distinct operation.
+        assert isinstance(self.schema, strawberry.Schema)
         self.fanout = ProgressFanout(self.schema)
 
     async def get_context(

@@ -22,9 +22,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, Final
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -72,38 +74,36 @@ def _payload_problem(payload: object) -> str | None:
     return None
 
 
-class _DirectDelivery:
-    """What both handlers need to hand an operation's events to the fan-out."""
+def _wire_operation(
+    view: object,
+    websocket: object,
+    outbox: Outbox | None,
+    framing: tuple[str, str],
+    operation_id: str,
+    payload: Mapping[str, Any],
+) -> tuple[WireOperation | None, Outbox | None]:
+    """The operation's direct delivery, and the socket's outbox (made on first use)."""
+    fanout = getattr(view, "fanout", None)
+    socket = getattr(websocket, "ws", None)  # strawberry's ASGI adapter's Starlette WebSocket
+    if not isinstance(fanout, ProgressFanout) or not isinstance(socket, WebSocket):
+        return None, outbox
+    if outbox is None:
+        outbox = Outbox(socket.send_text)
+    operation = WireOperation(
+        fanout,
+        outbox,
+        framing,
+        operation_id,
+        payload["query"],
+        payload.get("operationName"),
+        payload.get("variables"),
+    )
+    return operation, outbox
 
-    view: object
-    websocket: object
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
     _outbox: Outbox | None = None
 
-    def _wire_operation(
-        self, framing: tuple[str, str], operation_id: str, payload: dict[str, Any]
-    ) -> WireOperation | None:
-        fanout = getattr(self.view, "fanout", None)
-        socket = getattr(self.websocket, "ws", None)  # strawberry's ASGI adapter's WebSocket
-        if not isinstance(fanout, ProgressFanout) or not hasattr(socket, "send_text"):
-            return None
-        if self._outbox is None:
-            self._outbox = Outbox(socket.send_text)
-        return WireOperation(
-            fanout,
-            self._outbox,
-            framing,
-            operation_id,
-            payload["query"],
-            payload.get("operationName"),
-            payload.get("variables"),
-        )
-
-    def _close_outbox(self) -> None:
-        if self._outbox is not None:
-            self._outbox.close()
-
-
-class TransportWSHandler(_DirectDelivery, BaseGraphQLTransportWSHandler[BeaconContext, None]):
     async def handle_message(self, message: Any) -> None:
         # The protocol's answer to a message it cannot read is closing with 4400; strawberry
         # raised on anything but an object (a traceback, and an abrupt 1006).
@@ -118,7 +118,8 @@ class TransportWSHandler(_DirectDelivery, BaseGraphQLTransportWSHandler[BeaconCo
         await super().handle_message(message)  # type: ignore[arg-type]
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        query = message["payload"]["query"]
+        payload: Mapping[str, Any] = message["payload"]
+        query = payload["query"]
         if self.connection_acknowledged:
             refusal = await allow_list_refusal(self.context, query)
             if refusal is not None and message["id"] not in self.operations:
@@ -127,9 +128,10 @@ class TransportWSHandler(_DirectDelivery, BaseGraphQLTransportWSHandler[BeaconCo
                 )
                 return
         # The operation's task (created by strawberry in there) keeps this in its context.
-        token = direct_delivery.set(
-            self._wire_operation(TRANSPORT_WS_NEXT, message["id"], message["payload"])  # type: ignore[arg-type]
+        operation, self._outbox = _wire_operation(
+            self.view, self.websocket, self._outbox, TRANSPORT_WS_NEXT, message["id"], payload
         )
+        token = direct_delivery.set(operation)
         try:
             await super().handle_subscribe(message)
         finally:
@@ -137,7 +139,8 @@ class TransportWSHandler(_DirectDelivery, BaseGraphQLTransportWSHandler[BeaconCo
 
     async def shutdown(self) -> None:
         await super().shutdown()
-        self._close_outbox()
+        if self._outbox is not None:
+            self._outbox.close()
 
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
@@ -146,8 +149,10 @@ class TransportWSHandler(_DirectDelivery, BaseGraphQLTransportWSHandler[BeaconCo
         return None
 
 
-class LegacyWSHandler(_DirectDelivery, LegacyGraphQLWSHandler):
+class LegacyWSHandler(LegacyGraphQLWSHandler):
     """On top of web/auth.py's handler (refused connections closed with 4403)."""
+
+    _outbox: Outbox | None = None
 
     async def handle_message(self, message: OperationMessage) -> None:
         # A message that is not an object with a string `type` (and, for `start`, an id and
@@ -172,7 +177,10 @@ class LegacyWSHandler(_DirectDelivery, LegacyGraphQLWSHandler):
                         ErrorMessage(type="error", id=operation_id, payload=refusal.formatted)
                     )
                     return
-            token = direct_delivery.set(self._wire_operation(LEGACY_WS_DATA, operation_id, payload))
+            operation, self._outbox = _wire_operation(
+                self.view, self.websocket, self._outbox, LEGACY_WS_DATA, operation_id, payload
+            )
+            token = direct_delivery.set(operation)
             try:
                 await super().handle_message(message)
             finally:
@@ -182,7 +190,8 @@ class LegacyWSHandler(_DirectDelivery, LegacyGraphQLWSHandler):
 
     async def cleanup(self) -> None:
         await super().cleanup()
-        self._close_outbox()
+        if self._outbox is not None:
+            self._outbox.close()
 
     async def _refuse(self, operation_id: object, reason: str) -> None:
         await self.send_message(
