@@ -99,12 +99,16 @@ class SlowClient:
 
     async def receive(self) -> dict[str, Any]:
         """The next message, keep-alives aside."""
+        return (await self.receive_text())["message"]
+
+    async def receive_text(self) -> dict[str, Any]:
+        """The next message (keep-alives aside): its `type`, `message` and `raw` text."""
         while True:
             event = await self._next_event()
             if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
                 message: dict[str, Any] = json.loads(event.data)
                 if message["type"] not in ("ka", "ping", "pong"):
-                    return message
+                    return {"type": message["type"], "message": message, "raw": event.data.decode()}
 
     async def _next_event(self) -> object:
         while True:
@@ -183,3 +187,61 @@ async def test_a_client_that_stops_reading_gets_the_latest_state_from_a_bounded_
     assert last["job"]["status"] == "FAILED"
     assert last["progress"]["failed"] == first + count
     assert last["execution"]["copy9"]["message"] == LONG_MESSAGE
+
+
+async def test_every_socket_gets_the_same_bytes_but_its_operation_id(
+    sqlite_settings: Settings, signer: Signer
+) -> None:
+    """Two graphql-transport-ws sockets and a graphql-ws one, asking the same: each event's
+    payload is the same text on all three; a fourth asking for other fields gets its own."""
+    app = create_app(sqlite_settings, run_worker=False)
+    async with serve(app) as base_url:
+        services = app.state.services
+        job_id = await submit_spec(services, signer, make_spec(questions=["math_basic"]))
+        other_fields = "subscription($jobId: ID!) { jobProgress(jobId: $jobId) { sequence } }"
+        asks = [
+            ("graphql-transport-ws", "a", WITH_MESSAGE),
+            ("graphql-transport-ws", "b", WITH_MESSAGE),
+            ("graphql-ws", "c", WITH_MESSAGE),
+            ("graphql-transport-ws", "d", other_fields),
+        ]
+        clients = [SlowClient(base_url, protocol) for protocol, _, _ in asks]
+        texts: dict[str, list[str]] = {operation_id: [] for _, operation_id, _ in asks}
+        try:
+            for client, (protocol, operation_id, query) in zip(clients, asks, strict=True):
+                await client.open()
+                await client.send({"type": "connection_init", "payload": {}})
+                assert (await client.receive())["type"] == "connection_ack"
+                start = "start" if protocol == "graphql-ws" else "subscribe"
+                payload = {"query": query, "variables": {"jobId": job_id}}
+                await client.send({"id": operation_id, "type": start, "payload": payload})
+                snapshot = await client.receive()
+                first = snapshot["payload"]["data"]["jobProgress"]["sequence"]
+            for sequence in range(first + 1, first + 4):
+                await services.hub.publish_job_event(
+                    event(job_id, sequence, final=sequence == first + 3)
+                )
+            async with asyncio.timeout(30):
+                for client, (_, operation_id, _) in zip(clients, asks, strict=True):
+                    while (text := await client.receive_text())["type"] != "complete":
+                        texts[operation_id].append(text["raw"])
+        finally:
+            for client in clients:
+                client.close()
+
+    def payloads(operation_id: str) -> list[str]:
+        return [raw[raw.index('"payload":') :] for raw in texts[operation_id]]
+
+    assert len(texts["a"]) == 3
+    assert all(
+        f'"id":"{operation_id}"' in raw for operation_id in "abcd" for raw in texts[operation_id]
+    )
+    assert payloads("a") == payloads("b") == payloads("c")
+    assert payloads("d") != payloads("a")
+    assert [
+        json.loads(raw)["payload"]["data"]["jobProgress"]["sequence"] for raw in texts["d"]
+    ] == [
+        first + 1,
+        first + 2,
+        first + 3,
+    ]
