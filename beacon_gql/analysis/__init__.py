@@ -22,12 +22,7 @@ from beacon_gql.analysis.results import (
     TranslationGroup,
 )
 from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
-from beacon_gql.analysis.similarity import (
-    Similarity,
-    SimilarityIndex,
-    TfidfSimilarity,
-    length_ratio,
-)
+from beacon_gql.analysis.similarity import consistency, length_ratio
 
 __all__ = [
     "AnalysisStatus",
@@ -44,12 +39,10 @@ __all__ = [
     "RegionSummary",
     "RiskAssessment",
     "Severity",
-    "Similarity",
-    "SimilarityIndex",
-    "TfidfSimilarity",
     "TranslationGroup",
     "classify_answer",
     "compute_analysis",
+    "consistency",
     "length_ratio",
     "report_from_dict",
     "report_to_dict",

@@ -53,6 +53,9 @@ class ClassificationResult:
     evidence: tuple[str, ...]
     confidence: float = 1.0
     version: str = ""
+    vector: bytes | None = None
+    """The answer opening's encoder vector (`similarity.vector_bytes`), computed for the
+    label and kept for the analysis to compare meanings; None for a technical failure."""
 
 
 FAILED_EXECUTION = "the execution failed"
@@ -92,8 +95,10 @@ def classify_answers(
     Batching lets the encoder share its work: a job's answers cost far less together than
     one at a time.
     """
+    from beacon_gql.analysis.encoder import DIMENSIONS
     from beacon_gql.analysis.features import OFF_TOPIC_BELOW, feature_rows
     from beacon_gql.analysis.head import LABELS, load_head
+    from beacon_gql.analysis.similarity import vector_bytes
 
     version = classifier_version()
     results: list[ClassificationResult | None] = []
@@ -120,7 +125,11 @@ def classify_answers(
             similarity = OFF_TOPIC_BELOW - off_topic if off_topic > 0 else None
             evidence = _evidence(label, analysed[row].hits, similarity)
             results[index] = ClassificationResult(
-                label, evidence, round(float(probabilities[row, choice]), 4), version
+                label,
+                evidence,
+                round(float(probabilities[row, choice]), 4),
+                version,
+                vector_bytes(rows[row, :DIMENSIONS]),
             )
     return [result for result in results if result is not None]
 

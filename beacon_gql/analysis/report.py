@@ -34,7 +34,6 @@ from beacon_gql.analysis.results import (
 )
 from beacon_gql.analysis.risk import assess_risk, recommend
 from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
-from beacon_gql.analysis.similarity import Similarity, TfidfSimilarity
 from beacon_gql.analysis.summary import write_summary
 
 __all__ = [
@@ -62,23 +61,18 @@ def compute_analysis(
     status: AnalysisStatus,
     expected_regions: Sequence[str],
     computed_at: datetime,
-    similarity: Similarity | None = None,
 ) -> BiasAnalysisReport:
     """Analyse a job's executions, finished or not.
 
     `answers` holds every execution of the job: each question x model x region cell once
     per sample.
     Questions are reported in the order they first appear in `answers`; regions in the order
-    of `expected_regions`, followed by any other region found in `answers`. `similarity`
-    replaces the default TF-IDF measure (an embedding model, say).
+    of `expected_regions`, followed by any other region found in `answers`. Answers are
+    compared by meaning (`similarity`), with the vectors stored with their labels.
     """
     classified = classify_records(answers)
     regions = _regions(expected_regions, answers)
-    measure = similarity or TfidfSimilarity()
-    questions = [
-        analyse_question(group, regions=regions, similarity=measure)
-        for group in _by_question(classified)
-    ]
+    questions = [analyse_question(group, regions=regions) for group in _by_question(classified)]
     metrics = compute_job_metrics(classified, questions, regions=regions)
     languages = analyse_languages(classified, regions=regions)
     censorship = find_censorship_differences(
@@ -106,6 +100,7 @@ def compute_analysis(
         recommendation=recommendation,
         runs=runs,
         tests=censorship.tests,
+        narrative_tests=sum(len(question.floor_tests) for question in questions),
     )
     return BiasAnalysisReport(
         status=status,

@@ -51,6 +51,7 @@ class AnalysisService:
                 question_text=row.prompt,
                 question_language=row.language,
                 translation_of=row.translation_of,
+                vector=row.meaning_vector,
             )
             for row in rows
         ]
@@ -109,7 +110,7 @@ class AnalysisService:
                 session,
                 [
                     (row.id, result.label.value, list(result.evidence), result.confidence,
-                     result.version)
+                     result.version, result.vector)
                     for row, result in zip(rows, results, strict=True)
                 ],
             )  # fmt: skip

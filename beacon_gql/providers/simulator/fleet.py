@@ -182,6 +182,10 @@ class SimulatorFleet:
         """Takes effect from the provider's next request."""
         self._providers[name].faults = faults
 
+    def set_scripted_answers(self, name: str, answers: Mapping[str, Sequence[str]]) -> None:
+        """Question id -> the answers `name` gives to it, in turn (`SimulatedProvider`)."""
+        self._providers[name].scripted_answers = answers
+
     def refuse_chinese(self, name: str, models: Iterable[str]) -> None:
         """From its next request, `name` has `models` refuse every prompt written in Chinese."""
         self._providers[name].refuses_chinese = frozenset(models)
