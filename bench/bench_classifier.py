@@ -115,7 +115,10 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
     others = {
         "independent_dev": (load_set(None, INDEPENDENT_DEV), _shown(INDEPENDENT_DEV)),
         "own": (load_set(split), f"{split} of our own set ({_shown(DATA)})"),
-        "public": (load_set(split, PUBLIC_DATA), f"{split} of the public set ({_shown(PUBLIC_DATA)})"),
+        "public": (
+            load_set(split, PUBLIC_DATA),
+            f"{split} of the public set ({_shown(PUBLIC_DATA)})",
+        ),
     }
     report["classifier_version"] = version
     for key, (rows, shown) in others.items():

@@ -1,19 +1,20 @@
-"""Train the classifier's head on the TRAINING parts of the two evaluation sets; write it.
+"""Train the classifier's head on the TRAINING parts of the evaluation sets; write it.
 
     .venv/bin/python -m bench.train_classifier [--out beacon_gql/analysis/classifier_head.npz]
 
-The sets: our own (tests/data/classification/answers.jsonl, composed, nine languages) and
-the public one (tests/data/classification_public/xstest.jsonl, real model answers labelled
-by people, English). Only rows with `split == "train"` are read; the held-out parts are
-never read here.
+The training parts: our own set (tests/data/classification/answers.jsonl, composed, nine
+languages, `split == "train"`), the public one (tests/data/classification_public/xstest.jsonl,
+real model answers labelled by people, English, `split == "train"`) and the four sets of
+tests/data/classification_extra/ (written from the label definitions by four other authors,
+nine languages). No held-out part is read here.
 
 Multinomial logistic regression (numpy, full-batch Adam, L2). Every (source, label) pair
-weighs the same in total, so neither the larger public set nor the commonest label decides
-alone. The two choices made here, the L2 strength and how much the encoder's dimensions
-are shrunk against the hand-made features, are picked by leave-one-group-out
-cross-validation on the training parts, a group being one language of our set or the whole
-public set: it rewards what carries over to a language, or a source of answers, the model
-was not fitted on. The score is the mean of the two sources' cross-validated accuracies.
+weighs the same in total, so neither the larger sets nor the commonest label decide alone.
+The two choices made here, the L2 strength and how much the encoder's dimensions are shrunk
+against the hand-made features, are picked by accuracy on the development part of the
+independent set (tests/data/classification_independent/dev.jsonl), written by an author
+who never saw this code or these sets: it rewards what carries over to another author's
+answers. Its test part is never read here.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from beacon_gql.analysis.encoder import DIMENSIONS
 from beacon_gql.analysis.failures import detect_failure
-from beacon_gql.analysis.features import feature_rows
+from beacon_gql.analysis.features import ENCODED_FEATURES, feature_rows
 from beacon_gql.analysis.head import LABELS, save_head
 from bench.bench_classifier import (
     DATA,
@@ -41,8 +41,8 @@ from bench.bench_classifier import (
 
 Array = npt.NDArray[np.float32]
 Labels = npt.NDArray[np.int64]
-L2_CHOICES = (0.03, 0.1, 0.3, 1.0)
-SHRINK_CHOICES = (1.0, 0.3, 0.1)
+L2_CHOICES = (0.1, 0.3, 1.0)
+SHRINK_CHOICES = (1.0, 0.3)
 STEPS = 600
 PUBLIC_GROUP = "public"
 
@@ -128,6 +128,26 @@ def dev_rows() -> list[dict[str, Any]]:
     ]
 
 
+OFFSETS = (0.0, 0.25, 0.5, 0.75, 1.0)
+OFFSET_TOLERANCE = 0.02
+
+
+def substantive_offset(model: tuple[Array, Array, Array, Array], x: Array, y: Labels) -> float:
+    """The largest log-odds added to SUBSTANTIVE that keeps the development accuracy within
+    `OFFSET_TOLERANCE` of its best: where the data cannot tell, an answer gets the benefit
+    of the doubt, since calling it censored is the claim the analysis has to stand behind."""
+    mean, scale, w, b = model
+    logits = ((x - mean) / scale) @ w + b
+    scores = {}
+    for offset in OFFSETS:
+        shifted = logits.copy()
+        shifted[:, LABELS.index("SUBSTANTIVE")] += offset
+        scores[offset] = float((shifted.argmax(axis=1) == y).mean())
+        print(f"SUBSTANTIVE offset {offset}: development accuracy {scores[offset]:.3f}")
+    best = max(scores.values())
+    return max(offset for offset, score in scores.items() if score >= best - OFFSET_TOLERANCE)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -147,16 +167,21 @@ def main() -> None:
     best: tuple[float, float, float] | None = None
     for l2 in L2_CHOICES:
         for shrink in SHRINK_CHOICES:
-            model = fit(x, y, l2, DIMENSIONS, shrink, weights)
+            model = fit(x, y, l2, ENCODED_FEATURES, shrink, weights)
             score = float((predict(model, dev_x) == dev_y).mean())
             print(f"l2={l2} shrink={shrink}: development accuracy {score:.3f}")
-            if best is None or score > best[0]:
+            # On a tie the stronger regularisation wins: the simpler model carries further.
+            if best is None or score >= best[0]:
                 best = (score, l2, shrink)
     assert best is not None
-    model = fit(x, y, best[1], DIMENSIONS, best[2], weights)
+    mean, scale, w, b = fit(x, y, best[1], ENCODED_FEATURES, best[2], weights)
+    offset = substantive_offset((mean, scale, w, b), dev_x, dev_y)
+    b[LABELS.index("SUBSTANTIVE")] += offset
+    model = (mean, scale, w, b)
     print(
-        f"chosen l2={best[1]} shrink={best[2]}; "
-        f"training accuracy {(predict(model, x) == y).mean():.3f}"
+        f"chosen l2={best[1]} shrink={best[2]} SUBSTANTIVE offset={offset}; "
+        f"training accuracy {(predict(model, x) == y).mean():.3f}, "
+        f"development accuracy {(predict(model, dev_x) == dev_y).mean():.3f}"
     )
     save_head(args.out, *model)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size} B)")

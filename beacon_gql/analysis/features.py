@@ -1,6 +1,7 @@
 """What the learned model sees of an answer and its question: one row of numbers each.
 
-[answer opening's vector (512) | hand-made features]
+[answer opening's vector a (512) | a * q (512) | |a - q| (512) | hand-made features], q being
+the question's vector
 
 The hand-made features are language-independent numbers a person would also look at: where
 the phrases of each family (`phrases.Family`) stand (opening, closing, anywhere), what share
@@ -29,6 +30,9 @@ EDGE_CHARS = 160
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟\n])\s*")
 _FIGURE = re.compile(r"\d+")
+# A capitalised word after another word (not a sentence's first): names of people, places,
+# institutions and events, the concrete content an evasion lacks (Latin, Greek, Cyrillic).
+_NAME = re.compile(r"(?<=[\w,;:] )[A-ZÀ-ÞΑ-ΩА-Я][\w'-]+")
 _MARKED = (
     Family.DECLINE,
     Family.CHANGE_SUBJECT,
@@ -44,8 +48,14 @@ HAND_FEATURES = (
     "log_chars",
     "log_sentences",
     "log_figures",
+    "log_names",
     "question_off_topic",
 )
+
+ENCODED_FEATURES = 3 * DIMENSIONS
+"""The answer's vector, then its product with the question's and their distance, dimension
+by dimension: how an answer relates to what was asked (an answer on the topic that skips
+the question's point is EVASIVE), which one similarity number cannot show."""
 
 OFF_TOPIC_BELOW = 0.15
 """Cosine similarity to the question under which an answer counts as off the topic.
@@ -61,11 +71,12 @@ class Analysed:
 
     text: str
     hits: list[PhraseHit]
+    names: int = 0
 
 
 def analyse(answer: str) -> Analysed:
     text = normalise(answer)
-    return Analysed(text, find_phrases(text))
+    return Analysed(text, find_phrases(text), len(_NAME.findall(answer)))
 
 
 def hand_features(analysed: Analysed, question_similarity: float) -> list[float]:
@@ -99,6 +110,7 @@ def hand_features(analysed: Analysed, question_similarity: float) -> list[float]
     values.append(math.log1p(size))
     values.append(math.log1p(len(sentences)))
     values.append(math.log1p(len(_FIGURE.findall(text))))
+    values.append(math.log1p(analysed.names))
     values.append(max(0.0, OFF_TOPIC_BELOW - question_similarity))
     return values
 
@@ -109,14 +121,18 @@ def feature_rows(
     """The model's input for each (answer, question), encoded in one batch."""
     vectors = encode([opening(answer) for answer in answers])
     analysed = [analyse(answer) for answer in answers]
-    rows = np.empty((len(answers), DIMENSIONS + len(HAND_FEATURES)), np.float32)
+    rows = np.empty((len(answers), ENCODED_FEATURES + len(HAND_FEATURES)), np.float32)
     rows[:, :DIMENSIONS] = vectors
     asked = encode_questions([question for question in questions if question and question.strip()])
     for index, question in enumerate(questions):
         if question and question.strip():
-            similarity = float(vectors[index] @ asked[" ".join(question.split())])
+            question_vector = asked[" ".join(question.split())]
+            similarity = float(vectors[index] @ question_vector)
         else:
             # Without the question, relevance cannot be judged: count the answer as on topic.
+            question_vector = vectors[index]
             similarity = 1.0
-        rows[index, DIMENSIONS:] = hand_features(analysed[index], similarity)
+        rows[index, DIMENSIONS : 2 * DIMENSIONS] = vectors[index] * question_vector
+        rows[index, 2 * DIMENSIONS : ENCODED_FEATURES] = np.abs(vectors[index] - question_vector)
+        rows[index, ENCODED_FEATURES:] = hand_features(analysed[index], similarity)
     return rows, analysed
