@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
@@ -20,7 +21,7 @@ from beacon_gql.analysis.report import (
 from beacon_gql.analysis.serialization import OutdatedReport
 from beacon_gql.db import analyses as store
 from beacon_gql.db.engine import SessionFactory
-from beacon_gql.db.models import BiasAnalysisRecord, Job
+from beacon_gql.db.models import Job
 from beacon_gql.db.statuses import TERMINAL_JOB_STATUSES
 from beacon_gql.errors import NotFound
 from beacon_gql.jobs.strict_json import is_storable_text
@@ -28,9 +29,30 @@ from beacon_gql.jobs.strict_json import is_storable_text
 log = logging.getLogger("beacon_gql.analysis")
 
 
+# Decoded persisted reports kept per process (a 5,016-execution job's is about 1 MB of
+# objects): decoding one took as long as the rest of a small job's query.
+REMEMBERED_REPORTS = 64
+
+
 class AnalysisService:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
+        # job id -> (computed_at of the persisted record, its decoded report). A record is
+        # replaced only with a new computed_at (save_record), so the pair is its version.
+        self._decoded: OrderedDict[str, tuple[datetime, BiasAnalysisReport]] = OrderedDict()
+
+    def _remembered(self, job_id: str, computed_at: datetime | None) -> BiasAnalysisReport | None:
+        found = self._decoded.get(job_id)
+        if found is None or computed_at is None or found[0] != computed_at:
+            return None
+        self._decoded.move_to_end(job_id)
+        return found[1]
+
+    def _remember(self, job_id: str, computed_at: datetime, report: BiasAnalysisReport) -> None:
+        self._decoded[job_id] = (computed_at, report)
+        self._decoded.move_to_end(job_id)
+        while len(self._decoded) > REMEMBERED_REPORTS:
+            self._decoded.popitem(last=False)
 
     async def _compute(self, job: Job, status: str) -> BiasAnalysisReport:
         async with self._sessions() as session:
@@ -60,19 +82,25 @@ class AnalysisService:
         )
 
     async def for_job(
-        self, job: Job, loader: DataLoader[str, BiasAnalysisRecord | None] | None = None
+        self, job: Job, stamps: DataLoader[str, datetime | None] | None = None
     ) -> BiasAnalysisReport:
+        """`stamps` gives the `computed_at` of a job's persisted analysis (batched across a
+        request); a report this process decoded for that version is not read again."""
         if job.status in TERMINAL_JOB_STATUSES:
-            record = await loader.load(job.id) if loader is not None else None
-            if record is None:
-                async with self._sessions() as session:
-                    record = await store.get_record(session, job.id)
+            if stamps is not None:
+                remembered = self._remembered(job.id, await stamps.load(job.id))
+                if remembered is not None:
+                    return remembered
+            async with self._sessions() as session:
+                record = await store.get_record(session, job.id)
             if record is not None:
                 try:
-                    return report_from_dict(record.report)
+                    report = report_from_dict(record.report)
                 except OutdatedReport:
                     # Stored before samples existed: the executions hold all it needs.
                     return await self._persist(job)
+                self._remember(job.id, record.computed_at, report)
+                return report
             # The process that finished the job stopped before persisting: do it now.
             return await self._persist(job)
         finished = job.completed_count + job.failed_count + job.cancelled_count

@@ -159,10 +159,9 @@ async def attempts_for_executions(
     return grouped
 
 
-async def analyses_by_job_ids(
-    session: AsyncSession, job_ids: Sequence[str]
-) -> dict[str, BiasAnalysisRecord]:
-    rows = await session.scalars(
-        select(BiasAnalysisRecord).where(BiasAnalysisRecord.job_id.in_(job_ids))
+async def analysis_stamps(session: AsyncSession, job_ids: Sequence[str]) -> dict[str, datetime]:
+    """The `computed_at` of each job's persisted analysis, without the report itself."""
+    statement = select(BiasAnalysisRecord.job_id, BiasAnalysisRecord.computed_at).where(
+        BiasAnalysisRecord.job_id.in_(job_ids)
     )
-    return {record.job_id: record for record in rows}
+    return {job_id: computed_at for job_id, computed_at in await session.execute(statement)}

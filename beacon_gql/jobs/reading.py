@@ -10,7 +10,7 @@ from datetime import datetime
 
 from beacon_gql.db import queries
 from beacon_gql.db.engine import SessionFactory
-from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
+from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter, ExecutionRow, JobVersion
 from beacon_gql.errors import BadUserInput
 from beacon_gql.jobs.strict_json import is_storable_text
@@ -96,6 +96,6 @@ class JobReader:
         async with self._sessions() as session:
             return await queries.attempts_for_executions(session, ids)
 
-    async def analyses_by_job_ids(self, job_ids: Sequence[str]) -> dict[str, BiasAnalysisRecord]:
+    async def analysis_stamps(self, job_ids: Sequence[str]) -> dict[str, datetime]:
         async with self._sessions() as session:
-            return await queries.analyses_by_job_ids(session, job_ids)
+            return await queries.analysis_stamps(session, job_ids)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
-from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Question
+from beacon_gql.db.models import Execution, ExecutionAttempt, Question
 from beacon_gql.db.queries import ExecutionFilter, ExecutionRow
 from beacon_gql.jobs.reading import JobReader
 
@@ -21,7 +22,9 @@ class Loaders:
     execution: DataLoader[str, Execution | None]
     question: DataLoader[str, Question | None]
     attempts: DataLoader[str, list[ExecutionAttempt]]
-    analysis: DataLoader[str, BiasAnalysisRecord | None]
+    # When each job's persisted analysis was computed (its version): the report itself is
+    # read only when this process has not decoded that version yet (AnalysisService).
+    analysis: DataLoader[str, datetime | None]
 
 
 def create_loaders(reader: JobReader) -> Loaders:
@@ -48,8 +51,8 @@ def create_loaders(reader: JobReader) -> Loaders:
         found = await reader.attempts_for_executions(ids)
         return [found.get(i, []) for i in ids]
 
-    async def load_analyses(job_ids: Sequence[str]) -> list[BiasAnalysisRecord | None]:
-        found = await reader.analyses_by_job_ids(job_ids)
+    async def load_analyses(job_ids: Sequence[str]) -> list[datetime | None]:
+        found = await reader.analysis_stamps(job_ids)
         return [found.get(i) for i in job_ids]
 
     return Loaders(

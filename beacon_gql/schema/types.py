@@ -449,12 +449,12 @@ class JobType:
     async def bias_analysis(
         self, info: Info
     ) -> Annotated[BiasAnalysisType, strawberry.lazy("beacon_gql.schema.analysis")]:
-        from beacon_gql.schema.analysis import BiasAnalysisType
+        from beacon_gql.schema.analysis import shown
 
         report = await info.context.services.analysis.for_job(
             self.row, info.context.loaders.analysis
         )
-        return BiasAnalysisType.of(report)
+        return shown(report)
 
 
 @strawberry.type(name="PageInfo")
