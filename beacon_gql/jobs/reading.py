@@ -74,13 +74,16 @@ class JobReader:
             return await queries.jobs_by_ids(session, job_ids)
 
     async def executions_for_jobs(
-        self, job_ids: Sequence[str], where: ExecutionFilter
+        self,
+        job_ids: Sequence[str],
+        where: ExecutionFilter,
+        only: frozenset[str] | None = None,
     ) -> dict[str, list[ExecutionRow]]:
         filters = (where.question_id, where.model_id, where.region, where.status)
         if not all(is_storable_text(text) for text in filters if text is not None):
             return {job_id: [] for job_id in job_ids}  # no execution has such an id
         async with self._sessions() as session:
-            return await queries.executions_for_jobs(session, job_ids, where)
+            return await queries.executions_for_jobs(session, job_ids, where, only)
 
     async def executions_by_ids(self, ids: Sequence[str]) -> dict[str, Execution]:
         async with self._sessions() as session:

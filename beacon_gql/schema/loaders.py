@@ -13,7 +13,8 @@ from beacon_gql.db.models import Execution, ExecutionAttempt, Question
 from beacon_gql.db.queries import ExecutionFilter, ExecutionRow
 from beacon_gql.jobs.reading import JobReader
 
-ExecutionsKey = tuple[str, ExecutionFilter]
+# (job id, filter, the columns the query's selection reads or None for all)
+ExecutionsKey = tuple[str, ExecutionFilter, frozenset[str] | None]
 
 
 @dataclass
@@ -29,14 +30,15 @@ class Loaders:
 
 def create_loaders(reader: JobReader) -> Loaders:
     async def load_executions(keys: Sequence[ExecutionsKey]) -> list[list[ExecutionRow]]:
-        by_filter: dict[ExecutionFilter, list[str]] = defaultdict(list)
-        for job_id, where in keys:
-            by_filter[where].append(job_id)
+        by_filter: dict[tuple[ExecutionFilter, frozenset[str] | None], list[str]]
+        by_filter = defaultdict(list)
+        for job_id, where, only in keys:
+            by_filter[(where, only)].append(job_id)
         found: dict[ExecutionsKey, list[ExecutionRow]] = {}
-        for where, job_ids in by_filter.items():
-            grouped = await reader.executions_for_jobs(job_ids, where)
+        for (where, only), job_ids in by_filter.items():
+            grouped = await reader.executions_for_jobs(job_ids, where, only)
             for job_id in job_ids:
-                found[(job_id, where)] = grouped.get(job_id, [])
+                found[(job_id, where, only)] = grouped.get(job_id, [])
         return [found[key] for key in keys]
 
     async def load_execution(ids: Sequence[str]) -> list[Execution | None]:

@@ -17,6 +17,7 @@ from beacon_gql.db.statuses import JobStatus as JobStatus
 from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.execution_columns import selected_columns
 from beacon_gql.schema.list_plans import PLAN_GETTER, NotPlanned
 from beacon_gql.schema.receipts import ReceiptProofType, ReceiptRootType, ReceiptType
 
@@ -434,7 +435,9 @@ class JobType:
             region=None if region is None else info.context.services.normalise_region(region),
             status=None if status is None else status.value,
         )
-        rows = await info.context.loaders.executions.load((self.row.id, where))
+        raw = info._raw_info
+        only = selected_columns(raw.field_nodes, raw.fragments)
+        rows = await info.context.loaders.executions.load((self.row.id, where, only))
         return [ExecutionType(source=row) for row in rows]
 
     @strawberry.field(
