@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from beacon_gql.db import queries
-from beacon_gql.db.engine import SessionFactory
+from beacon_gql.db.engine import ConnectionFactory, SessionFactory
 from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter, ExecutionRow, JobVersion
 from beacon_gql.errors import BadUserInput
@@ -47,8 +47,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class JobReader:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, connections: ConnectionFactory) -> None:
         self._sessions = sessions
+        self._connections = connections  # for the reads that return rows, not ORM objects
 
     async def get(self, job_id: str) -> Job | None:
         if not is_storable_text(job_id):
@@ -82,8 +83,8 @@ class JobReader:
         filters = (where.question_id, where.model_id, where.region, where.status)
         if not all(is_storable_text(text) for text in filters if text is not None):
             return {job_id: [] for job_id in job_ids}  # no execution has such an id
-        async with self._sessions() as session:
-            return await queries.executions_for_jobs(session, job_ids, where, only)
+        async with self._connections() as connection:
+            return await queries.executions_for_jobs(connection, job_ids, where, only)
 
     async def executions_by_ids(self, ids: Sequence[str]) -> dict[str, Execution]:
         async with self._sessions() as session:
@@ -100,5 +101,5 @@ class JobReader:
             return await queries.attempts_for_executions(session, ids)
 
     async def analysis_stamps(self, job_ids: Sequence[str]) -> dict[str, datetime]:
-        async with self._sessions() as session:
-            return await queries.analysis_stamps(session, job_ids)
+        async with self._connections() as connection:
+            return await queries.analysis_stamps(connection, job_ids)
