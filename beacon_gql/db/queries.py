@@ -76,6 +76,31 @@ async def get_job(session: AsyncSession, job_id: str) -> Job | None:
     return await session.get(Job, job_id)
 
 
+_JOB_COLUMNS = tuple(
+    (attribute.key, attribute.columns[0]) for attribute in Job.__mapper__.column_attrs
+)
+_JOB_AND_ANALYSIS_STAMP = (
+    select(
+        *(column.label(key) for key, column in _JOB_COLUMNS),
+        BiasAnalysisRecord.computed_at.label("analysis_computed_at"),
+    )
+    .outerjoin(BiasAnalysisRecord, BiasAnalysisRecord.job_id == Job.id)
+    .where(Job.id == bindparam("job_id"))
+)
+
+
+async def job_and_analysis_stamp(
+    connection: AsyncConnection, job_id: str
+) -> tuple[Job, datetime | None] | None:
+    """The job (an object of no session, built from its row) and the `computed_at` of its
+    persisted analysis, in one statement: the job query's first two reads."""
+    row = (await connection.execute(_JOB_AND_ANALYSIS_STAMP, {"job_id": job_id})).first()
+    if row is None:
+        return None
+    values = row._mapping
+    return Job(**{key: values[key] for key, _ in _JOB_COLUMNS}), values["analysis_computed_at"]
+
+
 async def jobs_by_ids(session: AsyncSession, job_ids: Sequence[str]) -> dict[str, Job]:
     rows = await session.scalars(select(Job).where(Job.id.in_(job_ids)))
     return {job.id: job for job in rows}

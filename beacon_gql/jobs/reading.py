@@ -57,6 +57,13 @@ class JobReader:
         async with self._sessions() as session:
             return await queries.get_job(session, job_id)
 
+    async def get_with_analysis_stamp(self, job_id: str) -> tuple[Job, datetime | None] | None:
+        """The job and the version (`computed_at`) of its persisted analysis, if any."""
+        if not is_storable_text(job_id):
+            return None
+        async with self._connections() as connection:
+            return await queries.job_and_analysis_stamp(connection, job_id)
+
     async def page(self, *, first: int | None, after: str | None, status: str | None) -> JobPage:
         size = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= size <= MAX_PAGE_SIZE:
