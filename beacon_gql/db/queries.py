@@ -145,7 +145,10 @@ def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) 
         if column.name == "classification_evidence"
         else column
         for column in Execution.__table__.columns
-        if only is None or column.name in only or column.name in ("id", "job_id")
+        # `meaning_vector`: 1 KB an answer that only the analysis reads
+        # (`analyses.answers_for_job`), never read here.
+        if column.name != "meaning_vector"
+        and (only is None or column.name in only or column.name in ("id", "job_id"))
     ]
     statement = select(*columns).where(Execution.job_id.in_(bindparam("job_ids", expanding=True)))
     for name, wanted in zip(_FILTER_COLUMNS, shape, strict=True):

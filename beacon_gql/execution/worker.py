@@ -415,6 +415,7 @@ class Worker:
                 classification_evidence=list(classification.evidence),
                 classification_confidence=classification.confidence,
                 classifier_version=classification.version,
+                meaning_vector=classification.vector,
                 completed_at=now,
                 duration_ms=duration_ms,
             ),
