@@ -18,6 +18,7 @@ from beacon_gql.db import migrate
 from beacon_gql.db.engine import (
     SessionFactory,
     create_engine,
+    create_read_connection_factory,
     create_read_session_factory,
     create_session_factory,
 )
@@ -140,7 +141,7 @@ def build_services(
     http = provider_http_client(configs)
     registry = ProviderRegistry(configs, http)
     hub = hub or EventHub(create_backend(settings.broadcast_url))
-    reader = JobReader(create_read_session_factory(engine))
+    reader = JobReader(create_read_session_factory(engine), create_read_connection_factory(engine))
     catalogue = QuestionCatalogue(sessions)
     analysis = AnalysisService(sessions)
     receipts = ReceiptService(sessions, load_keyring(settings.signing_key_file))

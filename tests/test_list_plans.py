@@ -11,7 +11,7 @@ come out.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,12 +21,15 @@ from graphql import GraphQLError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
+from strawberry.dataloader import DataLoader
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from beacon_gql.config import Settings
 from beacon_gql.db.models import Execution
+from beacon_gql.db.queries import ExecutionRow
 from beacon_gql.schema import create_schema
 from beacon_gql.schema.context import BeaconContext
+from beacon_gql.schema.loaders import ExecutionsKey
 from beacon_gql.schema.shared_render import RenderOnceExecutor
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import Signer, make_spec
@@ -46,6 +49,7 @@ NESTED = [
     "lastError { code message stage transient providerId }",
     "question { id text }",  # asynchronous: the reference answers these lists
     "attemptHistory { attempt outcome }",
+    "receipt { signature }",  # read by the execution's id
 ]
 JOB_FIELDS = [
     "id", "status", "regions", "minRegions", "runs", "__typename", "models { id name regions }",
@@ -267,6 +271,20 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
     return good, broken
 
 
+def whole_rows(api: ServedApp) -> DataLoader[ExecutionsKey, list[ExecutionRow]]:
+    """The reference reads every column of the executions, as the server did before it
+    read only the columns a selection needs (`schema/execution_columns.py`)."""
+    reader = api.services.reader
+
+    async def load(keys: Sequence[ExecutionsKey]) -> list[list[ExecutionRow]]:
+        return [
+            (await reader.executions_for_jobs([job_id], where, None)).get(job_id, [])
+            for job_id, where, _only in keys
+        ]
+
+    return DataLoader(load_fn=load)
+
+
 async def test_planned_lists_answer_exactly_as_the_reference_executor(
     api: ServedApp, signer: Signer
 ) -> None:
@@ -283,6 +301,8 @@ async def test_planned_lists_answer_exactly_as_the_reference_executor(
         results = []
         for schema in (planned, reference):
             context = BeaconContext(services=api.services, header_token=None)
+            if schema is reference:
+                context.loaders.executions = whole_rows(api)
             results.append(
                 await schema.execute(text, variable_values=variables, context_value=context)
             )

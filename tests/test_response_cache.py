@@ -89,6 +89,29 @@ async def test_a_recomputed_analysis_shows_at_once(live: ServedApp, signer: Sign
     assert after["data"]["job"]["biasAnalysis"]["computedAt"] == new_time
 
 
+async def test_a_recomputed_analysis_made_through_another_process_shows_at_once(
+    live: ServedApp, signer: Signer, settings: Settings
+) -> None:
+    """Without the answer cache, each process keeps the analysis reports it decoded, by
+    version: a recompute elsewhere gives a new version, which the next answer shows."""
+    job_id = await finished_job(live, signer, questions=["taiwan_status"])
+    async with serving(settings, response_cache_mib=0) as reader:
+        first = httpx.Response(200, content=await portal_view(reader, job_id)).json()
+        again = httpx.Response(200, content=await portal_view(reader, job_id)).json()
+        assert again == first  # the second answer used the decoded report
+
+        recomputed = await live.client.data(
+            "mutation($id: ID!) { recomputeBiasAnalysis(jobId: $id) { computedAt } }",
+            {"id": job_id},
+            token=ADMIN_TOKEN,
+        )
+        after = httpx.Response(200, content=await portal_view(reader, job_id)).json()
+
+    new_time = recomputed["recomputeBiasAnalysis"]["computedAt"]
+    assert new_time > first["data"]["job"]["biasAnalysis"]["computedAt"]
+    assert after["data"]["job"]["biasAnalysis"]["computedAt"] == new_time
+
+
 async def test_a_retry_made_through_another_process_shows_at_once(
     live: ServedApp, fleet: SimulatorFleet, signer: Signer, settings: Settings
 ) -> None:

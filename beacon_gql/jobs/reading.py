@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from beacon_gql.db import queries
-from beacon_gql.db.engine import SessionFactory
-from beacon_gql.db.models import BiasAnalysisRecord, Execution, ExecutionAttempt, Job, Question
+from beacon_gql.db.engine import ConnectionFactory, SessionFactory
+from beacon_gql.db.models import Execution, ExecutionAttempt, Job, Question
 from beacon_gql.db.queries import ExecutionFilter, ExecutionRow, JobVersion
 from beacon_gql.errors import BadUserInput
 from beacon_gql.jobs.strict_json import is_storable_text
@@ -47,14 +47,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class JobReader:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, connections: ConnectionFactory) -> None:
         self._sessions = sessions
+        self._connections = connections  # for the reads that return rows, not ORM objects
 
     async def get(self, job_id: str) -> Job | None:
         if not is_storable_text(job_id):
             return None
         async with self._sessions() as session:
             return await queries.get_job(session, job_id)
+
+    async def get_with_analysis_stamp(self, job_id: str) -> tuple[Job, datetime | None] | None:
+        """The job and the version (`computed_at`) of its persisted analysis, if any."""
+        if not is_storable_text(job_id):
+            return None
+        async with self._connections() as connection:
+            return await queries.job_and_analysis_stamp(connection, job_id)
 
     async def page(self, *, first: int | None, after: str | None, status: str | None) -> JobPage:
         size = DEFAULT_PAGE_SIZE if first is None else first
@@ -74,13 +82,16 @@ class JobReader:
             return await queries.jobs_by_ids(session, job_ids)
 
     async def executions_for_jobs(
-        self, job_ids: Sequence[str], where: ExecutionFilter
+        self,
+        job_ids: Sequence[str],
+        where: ExecutionFilter,
+        only: frozenset[str] | None = None,
     ) -> dict[str, list[ExecutionRow]]:
         filters = (where.question_id, where.model_id, where.region, where.status)
         if not all(is_storable_text(text) for text in filters if text is not None):
             return {job_id: [] for job_id in job_ids}  # no execution has such an id
-        async with self._sessions() as session:
-            return await queries.executions_for_jobs(session, job_ids, where)
+        async with self._connections() as connection:
+            return await queries.executions_for_jobs(connection, job_ids, where, only)
 
     async def executions_by_ids(self, ids: Sequence[str]) -> dict[str, Execution]:
         async with self._sessions() as session:
@@ -96,6 +107,6 @@ class JobReader:
         async with self._sessions() as session:
             return await queries.attempts_for_executions(session, ids)
 
-    async def analyses_by_job_ids(self, job_ids: Sequence[str]) -> dict[str, BiasAnalysisRecord]:
-        async with self._sessions() as session:
-            return await queries.analyses_by_job_ids(session, job_ids)
+    async def analysis_stamps(self, job_ids: Sequence[str]) -> dict[str, datetime]:
+        async with self._connections() as connection:
+            return await queries.analysis_stamps(connection, job_ids)

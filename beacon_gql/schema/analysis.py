@@ -6,6 +6,7 @@ import ast
 import inspect
 import itertools
 import textwrap
+from collections import OrderedDict
 from datetime import datetime
 from enum import Enum
 
@@ -373,3 +374,24 @@ class BiasAnalysisType:
             languages=[LanguageSummaryType.of(summary) for summary in report.languages],
             translation_groups=[TranslationGroupType.of(g) for g in report.translation_groups],
         )
+
+
+# The GraphQL objects of recently shown reports: the analysis service hands out the same
+# report object for as long as its job's persisted analysis is unchanged, and converting a
+# big job's report cost a tenth of a small job's query. Keyed on the report's identity; the
+# entry keeps the report alive, so the identity is not reused while it is remembered.
+_SHOWN: OrderedDict[int, tuple[BiasAnalysisReport, BiasAnalysisType]] = OrderedDict()
+REMEMBERED_SHOWN = 64
+
+
+def shown(report: BiasAnalysisReport) -> BiasAnalysisType:
+    """`BiasAnalysisType.of(report)`, converted once per report object."""
+    found = _SHOWN.get(id(report))
+    if found is not None and found[0] is report:
+        _SHOWN.move_to_end(id(report))
+        return found[1]
+    converted = BiasAnalysisType.of(report)
+    _SHOWN[id(report)] = (report, converted)
+    while len(_SHOWN) > REMEMBERED_SHOWN:
+        _SHOWN.popitem(last=False)
+    return converted

@@ -18,6 +18,7 @@ are the reference's own. `tests/test_list_plans.py` compares both on generated q
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -28,6 +29,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLString,
     Undefined,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -54,6 +56,12 @@ _UNCHANGED: dict[object, type] = {
 }
 
 Complete = Callable[[Any], Any]
+
+
+class _Never:
+    """The type of no value a getter returns: every value goes through its completion."""
+
+
 Getter = Callable[[Any], Any]
 
 
@@ -91,6 +99,8 @@ def _leaf(type_: Any, *, nullable: bool) -> Complete:
     """graphql-core's leaf completion (and, when not `nullable`, its null check)."""
     coerce = type_.coerce_output_value
     unchanged = _UNCHANGED.get(type_)
+    if is_enum_type(type_):
+        coerce = _remembering(coerce)
 
     def leaf(value: Any) -> Any:
         if type(value) is unchanged:
@@ -107,6 +117,23 @@ def _leaf(type_: Any, *, nullable: bool) -> Complete:
         return coerced
 
     return leaf
+
+
+def _remembering(coerce: Complete) -> Complete:
+    """An enum's coercion, computed once per member: it depends on the member alone, and
+    a list of thousands holds a handful of them."""
+    coerced: dict[Enum, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if not isinstance(value, Enum):
+            return coerce(value)
+        try:
+            return coerced[value]
+        except KeyError:
+            result = coerced[value] = coerce(value)
+            return result
+
+    return remembered
 
 
 class ListPlans(StrawberryGraphQLCoreExecutionContext):
@@ -200,14 +227,16 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, _forbidden = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
-        fields: list[tuple[str, Getter, Complete]] = []
+        fields: list[tuple[str, Getter, Complete, type]] = []
         for response_key, details in grouped.items():
             planned = self._field_plan(object_type, details, info)
             if planned is None:
                 return None
             fields.append((response_key, *planned))
         is_type_of = object_type.is_type_of
-        frozen: Sequence[tuple[str, Getter, Complete]] = tuple(fields)
+        # (response key, getter, completion, the type of value the completion returns as
+        # it is: such a value skips the call).
+        frozen: Sequence[tuple[str, Getter, Complete, type]] = tuple(fields)
 
         def build(value: Any) -> Any:
             if value is None or value is Undefined:
@@ -216,13 +245,16 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
                 raise NotPlanned
             if is_type_of is not None and is_type_of(value, info) is not True:
                 raise NotPlanned
-            return {key: complete(get(value)) for key, get, complete in frozen}
+            return {
+                key: got if type(got := get(value)) is same else complete(got)
+                for key, get, complete, same in frozen
+            }
 
         return build
 
     def _field_plan(
         self, parent: GraphQLObjectType, details: FieldDetailsList, info: Any
-    ) -> tuple[Getter, Complete] | None:
+    ) -> tuple[Getter, Complete, type] | None:
         node = details[0].node
         for detail in details:
             if detail.fragment_variable_values is not None or detail.defer_usage is not None:
@@ -233,7 +265,7 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
         name = node.name.value
         if name == "__typename":
             type_name = parent.name
-            return (lambda _: type_name), (lambda value: value)
+            return (lambda _: type_name), (lambda value: value), str
         definition = parent.fields.get(name)
         if definition is None or definition.args or node.arguments:
             return None
@@ -246,4 +278,5 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
         complete = self._completer(definition.type, details, info)
         if complete is None:
             return None
-        return getter, complete
+        leaf_type = getattr(definition.type, "of_type", definition.type)
+        return getter, complete, _UNCHANGED.get(leaf_type, _Never)

@@ -34,11 +34,14 @@ class ProviderType:
 class Query:
     @strawberry.field(description="A job by id; null when unknown.")
     async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
-        row = await info.context.services.reader.get(str(id))
-        if row is None:
+        found = await info.context.services.reader.get_with_analysis_stamp(str(id))
+        if found is None:
             info.context.ledger.saw_live_data()
             return None
+        row, analysis_stamp = found
         info.context.ledger.saw_job(row.id, row.status, row.event_sequence)
+        # Read with the job: `biasAnalysis` needs no read of its own to know its version.
+        info.context.loaders.analysis.prime(row.id, analysis_stamp)
         return JobType(row=row)
 
     @strawberry.field(description="Jobs, newest first, with cursor pagination.")

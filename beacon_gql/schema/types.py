@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
@@ -17,6 +18,7 @@ from beacon_gql.db.statuses import JobStatus as JobStatus
 from beacon_gql.events.hub import ExecutionSummary
 from beacon_gql.jobs.abuse import redact_secrets
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.execution_columns import selected_columns
 from beacon_gql.schema.list_plans import PLAN_GETTER, NotPlanned
 from beacon_gql.schema.receipts import ReceiptProofType, ReceiptRootType, ReceiptType
 
@@ -148,6 +150,21 @@ def _stored(
     return _from_row(lambda row: convert(getattr(row, column)))
 
 
+def _source(attribute: str) -> dict[str, object]:
+    """A field that is its source's attribute (as the resolver returns it; `strawberry.ID`
+    returns its argument): read by one C call in a plan, not a resolver call per row."""
+    return {PLAN_GETTER: attrgetter(f"source.{attribute}")}
+
+
+_STATUS_BY_VALUE = {status.value: status for status in ExecutionStatus}
+
+
+def _execution_status(execution: ExecutionType) -> ExecutionStatus:
+    # ExecutionStatus(value), without the Enum call's cost; an unknown value is a KeyError,
+    # which sends the list to the reference executor (and its error).
+    return _STATUS_BY_VALUE[execution.source.status]
+
+
 def _confidence(row: Execution | ExecutionRow) -> float | None:
     # A failure found by a detector is certain; rows from before version 2 stored none.
     if row.classification_confidence is None and row.status == ExecutionStatus.FAILED:
@@ -172,11 +189,11 @@ class ExecutionType:
     # A stored row (a job's list), or the summary an event carries (without the long texts).
     source: strawberry.Private[Execution | ExecutionRow | ExecutionSummary]
 
-    @strawberry.field
+    @strawberry.field(metadata=_source("id"))
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.source.id)
 
-    @strawberry.field
+    @strawberry.field(metadata=_source("question_id"))
     def question_id(self) -> strawberry.ID:
         return strawberry.ID(self.source.question_id)
 
@@ -187,19 +204,22 @@ class ExecutionType:
             raise LookupError(f"question {self.source.question_id} missing from the catalogue")
         return QuestionType.of(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=_source("model_id"))
     def model_id(self) -> str:
         return self.source.model_id
 
-    @strawberry.field
+    @strawberry.field(metadata=_source("region"))
     def region(self) -> str:
         return self.source.region
 
-    @strawberry.field(description="The provider that served the answer, or the last one tried.")
+    @strawberry.field(
+        description="The provider that served the answer, or the last one tried.",
+        metadata=_source("provider_id"),
+    )
     def provider_id(self) -> str | None:
         return self.source.provider_id
 
-    @strawberry.field
+    @strawberry.field(metadata={PLAN_GETTER: _execution_status})
     def status(self) -> ExecutionStatus:
         return ExecutionStatus(self.source.status)
 
@@ -215,7 +235,10 @@ class ExecutionType:
     def completed_at(self) -> datetime | None:
         return self.source.completed_at
 
-    @strawberry.field(description="Duration of the attempt that ended it, in milliseconds.")
+    @strawberry.field(
+        description="Duration of the attempt that ended it, in milliseconds.",
+        metadata=_source("duration_ms"),
+    )
     def duration_ms(self) -> int | None:
         return self.source.duration_ms
 
@@ -434,7 +457,9 @@ class JobType:
             region=None if region is None else info.context.services.normalise_region(region),
             status=None if status is None else status.value,
         )
-        rows = await info.context.loaders.executions.load((self.row.id, where))
+        raw = info._raw_info
+        only = selected_columns(raw.field_nodes, raw.fragments)
+        rows = await info.context.loaders.executions.load((self.row.id, where, only))
         return [ExecutionType(source=row) for row in rows]
 
     @strawberry.field(
@@ -449,12 +474,12 @@ class JobType:
     async def bias_analysis(
         self, info: Info
     ) -> Annotated[BiasAnalysisType, strawberry.lazy("beacon_gql.schema.analysis")]:
-        from beacon_gql.schema.analysis import BiasAnalysisType
+        from beacon_gql.schema.analysis import shown
 
         report = await info.context.services.analysis.for_job(
             self.row, info.context.loaders.analysis
         )
-        return BiasAnalysisType.of(report)
+        return shown(report)
 
 
 @strawberry.type(name="PageInfo")

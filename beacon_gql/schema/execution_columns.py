@@ -1,0 +1,90 @@
+"""Which stored columns of an execution a query's selection reads.
+
+A job's `executions` list is read with only these columns (`JobType.executions`): the
+portal's dashboard asks for a few short fields, and reading every column (prompts, signed
+receipts, five timestamps converted per row) was most of the time of a big job's read.
+A field not listed here, or anything this walk does not understand, reads every column,
+so a new field is never answered from a row that lacks what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+_ERROR: Final = (
+    "status", "error_code", "error_message", "error_stage", "error_transient", "error_provider_id",
+)  # fmt: skip
+
+# GraphQL field of Execution -> the columns its resolver (or plan getter) reads.
+COLUMNS_OF_FIELD: Final[dict[str, tuple[str, ...]]] = {
+    "__typename": (),
+    "id": ("id",),
+    "questionId": ("question_id",),
+    "question": ("question_id",),
+    "modelId": ("model_id",),
+    "region": ("region",),
+    "providerId": ("provider_id",),
+    "status": ("status",),
+    "attempts": ("attempts",),
+    "startedAt": ("started_at",),
+    "completedAt": ("completed_at",),
+    "durationMs": ("duration_ms",),
+    "response": ("response",),
+    "prompt": ("prompt",),
+    "systemPrompt": ("system_prompt",),
+    "temperature": ("temperature",),
+    "maxTokens": ("max_tokens",),
+    "topP": ("top_p",),
+    "sample": ("sample",),
+    "classification": ("classification", "status"),
+    "classificationEvidence": ("classification_evidence",),
+    "classificationConfidence": ("classification_confidence", "status"),
+    "classifierVersion": ("classifier_version",),
+    "error": _ERROR,
+    "lastError": _ERROR,
+    # These load what they show by the execution's id.
+    "attemptHistory": ("id",),
+    "receipt": ("id",),
+    "receiptProof": ("id",),
+}
+
+
+def selected_columns(
+    field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> frozenset[str] | None:
+    """The columns the selections of `field_nodes` (a list of executions) read, whatever
+    their directives say (a superset is always right); None for every column."""
+    columns: set[str] = set()
+    pending: list[SelectionSetNode] = [
+        node.selection_set for node in field_nodes if node.selection_set is not None
+    ]
+    seen_fragments: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                wanted = COLUMNS_OF_FIELD.get(selection.name.value)
+                if wanted is None:
+                    return None
+                columns.update(wanted)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None:
+                    return None
+                if name not in seen_fragments:
+                    seen_fragments.add(name)
+                    pending.append(fragment.selection_set)
+            else:
+                return None
+    return frozenset(columns)
