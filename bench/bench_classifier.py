@@ -1,16 +1,21 @@
-"""Benchmark: the answer classifier on the held-out part of the evaluation set, and its speed.
+"""Benchmark: the answer classifier on its held-out sets, and its speed.
 
     .venv/bin/python -m bench.bench_classifier [--split heldout] [--speed 5000] [--json]
 
-Prints accuracy, Cohen's kappa, per-label precision and recall and the confusion matrix on
-tests/data/classification/answers.jsonl (split `heldout` by default), the same for the
-public set of real model answers labelled by people
-(tests/data/classification_public/xstest.jsonl, same split; English, SUBSTANTIVE and
-REFUSAL only, so its EVASIVE and TECHNICAL_FAILURE rows stay empty), then classifies
-`--speed` answers (the answers of both sets, interleaved and cycled, each with a distinct
+Prints accuracy, Cohen's kappa, per-label precision and recall and the confusion matrix on,
+first, the test part of the independent set (tests/data/classification_independent/
+test.jsonl: written by an author who never saw the classifier or its training data; the
+figure that counts), then its development part (which chose the trainer's settings), the
+held-out part of our own set (tests/data/classification/answers.jsonl, split `heldout` by
+default) and of the public set of real model answers labelled by people
+(tests/data/classification_public/xstest.jsonl; English, SUBSTANTIVE and REFUSAL only, so
+its EVASIVE and TECHNICAL_FAILURE rows stay empty). Then it classifies `--speed` answers
+(the answers of our own and the public set, interleaved and cycled, each with a distinct
 suffix so that no cache can help) in one batch, as the worker's recording path does, and
-reports answers per second. Targets (issue 15): accuracy >= 0.95, kappa >= 0.90, every
-recall >= 0.90, 5,000 answers in under 30 s.
+reports answers per second. Targets (issue 15), judged on the independent test part:
+accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90, 5,000 answers in under 30 s.
+`--mistakes` lists the mistakes on our own and the public held-out parts only: the
+independent set's are not shown, so that nothing is shaped on them.
 """
 
 from __future__ import annotations
