@@ -195,18 +195,26 @@ def order_regions(regions: Sequence[str], subset: Iterable[str]) -> list[str]:
     return [*(r for r in regions if r in wanted), *sorted(wanted - set(regions))]
 
 
+def graded(censored: int, gap: float, p_value: float | None) -> Severity | None:
+    """A censorship gap's severity by the rules above; None when it is not reported.
+
+    Only a significant gap is MEDIUM or HIGH: one that is not is LOW at most, so it never
+    raises the recommendation."""
+    if censored == 0 or gap <= 0:
+        return None
+    if significant(p_value):
+        return "HIGH" if gap >= HIGH_GAP else "MEDIUM"
+    return "LOW" if gap >= REPORTED_GAP else None
+
+
 def _difference(
     comparison: GroupComparison, p_value: float | None, tests: int, regions: Sequence[str]
 ) -> KeyDifference | None:
     counts = comparison.group_counts
-    if counts.censored == 0 or comparison.gap <= 0:
+    severity = graded(counts.censored, comparison.gap, p_value)
+    if severity is None:
         return None
     is_significant = significant(p_value)
-    if not is_significant and comparison.gap < REPORTED_GAP:
-        return None
-    severity: Severity = "LOW"
-    if is_significant:
-        severity = "HIGH" if comparison.gap >= HIGH_GAP else "MEDIUM"
     others = "the other regions" if comparison.kind == "region" else "the other models"
     if comparison.question_id is None:
         what = "answers to non-control questions"

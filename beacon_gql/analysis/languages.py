@@ -27,12 +27,11 @@ from operator import attrgetter
 
 from beacon_gql.analysis.answers import ClassifiedAnswer
 from beacon_gql.analysis.censorship import (
-    HIGH_GAP,
-    REPORTED_GAP,
     evidence_phrases,
     format_interval,
     format_p,
     format_rate,
+    graded,
     order_regions,
 )
 from beacon_gql.analysis.groups import GroupCounts, by_model, count_groups, figures
@@ -40,7 +39,6 @@ from beacon_gql.analysis.results import (
     KeyDifference,
     LanguageSummary,
     ModelSummary,
-    Severity,
     TranslationGroup,
 )
 from beacon_gql.analysis.statistics import fisher_exact, significant
@@ -86,14 +84,10 @@ class LanguageComparison:
     def key_difference(self, p_value: float | None, tests: int) -> KeyDifference | None:
         """The finding, by the censorship rules; None when there is none to report."""
         counts = self.counts
-        if counts.censored == 0 or self.gap <= 0:
+        severity = graded(counts.censored, self.gap, p_value)
+        if severity is None:
             return None
         is_significant = significant(p_value)
-        if not is_significant and self.gap < REPORTED_GAP:
-            return None
-        severity: Severity = "LOW"
-        if is_significant:
-            severity = "HIGH" if self.gap >= HIGH_GAP else "MEDIUM"
         who = self.model if self.model is not None else "The models together"
         if self.group_id is not None:
             what = f"the question {self.group_id}"
