@@ -137,6 +137,10 @@ class Worker:
         # The same, by region: a region's executions are claimed only while its providers
         # have a free slot here, so RUNNING means a call under way, not a wait for a slot.
         self._calling_in: Counter[str] = Counter()
+        # A region's attempts not yet recorded (calling, or answered and waiting for their
+        # label and commit): at most twice its slots, so that its RUNNING executions are its
+        # calls and, at most as many again, answers about to be written.
+        self._held_in: Counter[str] = Counter()
         # Executions whose attempt is under way here: the only leases this worker renews.
         self._working: set[str] = set()
         # SQLite has one writer at a time and makes the others retry on a timer, which
@@ -192,8 +196,9 @@ class Worker:
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(self._work_signal.wait()),
         ]
-        if self._calling > 0 or self._free_slots() == 0:
-            # A call that returns frees a slot, or room in its region: claim again then.
+        if self._inflight or self._free_slots() == 0:
+            # An attempt that ends, or a call that returns, frees a slot or room in its
+            # region: claim again then.
             self._slot_freed.clear()
             waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
         _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
@@ -267,6 +272,7 @@ class Worker:
         for change in changes:
             self._calling += 1
             self._calling_in[change.execution.region] += 1
+            self._held_in[change.execution.region] += 1
             task = asyncio.create_task(self._run_one(change.execution, token))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -278,7 +284,10 @@ class Worker:
         slots: Counter[str] = Counter()
         for handle in self._registry.handles:
             slots[handle.config.region] += handle.config.max_concurrency
-        return {region: max(0, n - self._calling_in[region]) for region, n in slots.items()}
+        return {
+            region: max(0, min(n - self._calling_in[region], 2 * n - self._held_in[region]))
+            for region, n in slots.items()
+        }
 
     def _free_slots(self) -> int:
         concurrency = self._settings.concurrency
@@ -327,6 +336,7 @@ class Worker:
             )
         finally:
             self._working.discard(execution.id)
+            self._held_in[execution.region] -= 1
 
     def _pick_provider(
         self, candidates: list[ProviderHandle], execution: Execution
