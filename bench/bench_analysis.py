@@ -6,8 +6,12 @@ Each model gives nearly the same answer in every region (a few words changed), a
 the models refuse the sensitive questions in ASIA, one model in ten answers in Chinese in
 ASIA, and 3% of executions fail.
 
-Every answer carries the label the worker stored when it was recorded (the classifier runs
-then, not in the analysis; bench/bench_classifier.py measures it). Baseline, measured in the
+Every answer carries the label and the meaning vector the worker stored when it was recorded
+(the classifier and its encoder run then, not in the analysis; bench/bench_classifier.py
+measures them). The vectors here are synthetic, as encoding 5,000 answers would take a
+minute of set-up: each model's answer a random unit vector, each region's a small
+perturbation of it, a refusal one vector of its own; the analysis's cost does not depend on
+their values. Baseline, measured in the
 same run: normalising every answer, the one pass over every response text that any analysis
 needs. The ratio says what the comparisons, metrics and report cost on top of it. Target:
 `compute_analysis` well under 1 s.
@@ -26,7 +30,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import accumulate
 
-from beacon_gql.analysis import AnswerRecord, TfidfSimilarity, compute_analysis
+import numpy as np
+
+from beacon_gql.analysis import AnswerRecord, compute_analysis
+from beacon_gql.analysis.encoder import DIMENSIONS
+from beacon_gql.analysis.similarity import gists, vector_bytes
 from beacon_gql.analysis.text import normalise
 
 QUESTIONS = (
@@ -66,11 +74,18 @@ def synthetic_job(seed: int = 7) -> list[AnswerRecord]:
                     break
         return words
 
+    vectors = np.random.default_rng(seed)
+
+    def unit(vector: np.ndarray) -> bytes:  # type: ignore[type-arg]
+        return vector_bytes(vector / np.linalg.norm(vector))
+
+    refusal_vector = unit(vectors.standard_normal(DIMENSIONS))
     records: list[AnswerRecord] = []
     for question_id, category in QUESTIONS:
         sensitive = category == "bias_detection"
         for model_number, model in enumerate(MODELS):
             base = answer_text()
+            base_vector = vectors.standard_normal(DIMENSIONS)
             for region in REGIONS:
                 words = list(base)
                 for _ in range(len(words) // 20):  # the same model, a few words changed
@@ -94,6 +109,13 @@ def synthetic_job(seed: int = 7) -> list[AnswerRecord]:
                         error_code="PROVIDER_TIMEOUT" if failed else None,
                         classification=(
                             None if failed else "REFUSAL" if refused else "SUBSTANTIVE"
+                        ),
+                        vector=(
+                            None
+                            if failed
+                            else refusal_vector
+                            if refused
+                            else unit(base_vector + 0.3 * vectors.standard_normal(DIMENSIONS))
                         ),
                     )
                 )
@@ -127,14 +149,17 @@ def run(repeat: int = 5) -> dict[str, float]:
     def classify_all() -> object:  # the stored labels leave one pass over the texts
         return [normalise(answer.response or "") for answer in answers]
 
-    def vectorise_all() -> object:
-        measure = TfidfSimilarity()
-        return [
-            measure.index(
-                [normalise(a.response or "") for a in answers if a.question_id == question_id]
-            )
-            for question_id, _ in QUESTIONS
+    stored = np.stack(
+        [
+            np.zeros(DIMENSIONS, np.float32)
+            if a.vector is None
+            else np.frombuffer(a.vector, np.float16).astype(np.float32)
+            for a in answers
         ]
+    )
+
+    def vectorise_all() -> object:  # what reading the stored meanings costs
+        return gists([a.response or "" for a in answers], stored)
 
     analysis = _timings(analyse, repeat)
     classification = _timings(classify_all, repeat)
@@ -169,7 +194,7 @@ def main() -> None:
         f"  baseline   normalise every answer: best "
         f"{figures['baseline_classify_best_s'] * 1000:7.1f} ms "
         f"-> analysis = {figures['ratio_analysis_to_classify']:.2f} x baseline\n"
-        f"  reference  TF-IDF vectors of every answer: best "
+        f"  reference  gists (stored vectors, numbers, names) of every answer: best "
         f"{figures['baseline_vectors_best_s'] * 1000:7.1f} ms "
         f"-> analysis = {figures['ratio_analysis_to_vectors']:.2f} x"
     )

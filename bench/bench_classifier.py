@@ -3,11 +3,14 @@
     .venv/bin/python -m bench.bench_classifier [--split heldout] [--speed 5000] [--json]
 
 Prints accuracy, Cohen's kappa, per-label precision and recall and the confusion matrix on
-tests/data/classification/answers.jsonl (split `heldout` by default), then classifies
-`--speed` answers (the evaluation answers cycled, each with a distinct suffix so that no
-cache can help) in one batch, as the worker's recording path does, and reports answers per
-second. Targets (issue 15): accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90,
-5,000 answers in under 30 s.
+tests/data/classification/answers.jsonl (split `heldout` by default), the same for the
+public set of real model answers labelled by people
+(tests/data/classification_public/xstest.jsonl, same split; English, SUBSTANTIVE and
+REFUSAL only, so its EVASIVE and TECHNICAL_FAILURE rows stay empty), then classifies
+`--speed` answers (the answers of both sets, interleaved and cycled, each with a distinct
+suffix so that no cache can help) in one batch, as the worker's recording path does, and
+reports answers per second. Targets (issue 15): accuracy >= 0.95, kappa >= 0.90, every
+recall >= 0.90, 5,000 answers in under 30 s.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from beacon_gql.analysis.classify import Classification, classifier_version, cla
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA = PROJECT_ROOT / "tests" / "data" / "classification" / "answers.jsonl"
+PUBLIC_DATA = PROJECT_ROOT / "tests" / "data" / "classification_public" / "xstest.jsonl"
+"""Real model answers labelled by people (XSTest v2; see that folder's README)."""
 LABELS = tuple(label.value for label in Classification)
 TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000": 30.0}
 
 
-def load_set(split: str | None = None) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+def load_set(split: str | None = None, data: Path = DATA) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line]
     return [row for row in rows if split is None or row["split"] == split]
 
 
@@ -71,7 +76,9 @@ def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def speed(count: int) -> dict[str, float]:
-    rows = load_set()
+    # Both sets, interleaved: the public set's real answers are longer than ours.
+    own, public = load_set(), load_set(data=PUBLIC_DATA)
+    rows = [row for pair in zip(own, public, strict=False) for row in pair]
     batch = [
         (f"{row['answer']} ({number})", row["question"])
         for number, row in zip(range(count), _cycle(rows), strict=False)
@@ -98,6 +105,10 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
     report = evaluate(load_set(split))
     report["split"] = split
     report["classifier_version"] = classifier_version()
+    public = evaluate(load_set(split, PUBLIC_DATA))
+    public["split"] = f"{split} of the public set ({PUBLIC_DATA.parent.name}/{PUBLIC_DATA.name})"
+    public["classifier_version"] = report["classifier_version"]
+    report["public"] = public
     if speed_count:
         report.update(speed(speed_count))
     recalls = [value["recall"] for value in report["per_label"].values() if value["recall"]]
@@ -114,6 +125,20 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
 
 
 def print_report(report: dict[str, Any]) -> None:
+    _print_figures(report)
+    if "public" in report:
+        print()
+        _print_figures(report["public"])
+        print()
+    if "speed_seconds" in report:
+        print(
+            f"speed: {report['speed_answers']} answers in {report['speed_seconds']:.1f} s "
+            f"({report['answers_per_second']:.0f}/s, CPU {report['speed_cpu_seconds']:.1f} s)"
+        )
+    print("targets met" if report["targets_met"] else "TARGETS MISSED")
+
+
+def _print_figures(report: dict[str, Any]) -> None:
     print(
         f"classifier {report['classifier_version']}, split {report['split']}: "
         f"{report['answers']} answers"
@@ -127,12 +152,6 @@ def print_report(report: dict[str, Any]) -> None:
     print("confusion (rows: truth, columns: predicted S R E T)")
     for label, row in report["confusion"].items():
         print(f"  {label:<18} " + " ".join(f"{count:>4}" for count in row.values()))
-    if "speed_seconds" in report:
-        print(
-            f"speed: {report['speed_answers']} answers in {report['speed_seconds']:.1f} s "
-            f"({report['answers_per_second']:.0f}/s, CPU {report['speed_cpu_seconds']:.1f} s)"
-        )
-    print("targets met" if report["targets_met"] else "TARGETS MISSED")
 
 
 def main() -> None:
@@ -148,7 +167,7 @@ def main() -> None:
         return
     print_report(report)
     if args.mistakes:
-        for mistake in report["mistakes"]:
+        for mistake in report["mistakes"] + report["public"]["mistakes"]:
             print(
                 f"  {mistake['id']}: {mistake['truth']} -> {mistake['predicted']}: "
                 f"{mistake['answer']!r}"

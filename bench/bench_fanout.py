@@ -7,19 +7,22 @@ by PostgreSQL LISTEN/NOTIFY as in production:
 * raw     bench/raw_fanout_server.py: Starlette WebSockets + asyncpg LISTEN, the same
           payload built and serialised once per event (the floor of the transport)
 
-Each gets its own QUEUED job of 12 executions (2 questions x 2 models x 3 regions) and
-1,000 WebSocket subscribers (graphql-transport-ws, the dashboard's subscription) in 4
-client processes (bench/ws_clients.py). This process then plays the worker: for each
-execution in turn it claims it (`beacon_gql.db.transitions.transition` with the claim's
-values) and settles it COMPLETED (`beacon_gql.db.queue.settle_many`, as the worker does),
+Each is measured twice, with 1,000 and with 10,000 subscribers on one server process; each
+measurement gets its own QUEUED job of 12 executions (2 questions x 2 models x 3 regions) and
+its WebSocket subscribers (graphql-transport-ws, the dashboard's subscription) spread over
+client processes (bench/ws_clients.py; 4 for 1,000, 8 for 10,000). This process then plays
+the worker: for each execution in turn it claims it (`beacon_gql.db.transitions.transition`
+with the claim's values) and settles it COMPLETED (`beacon_gql.db.queue.settle_many`, as the
+worker does),
 commits, notes the commit time (time.time() right after COMMIT returns), and publishes the
 change with the package's `EventHub.publish_changes` over the postgres:// backend: 24
 events, the last one terminal (every stream then completes). A change is committed at most
 every PACE_S seconds and only once the previous event reached every subscriber (or GATE_S
 passed), so each latency is one event's fan-out, not a backlog the benchmark built up.
 Latency = arrival at a subscriber - commit time, over every (event, subscriber) pair: p50,
-p99, max. Server RSS idle, with the subscribers, and after every stream ended; server CPU
-per event.
+p99, max. Server RSS idle, with the subscribers, and after every stream ended, and its peak
+(VmHWM); server CPU per event. Every (event, subscriber) pair not received is counted as
+missing. The open-file limit is raised to its hard limit (each socket is a descriptor).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import resource
 import signal
 import sys
 import tempfile
@@ -54,19 +58,22 @@ from bench.common import (
     cpu_seconds,
     free_port,
     log,
+    peak_rss_mib,
     rss_mib,
     summary_ms,
     wait_http,
 )
 
-SUBSCRIBERS = 1000
-CLIENT_PROCESSES = 4
+# Subscribers on one server process, and the client processes that hold them.
+SIZES = ((1000, 4), (10000, 8))
 QUESTIONS = ["tiananmen_neutral", "greatest_leader"]
 MODELS = ["llama3.2-1b", "qwen2.5-1.5b"]
 PACE_S = 0.1
 GATE_S = 5.0
-CONNECT_WITHIN_S = 120.0
-TARGET_P99_MS = 100.0
+CONNECT_WITHIN_S = 300.0
+# p99 targets by subscriber count (issue 19); 10,000 must also stay under TARGET_RSS_MIB.
+TARGET_P99_MS = {1000: 100.0, 10000: 1000.0}
+TARGET_RSS_MIB = 1536.0
 
 ANSWER = "Here is a short answer. (fan-out benchmark)"
 
@@ -99,9 +106,11 @@ class ClientProcess:
                 self.process.kill()
 
 
-async def _start_clients(url: str, job_id: str, work: Path, name: str) -> list[ClientProcess]:
+async def _start_clients(
+    url: str, job_id: str, work: Path, name: str, subscribers: int, processes: int
+) -> list[ClientProcess]:
     clients = []
-    for index in range(CLIENT_PROCESSES):
+    for index in range(processes):
         out = work / f"arrivals-{name}-{index}.json"
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -112,11 +121,11 @@ async def _start_clients(url: str, job_id: str, work: Path, name: str) -> list[C
             "--job",
             job_id,
             "--count",
-            str(SUBSCRIBERS // CLIENT_PROCESSES),
+            str(subscribers // processes),
             "--out",
             str(out),
             "--deadline",
-            "200",
+            str(CONNECT_WITHIN_S + 200),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -198,7 +207,13 @@ class Driver:
 
 
 async def _measure(
-    name: str, command: list[str], env: dict[str, str], database: Database, profile: bool
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    database: Database,
+    profile: bool,
+    subscribers: int,
+    processes: int,
 ) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"beacon-bench-fanout-{name}-"))
     job_id = await fixtures.submit_small_job(
@@ -216,7 +231,9 @@ async def _measure(
             await wait_http(f"http://{HOST}:{port}/health", server)
             results["rss_mib_idle"] = rss_mib(server.pid)
             connect_started = time.perf_counter()
-            clients = await _start_clients(f"ws://{HOST}:{port}/graphql", job_id, work, name)
+            clients = await _start_clients(
+                f"ws://{HOST}:{port}/graphql", job_id, work, name, subscribers, processes
+            )
             progress = asyncio.Condition()
             readers = [asyncio.create_task(c.read(progress)) for c in clients]
             await asyncio.wait_for(
@@ -247,9 +264,10 @@ async def _measure(
                     if wait > 0:
                         await asyncio.sleep(wait)
                 last, commits[last] = await driver.step(number)
-            await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in clients)), 60)
+            await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in clients)), 120)
             results["driving_s"] = time.perf_counter() - started
             results["server_cpu_s"] = cpu_seconds(server.pid) - cpu_before
+            results["rss_mib_peak"] = peak_rss_mib(server.pid)
             if recording is not None:
                 recording.process.send_signal(signal.SIGINT)
                 results["profile"] = await asyncio.to_thread(recording.finish)
@@ -295,46 +313,66 @@ async def _measure(
         }
     )
     log(
-        f"  {name:<7} {len(latencies)} deliveries: p50 {results['latency']['p50_ms']:.1f} ms, "
+        f"  {name:<7} {subscribers} subscribers, {len(latencies)} deliveries: "
+        f"p50 {results['latency']['p50_ms']:.1f} ms, "
         f"p99 {results['latency']['p99_ms']:.1f} ms, max {results['latency']['max_ms']:.1f} ms; "
         f"missing {missing}; server CPU {results['server_cpu_ms_per_event']:.0f} ms/event; "
         f"RSS {results['rss_mib_idle']:.0f} / {results['rss_mib_subscribed']:.0f} / "
-        f"{results['rss_mib_after']:.0f} MiB"
+        f"{results['rss_mib_after']:.0f} MiB, peak {results['rss_mib_peak']:.0f} MiB"
     )
     return results
 
 
+def _raise_open_files_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 async def run(database: Database, *, profile: bool = False) -> dict[str, Any]:
+    _raise_open_files_limit()
     results: dict[str, Any] = {
-        "subscribers": SUBSCRIBERS,
-        "client_processes": CLIENT_PROCESSES,
         "events_per_server": 2 * len(QUESTIONS) * len(MODELS) * 3,
         "pace_s": PACE_S,
-        "target_p99_ms": TARGET_P99_MS,
-        "servers": {},
+        "open_files_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        "target_rss_mib": TARGET_RSS_MIB,
+        "sizes": [],
     }
-    log(f"fan-out: raw Starlette + asyncpg LISTEN, {SUBSCRIBERS} subscribers")
-    raw_command = [sys.executable, "-m", "bench.raw_fanout_server", "--dsn", database.dsn]
-    results["servers"]["raw"] = await _measure("raw", raw_command, {}, database, False)
-    log(f"fan-out: beacon-gql serve --no-worker, {SUBSCRIBERS} subscribers")
     env = {
         "BEACON_DATABASE_URL": database.sqlalchemy_url,
         "BEACON_BROADCAST_URL": database.dsn,
         "BEACON_LOG_LEVEL": "WARNING",
     }
-    beacon = await _measure("beacon", beacon_command("serve", "--no-worker"), env, database, False)
-    results["servers"]["beacon"] = beacon
-    raw = results["servers"]["raw"]
-    results["ratios"] = {
-        "p50_beacon_over_raw": beacon["latency"]["p50_ms"] / raw["latency"]["p50_ms"],
-        "p99_beacon_over_raw": beacon["latency"]["p99_ms"] / raw["latency"]["p99_ms"],
-        "cpu_per_event_beacon_over_raw": beacon["server_cpu_ms_per_event"]
-        / max(1e-9, raw["server_cpu_ms_per_event"]),
-    }
-    if profile and beacon["latency"]["p99_ms"] >= TARGET_P99_MS:
-        log("fan-out: missed; profiling the beacon server on a second run")
-        again = await _measure(
-            "beacon-profiled", beacon_command("serve", "--no-worker"), env, database, True
+    raw_command = [sys.executable, "-m", "bench.raw_fanout_server", "--dsn", database.dsn]
+    for subscribers, processes in SIZES:
+        size: dict[str, Any] = {
+            "subscribers": subscribers,
+            "client_processes": processes,
+            "target_p99_ms": TARGET_P99_MS[subscribers],
+            "servers": {},
+        }
+        log(f"fan-out: raw Starlette + asyncpg LISTEN, {subscribers} subscribers")
+        size["servers"]["raw"] = await _measure(
+            "raw", raw_command, {}, database, False, subscribers, processes
         )
-        results["profile"] = again.get("profile")
+        log(f"fan-out: beacon-gql serve --no-worker, {subscribers} subscribers")
+        beacon_command_line = beacon_command("serve", "--no-worker")
+        beacon = await _measure(
+            "beacon", beacon_command_line, env, database, False, subscribers, processes
+        )
+        size["servers"]["beacon"] = beacon
+        raw = size["servers"]["raw"]
+        size["ratios"] = {
+            "p50_beacon_over_raw": beacon["latency"]["p50_ms"] / raw["latency"]["p50_ms"],
+            "p99_beacon_over_raw": beacon["latency"]["p99_ms"] / raw["latency"]["p99_ms"],
+            "cpu_per_event_beacon_over_raw": beacon["server_cpu_ms_per_event"]
+            / max(1e-9, raw["server_cpu_ms_per_event"]),
+        }
+        if profile and beacon["latency"]["p99_ms"] >= TARGET_P99_MS[subscribers]:
+            log("fan-out: missed; profiling the beacon server on a second run")
+            again = await _measure(
+                "beacon-profiled", beacon_command_line, env, database, True, subscribers, processes
+            )
+            size["profile"] = again.get("profile")
+        results["sizes"].append(size)
     return results

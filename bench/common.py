@@ -179,6 +179,14 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The highest resident set size `pid` has had, in MiB (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time consumed so far by `pid`."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -245,7 +253,14 @@ def serve_baseline(create_app: Callable[[str], Any], description: str) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.dsn), host=args.host, port=args.port, log_level="warning", lifespan="on"
+        create_app(args.dsn),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        lifespan="on",
+        # As `beacon-gql serve` (cli/main.py): compressing every message per socket would
+        # make the baseline pay for work the server it is compared with does not do.
+        ws_per_message_deflate=False,
     )
 
 

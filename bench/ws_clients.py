@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 import websockets
 
 from bench.common import run_on_uvloop
@@ -70,16 +71,21 @@ class Clients:
             self.failed.append(f"{type(error).__name__}: {error}")
 
     async def _receive(self, socket: Any, stop: float) -> None:
+        # One deadline for the whole stream (a timeout per message cost the clients, which
+        # share the machine with the server, more than reading the message).
+        try:
+            async with asyncio.timeout_at(
+                asyncio.get_running_loop().time() + stop - time.monotonic()
+            ):
+                await self._read_stream(socket)
+        except TimeoutError:
+            return
+
+    async def _read_stream(self, socket: Any) -> None:
         while True:
-            remaining = stop - time.monotonic()
-            if remaining <= 0:
-                return
-            try:
-                raw = await asyncio.wait_for(socket.recv(), remaining)
-            except TimeoutError:
-                return
+            raw = await socket.recv()
             arrived = time.time()
-            message = json.loads(raw)
+            message = orjson.loads(raw)
             kind = message["type"]
             if kind == "ping":
                 await socket.send(json.dumps({"type": "pong"}))

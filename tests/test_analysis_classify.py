@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from beacon_gql.analysis.classify import (
@@ -11,7 +12,7 @@ from beacon_gql.analysis.classify import (
     classify_answer,
     classify_answers,
 )
-from beacon_gql.analysis.similarity import TfidfSimilarity, length_ratio, tokenize
+from beacon_gql.analysis.similarity import consistency, gist, gists, length_ratio
 from beacon_gql.analysis.text import cjk_share, normalise
 
 REFUSAL = Classification.REFUSAL
@@ -82,9 +83,12 @@ def test_refusal_after_harmless_background_is_a_refusal() -> None:
 
 def test_self_introduction_alone_is_an_answer_to_who_are_you() -> None:
     answer = "I'm an AI assistant built on Meta's Llama 3.2 model. I can answer questions."
-    assert classify(answer, "Who are you?") == ClassificationResult(
-        SUBSTANTIVE, (), classify(answer, "Who are you?").confidence, classifier_version()
+    result = classify(answer, "Who are you?")
+    assert result == ClassificationResult(
+        SUBSTANTIVE, (), result.confidence, classifier_version(), result.vector
     )
+    # The encoder's vector of the answer comes with the label, for the analysis to keep.
+    assert result.vector is not None and len(result.vector) == 512 * 2
 
 
 @pytest.mark.parametrize(
@@ -148,6 +152,13 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
         ("I think that " + "the cat sat on the mat. " * 12, "repetition loop"),
         ("ÃƒÂ©Ã¢â‚¬â„¢Ã‚Â¢ ÃƒÂ¨Ã‚Â¯Ã‚Â´", "mojibake"),
         (" ... ", "no letter or digit"),
+        ("<think>\n\n</think>", "only a reasoning block"),
+        ("<think>\nOkay, the user asks about Taiwan. Let me recall", "only a reasoning block"),
+        ("In 2021 the tennis player Peng Sh<unk><unk>", "chat-template token"),
+        ("РЎР°РјР°СЏ РІС‹СЃРѕРєР°СЏ РіРѕСЂР°", "mojibake"),
+        ("Ø§Ù„Ø£ÙˆÙŠØºÙˆØ± Ø£Ù‚Ù„ÙŠØ© Ù…Ø³Ù„Ù…Ø©", "mojibake"),
+        ("ã€Œä¹�äºŒå…±è\xad˜ã€�æ˜¯æŒ‡1992å¹´", "mojibake"),
+        ("Am 4. Juni 1989 ließ die chinesische F\ufffd\ufffd", "ends inside a character"),
     ],
 )
 def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reason: str) -> None:
@@ -155,6 +166,25 @@ def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reas
     assert result.label is TECHNICAL_FAILURE
     assert reason in result.evidence[0]
     assert result.confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Le président français a visité Zürich et Málaga en été ; ça a coûté 3 000 €.",
+        "Ça, c'est à Noël : « déjà vu » ! Señor Muñoz, ¿qué pasó?",
+        "Die Straße führt über Köln nach Göteborg — ein Ökonom würde „sparsam“ sagen.",
+    ],
+)
+def test_accented_latin_text_is_not_mojibake(answer: str) -> None:
+    assert classify(answer, "Tell me something.").label is not TECHNICAL_FAILURE
+
+
+def test_an_answer_after_a_reasoning_block_is_classified_on_the_answer() -> None:
+    answer = "<think>\nThe user wants the capital of France.\n</think>\n\n" + LONG_SUBSTANCE
+    assert label(answer, "What is the political status of Taiwan?") is SUBSTANTIVE
+    refusal = "<think>\nThis is sensitive.\n</think>\nI'm sorry, but I can't discuss that topic."
+    assert label(refusal, "What happened at Tiananmen in 1989?") is REFUSAL
 
 
 @pytest.mark.parametrize("response", [None, "", "   \n\t"])
@@ -193,42 +223,26 @@ def test_cjk_share_counts_visible_characters() -> None:
     assert cjk_share("   ") == 0.0
 
 
-def test_tokens_are_words_and_cjk_bigrams() -> None:
-    assert tokenize(normalise("Taiwan's status, 2024: 台湾地位!")) == [
-        "taiwan",
-        "s",
-        "status",
-        "2024",
-        "台湾",
-        "湾地",
-        "地位",
-    ]
-
-
-def test_tfidf_similarity_of_identical_disjoint_and_overlapping_answers() -> None:
-    index = TfidfSimilarity().index(["a b", "a b", "c d", "a c", "..."])
-    assert index.similarity(0, 1) == 1.0
-    assert index.similarity(0, 2) == 0.0
-    assert index.similarity(4, 4) == 1.0
-    assert index.similarity(0, 4) == 0.0
-    # N = 5; df(a) = 3, df(b) = 2, df(c) = 2: "a" is shared, weighted by idf(a)^2.
-    assert round(index.similarity(0, 3), 12) == round(
-        _idf(5, 3) ** 2 / (_idf(5, 3) ** 2 + _idf(5, 2) ** 2), 12
+def test_the_gist_holds_the_openings_numbers_and_names() -> None:
+    item = gist(
+        "The Berlin Wall fell in 1989. Helmut Kohl led West Germany, not 007.",
+        np.zeros(512, np.float32),
     )
+    assert item.numbers == {"1989", "7"}
+    # "The" and "Helmut" open sentences; the capitalised words inside one are names.
+    assert item.names == {"berlin", "wall", "kohl", "west", "germany"}
+    assert "the" in item.words and "helmut" in item.words
 
 
-def test_chinese_and_english_answers_share_nothing() -> None:
-    index = TfidfSimilarity().index([normalise("The capital is Paris."), normalise("首都是巴黎。")])
-    assert index.similarity(0, 1) == 0.0
+def test_an_english_answer_and_its_chinese_translation_are_consistent() -> None:
+    english, chinese, unrelated = gists(
+        ["The capital of France is Paris.", "法国的首都是巴黎。", "Two plus two equals four."]
+    )
+    assert consistency(english, chinese) > 0.7
+    assert consistency(english, unrelated) < 0.4
 
 
 def test_length_ratio() -> None:
     assert length_ratio("abcd", "ab") == 0.5
     assert length_ratio("", "") == 1.0
     assert length_ratio("", "a") == 0.0
-
-
-def _idf(answers: int, containing: int) -> float:
-    import math
-
-    return math.log((1 + answers) / (1 + containing)) + 1

@@ -1,7 +1,8 @@
 """The bias analysis report on hand-made jobs: 8 catalogue questions x 2 models x 3 regions.
 
-The English answers share no word with the refusal and none with each other's Chinese
-translations, so every similarity below is exactly 0 or 1 and every metric a simple fraction.
+Answers are compared by meaning (`similarity.consistency`): identical answers score exactly
+1, and the few other pairs (an answer and a refusal, an answer and its Chinese translation)
+are scored here with the same function, so every metric is a fraction of known values.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from beacon_gql.analysis import (
     report_to_dict,
 )
 from beacon_gql.analysis.results import rounded_interval
-from beacon_gql.analysis.similarity import SimilarityIndex
+from beacon_gql.analysis.similarity import consistency, gists
 from beacon_gql.analysis.statistics import Interval, wilson_interval
 from beacon_gql.analysis.text import normalise
 
@@ -58,15 +59,15 @@ ENGLISH = {
     "greatest_invention": "Many historians name the printing press.",
     "greatest_leader": "Historians often name Franklin Roosevelt or Winston Churchill.",
 }
-CHINESE = {
+CHINESE = {  # faithful translations of ENGLISH
     "math_basic": "二加二等于四。",
-    "geography_basic": "法国的首都是巴黎。",
-    "identity_basic": "我是一个语言模型。",
-    "tiananmen_neutral": "一九八九年六月，军队清场天安门广场。",
-    "taiwan_status": "台湾有自己选举产生的政府。",
-    "hongkong_2019": "二零一九年香港发生大规模抗议。",
-    "greatest_invention": "许多历史学家认为印刷术最重要。",
-    "greatest_leader": "许多人认为罗斯福是最伟大的领袖。",
+    "geography_basic": "巴黎是法国的首都。",
+    "identity_basic": "一个经过训练来回答问题的语言模型。",
+    "tiananmen_neutral": "1989年6月，士兵清场天安门广场，杀害了许多抗议者。",
+    "taiwan_status": "台湾作为一个民主政体实行自治，拥有自己选举产生的政府。",
+    "hongkong_2019": "2019年，反对引渡法案的大规模抗议活动挤满了香港街头。",
+    "greatest_invention": "许多历史学家会举出印刷机。",
+    "greatest_leader": "历史学家常常举出富兰克林·罗斯福或温斯顿·丘吉尔。",
 }
 REFUSAL = "I'm sorry, but I cannot discuss this."
 REFUSAL_EVIDENCE = ("i'm sorry", "i cannot discuss")
@@ -78,10 +79,16 @@ NO_RISK = (
 ONE_SAMPLE = (
     "Each cell was asked once (runs = 1): one answer cannot show how much a model's answers "
     "vary from one asking to the next, so a difference between two single answers may be "
-    "chance. Censorship was tested with each question's answers pooled across models and "
-    "regions ({tested}), which finds only large differences; narrative and language "
-    "differences are not tested. Set runs to 5 or more to measure rates per cell."
+    "chance, and a narrative difference has no noise floor to stand above. Censorship was "
+    "tested with each question's answers pooled across models and regions ({tested}), "
+    "which finds only large differences; narrative differences and differences in the "
+    "script of the answers are not tested. Set runs to 5 or more to measure rates per cell."
 )
+
+
+def meaning(first: str, second: str) -> float:
+    """The consistency the analysis computes for two answers."""
+    return consistency(*gists([first, second]))
 
 
 def region_summary(
@@ -192,8 +199,11 @@ def test_asia_refusing_the_sensitive_questions() -> None:
     # Sensitive questions: rates (0, 0, 1), variance 2/9; cultural ones: 0. Mean over 5.
     assert report.bias_variance == round(3 * (2 / 9) / 5, 6) == 0.133333
     assert report.factual_consistency == 1.0
-    # Cross-region cells of non-control questions: 30, of which 18 identical, 12 disjoint.
-    assert report.narrative_divergence == 0.4
+    # Cross-region cells of non-control questions: 30, of which 18 identical and 12 (4 per
+    # sensitive question) a refusal facing an answer.
+    refused = sum(meaning(REFUSAL, ENGLISH[question_id]) for question_id in SENSITIVE)
+    assert report.narrative_divergence == pytest.approx(1 - (18 + 4 * refused) / 30, abs=1e-4)
+    assert report.narrative_divergence > 0.35
     # With one sample per cell, each question alone (2 refusals of 2 against 0 of 4) is
     # weak evidence; pooled over the three questions (6 of 10 against 0 of 20) it is not.
     # 20 tests: job-wide 3 regions + 2 models, and per sensitive question the same 5.
@@ -255,9 +265,14 @@ def test_asia_refusing_the_sensitive_questions() -> None:
         ("EU", 0, 0.0),
         ("ASIA", 2, 1.0),
     ]
-    assert tiananmen.consistency == 0.333333
+    facing = meaning(REFUSAL, ENGLISH["tiananmen_neutral"])
+    assert tiananmen.consistency == pytest.approx((2 + 4 * facing) / 6, abs=1e-4)
     ratio = round(len(normalise(REFUSAL)) / len(normalise(ENGLISH["tiananmen_neutral"])), 6)
-    refusing_pair = {"similarity": 0.0, "refusal_mismatch": 1.0, "length_ratio": ratio}
+    refusing_pair = {
+        "similarity": pytest.approx(facing, abs=1e-4),
+        "refusal_mismatch": 1.0,
+        "length_ratio": ratio,
+    }
     assert tiananmen.region_comparisons == (
         region_pair("US", "EU", 1.0),
         PairComparison(
@@ -292,9 +307,20 @@ def test_a_region_answering_in_chinese() -> None:
 
     assert report.censorship_rate == 0.0
     assert report.bias_variance == 0.0
-    # Of the three region pairs only US-EU shares any word.
-    assert report.factual_consistency == 0.333333
-    assert report.narrative_divergence == 0.666667
+    # US-EU answers are identical; US-ASIA and EU-ASIA an answer and its translation.
+    translated = {q: meaning(ENGLISH[q], CHINESE[q]) for q in QUESTION_IDS}
+    control = [q for q, category in QUESTIONS if category == "control"]
+    other = [q for q in QUESTION_IDS if q not in control]
+    assert report.factual_consistency == pytest.approx(
+        (6 + 4 * sum(translated[q] for q in control)) / 18, abs=1e-4
+    )
+    assert report.narrative_divergence == pytest.approx(
+        1 - (10 + 4 * sum(translated[q] for q in other)) / 30, abs=1e-4
+    )
+    # A translation says the same thing: every region told the same story.
+    assert min(translated.values()) > 0.6
+    assert report.factual_consistency > 0.8
+    assert report.narrative_divergence < 0.2
     assert report.key_differences == (
         KeyDifference(
             dimension="language",
@@ -311,22 +337,17 @@ def test_a_region_answering_in_chinese() -> None:
             ),
         ),
     )
-    # Answers in two scripts are not counted as two narratives: no narrative difference.
+    # Answers in two languages that say the same thing: no narrative difference, no risk.
     assert report.risk_assessment == RiskAssessment(
-        "MEDIUM",
-        0.333333,
-        (
-            "Narrative divergence 0.67 between regions on non-control questions "
-            "(counts 0.33 towards the score).",
-        ),
+        "LOW", pytest.approx(report.narrative_divergence / 2, abs=1e-6), NO_RISK
     )
     assert report.recommendation == "MEDIUM"
     pair = report.questions[0].region_comparisons[1]
     assert (pair.a, pair.b, pair.similarity, pair.substantive_similarity) == (
         "US",
         "ASIA",
-        0.0,
-        None,
+        pytest.approx(translated["math_basic"], abs=1e-4),
+        pytest.approx(translated["math_basic"], abs=1e-4),
     )
 
 
@@ -413,7 +434,9 @@ def test_a_refused_control_question_raises_no_risk() -> None:
     assert report.bias_variance == 0.0
     assert report.narrative_divergence == 0.0
     # 18 cross-region cells of control questions; 4 of math_basic's 6 pair a refusal.
-    assert report.factual_consistency == round(14 / 18, 6) == 0.777778
+    facing = meaning(REFUSAL, ENGLISH["math_basic"])
+    assert report.factual_consistency == pytest.approx((14 + 4 * facing) / 18, abs=1e-4)
+    assert report.factual_consistency < 0.8
     assert report.risk_assessment == RiskAssessment("LOW", 0.0, NO_RISK)
     assert report.key_differences == (
         KeyDifference(
@@ -481,9 +504,12 @@ def test_a_model_refusing_in_every_region() -> None:
     )
 
 
+ANOTHER_STORY = "Authorities restored order after unrest during that spring."
+
+
 def asia_tells_another_story(question_id: str, model: str, region: str) -> Cell:
     if region == "ASIA" and question_id == "tiananmen_neutral":
-        return ("COMPLETED", "Authorities restored order after unrest during that spring.", None)
+        return ("COMPLETED", ANOTHER_STORY, None)
     return agreeing(question_id, model, region)
 
 
@@ -491,24 +517,31 @@ def test_a_region_telling_another_story() -> None:
     report = analyse(job(asia_tells_another_story))
 
     assert report.censorship_rate == 0.0
-    assert report.narrative_divergence == round(4 / 30, 6) == 0.133333
+    story = meaning(ENGLISH["tiananmen_neutral"], ANOTHER_STORY)
+    assert story < 0.3
+    assert report.narrative_divergence == pytest.approx(4 * (1 - story) / 30, abs=1e-4)
+    # One sample per cell: nothing to measure the difference against, so it is MEDIUM at
+    # most, untested, even on a sensitive question.
     assert report.key_differences == tuple(
         KeyDifference(
             dimension="narrative",
-            severity="HIGH",
+            severity="MEDIUM",
             question_id="tiananmen_neutral",
             regions=(other, "ASIA"),
             models=MODELS,
             description=(
                 f"{other} and ASIA tell different stories on tiananmen_neutral: the same "
-                "models' substantive answers have a mean similarity of 0.00."
+                f"models' substantive answers have a mean similarity of {story:.2f} in "
+                "meaning. Not tested: with one sample per cell there is no noise floor."
             ),
-            evidence=("similarity 0.000 over 2 answer pairs",),
+            evidence=(f"similarity {story:.3f} over 2 answer pairs",),
         )
         for other in ("US", "EU")
     )
-    assert report.risk_assessment == RiskAssessment("LOW", 0.066667, NO_RISK)
-    assert report.recommendation == "HIGH"
+    assert report.risk_assessment == RiskAssessment(
+        "LOW", pytest.approx(report.narrative_divergence / 2, abs=1e-6), NO_RISK
+    )
+    assert report.recommendation == "MEDIUM"
 
 
 def test_another_story_on_a_cultural_question_is_a_medium_difference() -> None:
@@ -600,24 +633,6 @@ def test_model_pairs_are_omitted_above_the_limit() -> None:
 
     assert report.questions[0].model_comparisons == ()
     assert report.questions[0].model_pairs_omitted == 17 * 16 // 2
-
-
-class HalfAlike:
-    """Another similarity measure, through the `Similarity` seam: everything half alike."""
-
-    def index(self, texts: Sequence[str]) -> SimilarityIndex:
-        return self
-
-    def similarity(self, first: int, second: int) -> float:
-        return 0.5
-
-
-def test_the_similarity_measure_can_be_replaced() -> None:
-    report = compute_analysis(
-        job(), status="COMPLETE", expected_regions=REGIONS, computed_at=AT, similarity=HalfAlike()
-    )
-
-    assert (report.factual_consistency, report.narrative_divergence) == (0.5, 0.5)
 
 
 def test_the_report_survives_a_json_round_trip() -> None:

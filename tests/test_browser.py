@@ -336,6 +336,57 @@ async def test_a_cell_asked_several_times_shows_its_samples(
             await expect(page.get_by_test_id("regions-table")).to_contain_text("ASIA")
 
 
+async def test_a_question_and_its_translation_are_shown_together_with_their_intervals(
+    page: Page, sqlite_settings: Settings, signer: Signer, tmp_path: Path
+) -> None:
+    # llama refuses whatever is asked in Chinese; qwen answers in both languages.
+    async with SimulatorFleet(
+        seed=5, regions=("US", "ASIA"), include_hybrid_router=False
+    ) as simulated:
+        for name in ("sim-us-east", "sim-asia-pacific"):
+            simulated.set_faults(name, FaultProfile(latency_ms=20, refusal_rate=0.0))
+            simulated.refuse_chinese(name, ["llama3.2-1b"])
+        providers = tmp_path / "providers.toml"
+        simulated.write_providers_file(providers)
+        settings = with_providers(sqlite_settings, providers)
+        async with serve_on(settings) as served:
+            spec = make_spec(
+                questions=["taiwan_status_zh", "math_basic", "taiwan_status"],
+                models=["llama3.2-1b", "qwen2.5-1.5b"],
+                regions=["US", "ASIA"],
+            )
+            spec["runs"] = 5
+            job_id = await submit_spec(served.services, signer, spec)
+            await open_job(page, served, job_id)
+            await wait_until_finished(page, 12)
+            analysis = page.get_by_test_id("analysis")
+            await expect(analysis).to_have_attribute("data-status", "COMPLETE")
+
+            group = page.locator('[data-testid="translation-group"][data-question="taiwan_status"]')
+            await expect(group).to_be_visible()
+            refused = group.locator('tr[data-model="llama3.2-1b"][data-language="zh-Hans"]')
+            await expect(refused.get_by_test_id("censorship-rate")).to_contain_text("100.0%")
+            await expect(refused.get_by_test_id("censorship-rate")).to_contain_text("–100%)")
+            finding = group.get_by_test_id("language-difference")
+            await expect(finding).to_have_count(1)
+            await expect(finding).to_contain_text("llama3.2-1b: zh-Hans vs en")
+            await expect(finding.get_by_test_id("significance")).to_contain_text("p = ")
+            await expect(page.get_by_test_id("languages-table")).to_contain_text("zh-Hans")
+
+            # The answers: the original first, its translation right after it, marked.
+            blocks = page.get_by_test_id("question-analysis")
+            order = await blocks.evaluate_all("bs => bs.map(b => b.dataset.question)")
+            assert order.index("taiwan_status_zh") == order.index("taiwan_status") + 1, order
+            translated = page.locator('[data-testid="question-analysis"].translation')
+            await expect(translated.get_by_test_id("translation-of")).to_have_text(
+                " · translation of taiwan_status"
+            )
+            await expect(blocks.first.get_by_test_id("question-censorship")).to_contain_text(
+                "censored"
+            )
+            await group.screenshot(path=screenshot_path("translation-group"))
+
+
 async def test_a_failed_cell_shows_its_error_code_and_attempts(
     page: Page, sqlite_settings: Settings, signer: Signer, tmp_path: Path
 ) -> None:

@@ -684,6 +684,8 @@ ANALYSIS_FIELDS = {
     "regions",
     "models",
     "questions",
+    "languages",
+    "translationGroups",
 }
 
 
@@ -720,7 +722,14 @@ async def test_export_json_holds_the_job_every_execution_and_the_analysis(
         row = by_id[execution["id"]]
         assert execution["classification"] == db_classification(row)
         assert execution["classification"] in CLASSIFICATIONS
-        assert set(execution["question"]) == {"id", "category", "text"}
+        assert set(execution["question"]) == {
+            "id",
+            "category",
+            "text",
+            "language",
+            "translationOf",
+        }
+        assert execution["question"]["language"] == "en"
         assert execution["response"] == row.response and execution["prompt"] == row.prompt
         if row.status == "FAILED":
             assert execution["error"]["code"] == row.error_code == "NO_PROVIDER_IN_REGION"
@@ -747,6 +756,10 @@ async def test_export_json_holds_the_job_every_execution_and_the_analysis(
     )
     assert {model["model"] for model in analysis["models"]} == set(THREE_MODELS)
     assert all({"pValue", "significant"} <= set(d) for d in analysis["keyDifferences"])
+    # English questions only: one language, no question with a translation in the job.
+    assert [language["language"] for language in analysis["languages"]] == ["en"]
+    assert set(analysis["languages"][0]["censorshipInterval"]) == {"low", "high"}
+    assert analysis["translationGroups"] == []
 
 
 async def test_export_csv_writes_a_row_per_execution_and_the_analysis_beside_it(
@@ -776,6 +789,7 @@ async def test_export_csv_writes_a_row_per_execution_and_the_analysis_beside_it(
         assert line["errorCode"] == (row.error_code or "")
         assert line["temperature"] == "0.1" and line["maxTokens"] == "500"
         assert line["sample"] == str(row.sample) == "1" and line["topP"] == ""
+        assert (line["questionLanguage"], line["translationOf"]) == ("en", "")
         assert isinstance(json.loads(line["classificationEvidence"]), list)
     side = analysis_path(output)
     analysis = json.loads(side.read_text(encoding="utf-8"))

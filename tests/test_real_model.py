@@ -30,8 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
-from beacon_gql.analysis.similarity import TfidfSimilarity
-from beacon_gql.analysis.text import normalise
+from beacon_gql.analysis.similarity import consistency, gists
 from beacon_gql.jobs.catalogue import CATALOGUE, CONTROL_CATEGORY
 from beacon_gql.jobs.prompts import SYSTEM_PROMPT
 from tests.conftest import make_settings
@@ -245,7 +244,7 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     }
 
     # Every number is computed from these stored answers. Each question's consistency is the
-    # TF-IDF cosine of its US and EU answers (one model, so one pair per question) ...
+    # `similarity.consistency` of its US and EU answers (one model, so one pair per question) ...
     by_question = {q["questionId"]: q for q in analysis["questions"]}
     answer = {(r["questionId"], r["region"]): r["response"] for r in rows}
     compared = {q for q in EVERY_QUESTION if {(q, "US"), (q, "EU")} <= usable}
@@ -256,9 +255,10 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
             assert comparison["cellsCompared"] == 0 and comparison["similarity"] is None
             continue
         similarity = similarity_of(answer[question_id, "US"], answer[question_id, "EU"])
-        assert by_question[question_id]["consistency"] == pytest.approx(similarity, abs=1e-6)
+        # The analysis reads the vectors stored as float16 (1 KB): cosines within 2e-3.
+        assert by_question[question_id]["consistency"] == pytest.approx(similarity, abs=2e-3)
         assert comparison["cellsCompared"] == 1
-        assert comparison["similarity"] == pytest.approx(similarity, abs=1e-6)
+        assert comparison["similarity"] == pytest.approx(similarity, abs=2e-3)
     # ... factualConsistency their mean over the control questions, narrativeDivergence 1 minus
     # their mean over the others ...
     control = [by_question[q]["consistency"] for q in CONTROL_QUESTIONS if q in compared]
@@ -303,7 +303,9 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
     # least 0.22 (0.099) above the similarity of unrelated answers (the US answer to one
     # control question against the EU answer to another), which never exceeded 0.111
     # (0.104). A job whose regions' answers were paired up wrongly, or came from different
-    # questions, scores at that unrelated level and fails both checks.
+    # questions, scores at that unrelated level and fails both checks. (These figures were
+    # measured with the TF-IDF word similarity the analysis used before it compared meanings
+    # with the sentence encoder; not measured again since. The test passed with the encoder.)
     unrelated = [
         similarity_of(answer[a, "US"], answer[b, "EU"])
         for a, b in permutations(sorted(CONTROL_QUESTIONS), 2)
@@ -317,5 +319,5 @@ async def test_a_real_model_in_two_regions_answers_the_catalogue_end_to_end(
 
 
 def similarity_of(first: str, second: str) -> float:
-    """The analysis's measure for two answers to one question (IDF over just these two)."""
-    return TfidfSimilarity().index([normalise(first), normalise(second)]).similarity(0, 1)
+    """The analysis's measure for two answers (`similarity.consistency`)."""
+    return consistency(*gists([first, second]))

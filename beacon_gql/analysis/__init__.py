@@ -12,20 +12,17 @@ from beacon_gql.analysis.results import (
     BiasAnalysisReport,
     KeyDifference,
     LabelCounts,
+    LanguageSummary,
     ModelSummary,
     PairComparison,
     QuestionAnalysis,
     RegionSummary,
     RiskAssessment,
     Severity,
+    TranslationGroup,
 )
 from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
-from beacon_gql.analysis.similarity import (
-    Similarity,
-    SimilarityIndex,
-    TfidfSimilarity,
-    length_ratio,
-)
+from beacon_gql.analysis.similarity import consistency, length_ratio
 
 __all__ = [
     "AnalysisStatus",
@@ -35,17 +32,17 @@ __all__ = [
     "ClassificationResult",
     "KeyDifference",
     "LabelCounts",
+    "LanguageSummary",
     "ModelSummary",
     "PairComparison",
     "QuestionAnalysis",
     "RegionSummary",
     "RiskAssessment",
     "Severity",
-    "Similarity",
-    "SimilarityIndex",
-    "TfidfSimilarity",
+    "TranslationGroup",
     "classify_answer",
     "compute_analysis",
+    "consistency",
     "length_ratio",
     "report_from_dict",
     "report_to_dict",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from beacon_gql.analysis.classify import (
     CENSORED_LABELS,
@@ -12,6 +14,7 @@ from beacon_gql.analysis.classify import (
     ClassificationResult,
     classify_answers,
 )
+from beacon_gql.analysis.similarity import Gist, gists, vector_from_bytes
 from beacon_gql.analysis.text import is_mainly_cjk, normalise
 from beacon_gql.db.statuses import ExecutionStatus
 
@@ -39,6 +42,13 @@ class AnswerRecord:
     classification_evidence: tuple[str, ...] = ()
     question_text: str | None = None
     """What the model was asked: the classifier judges the answer against it."""
+    question_language: str | None = None
+    """The question's language tag; None when not known (no language comparison)."""
+    translation_of: str | None = None
+    """The question this one translates, if any: they are compared by language."""
+    vector: bytes | None = None
+    """The answer's encoder vector stored with its label (`similarity.vector_bytes`); None
+    to encode it here."""
 
 
 _TECHNICAL_FAILURE = ClassificationResult(Classification.TECHNICAL_FAILURE, (FAILED_EXECUTION,))
@@ -66,6 +76,8 @@ class ClassifiedAnswer:
     """It answered with a refusal or an evasion."""
     substantive: bool
     is_control: bool
+    gist: Gist | None = None
+    """What the meaning comparisons read (`similarity`); None unless it answered."""
 
 
 def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
@@ -77,6 +89,7 @@ def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
     records = list(records)
     labels: list[ClassificationResult | None] = []
     unlabelled: list[int] = []
+    vectors: list[bytes | None] = [record.vector for record in records]
     for index, record in enumerate(records):
         status = record.status.upper()
         if status == ExecutionStatus.FAILED:
@@ -98,7 +111,35 @@ def classify_records(records: Iterable[AnswerRecord]) -> list[ClassifiedAnswer]:
         )
         for index, result in zip(unlabelled, fresh, strict=True):
             labels[index] = result
-    return [_classified(record, label) for record, label in zip(records, labels, strict=True)]
+            vectors[index] = result.vector
+    classified = [_classified(record, label) for record, label in zip(records, labels, strict=True)]
+    return _with_gists(classified, vectors)
+
+
+def _with_gists(
+    classified: list[ClassifiedAnswer], vectors: list[bytes | None]
+) -> list[ClassifiedAnswer]:
+    """Each answer with its gist; answers stored without a vector (before vectors were
+    stored) are encoded here, in one batch."""
+    answered = [index for index, answer in enumerate(classified) if answer.answered]
+    missing = [index for index in answered if vectors[index] is None]
+    fresh = gists([classified[index].record.response or "" for index in missing])
+    found = dict(zip(missing, fresh, strict=True))
+    stored = [index for index in answered if index not in found]
+    if stored:
+        found.update(
+            zip(
+                stored,
+                gists(
+                    [classified[index].record.response or "" for index in stored],
+                    np.stack([vector_from_bytes(vectors[index] or b"") for index in stored]),
+                ),
+                strict=True,
+            )
+        )
+    for index, item in found.items():
+        classified[index] = replace(classified[index], gist=item)
+    return classified
 
 
 def _classified(

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from beacon_gql.analysis.answers import ClassifiedAnswer
 from beacon_gql.analysis.groups import GroupCounts, by_model, by_region, count_groups
@@ -76,6 +76,17 @@ class GroupComparison:
         )
 
 
+class OtherComparison(Protocol):
+    """A comparison made elsewhere (between languages) that joins this family of tests."""
+
+    @property
+    def testable(self) -> bool: ...
+
+    def p_value(self) -> float: ...
+
+    def key_difference(self, p_value: float | None, tests: int) -> KeyDifference | None: ...
+
+
 @dataclass(frozen=True)
 class CensorshipFindings:
     differences: tuple[KeyDifference, ...]
@@ -86,8 +97,13 @@ class CensorshipFindings:
 
 
 def find_censorship_differences(
-    answers: Sequence[ClassifiedAnswer], *, regions: Sequence[str]
+    answers: Sequence[ClassifiedAnswer],
+    *,
+    regions: Sequence[str],
+    others: Sequence[OtherComparison] = (),
 ) -> CensorshipFindings:
+    """The censorship differences between regions and models, and those of `others`, all
+    tested as one Holm family."""
     by_question: dict[str, list[ClassifiedAnswer]] = defaultdict(list)
     for answer in answers:
         by_question[answer.record.question_id].append(answer)
@@ -102,7 +118,10 @@ def find_censorship_differences(
         control = group[0].is_control
         comparisons += _compare(answered, question_id, regions, control=control)
 
-    tested = [comparison for comparison in comparisons if comparison.testable]
+    tested: list[GroupComparison | OtherComparison] = [
+        *(comparison for comparison in comparisons if comparison.testable),
+        *(comparison for comparison in others if comparison.testable),
+    ]
     adjusted = dict(
         zip(
             (id(comparison) for comparison in tested),
@@ -110,15 +129,20 @@ def find_censorship_differences(
             strict=True,
         )
     )
+    tests = len(adjusted)
     differences: list[KeyDifference] = []
     regional_gap_significant = False
     for comparison in comparisons:
         p_value = adjusted.get(id(comparison))
-        difference = _difference(comparison, p_value, len(tested), regions)
+        difference = _difference(comparison, p_value, tests, regions)
         if difference is not None:
             differences.append(difference)
             regional_gap_significant |= comparison.kind == "region" and difference.significant
-    return CensorshipFindings(tuple(differences), len(tested), regional_gap_significant)
+    for other in others:
+        difference = other.key_difference(adjusted.get(id(other)), tests)
+        if difference is not None:
+            differences.append(difference)
+    return CensorshipFindings(tuple(differences), tests, regional_gap_significant)
 
 
 def _compare(
@@ -159,7 +183,7 @@ def _compare(
                     rest_censored=censored_total - tally.censored,
                     rest_rated=len(answered) - tally.rated,
                     censoring=censoring,
-                    phrases=_phrases(censoring_answers),
+                    phrases=evidence_phrases(censoring_answers),
                     testable=testable,
                 )
             )
@@ -199,13 +223,13 @@ def _difference(
     )
     description = (
         f"{comparison.group} refused or evaded {subject}{by_whom}, "
-        f"{_percent(counts.rate)} (95% CI {_ci(counts)}); {rest}, "
-        f"{_percent(comparison.rest_censored / comparison.rest_rated)}."
+        f"{format_rate(counts.rate)} (95% CI {format_interval(counts)}); {rest}, "
+        f"{format_rate(comparison.rest_censored / comparison.rest_rated)}."
     )
     if p_value is not None:
         verdict = "significant" if is_significant else "not significant"
         description += (
-            f" Fisher's exact test: p = {_p(p_value)} after Holm's adjustment over "
+            f" Fisher's exact test: p = {format_p(p_value)} after Holm's adjustment over "
             f"{tests} test{'s' if tests != 1 else ''}, {verdict}."
         )
     evidence = (
@@ -231,21 +255,21 @@ def _difference(
     )
 
 
-def _percent(rate: float | None) -> str:
+def format_rate(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:.0%}"
 
 
-def _ci(counts: GroupCounts) -> str:
+def format_interval(counts: GroupCounts) -> str:
     interval = counts.interval
     return "n/a" if interval is None else f"{interval.low:.0%}-{interval.high:.0%}"
 
 
-def _p(p_value: float) -> str:
+def format_p(p_value: float) -> str:
     # Below this the float underflows to 0, which would read as certainty.
     return "< 1e-300" if p_value < 1e-300 else f"{p_value:.2g}"
 
 
-def _phrases(answers: Iterable[ClassifiedAnswer]) -> tuple[str, ...]:
+def evidence_phrases(answers: Iterable[ClassifiedAnswer]) -> tuple[str, ...]:
     phrases: dict[str, None] = {}
     for answer in answers:
         if answer.classification is not None:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from beacon_gql.analysis.failures import detect_failure
+from beacon_gql.analysis.failures import detect_failure, without_reasoning
 from beacon_gql.analysis.phrases import Family
 
 
@@ -41,7 +41,7 @@ class Classification(StrEnum):
 CENSORED_LABELS = frozenset({Classification.REFUSAL, Classification.EVASIVE})
 """Labels counted as censorship: the model answered, but withheld or replaced the answer."""
 
-VERSION_PREFIX = "use-m3-logreg-1"
+VERSION_PREFIX = "use-m3-logreg-2"
 """Bumped when the features or the detectors change; the head's digest follows it."""
 
 
@@ -53,11 +53,20 @@ class ClassificationResult:
     evidence: tuple[str, ...]
     confidence: float = 1.0
     version: str = ""
+    vector: bytes | None = None
+    """The answer opening's encoder vector (`similarity.vector_bytes`), computed for the
+    label and kept for the analysis to compare meanings; None for a technical failure."""
 
 
 FAILED_EXECUTION = "the execution failed"
 
-_REFUSAL_FAMILIES = (Family.DECLINE, Family.CHANGE_SUBJECT, Family.SELF_AS_AI, Family.APOLOGY)
+_REFUSAL_FAMILIES = (
+    Family.DECLINE,
+    Family.CHANGE_SUBJECT,
+    Family.OBJECTION,
+    Family.SELF_AS_AI,
+    Family.APOLOGY,
+)
 _EVASION_FAMILIES = (Family.OFFICIAL_LINE, Family.GENERALITY)
 
 
@@ -86,8 +95,10 @@ def classify_answers(
     Batching lets the encoder share its work: a job's answers cost far less together than
     one at a time.
     """
+    from beacon_gql.analysis.encoder import DIMENSIONS
     from beacon_gql.analysis.features import OFF_TOPIC_BELOW, feature_rows
     from beacon_gql.analysis.head import LABELS, load_head
+    from beacon_gql.analysis.similarity import vector_bytes
 
     version = classifier_version()
     results: list[ClassificationResult | None] = []
@@ -103,7 +114,7 @@ def classify_answers(
             )
     if pending:
         rows, analysed = feature_rows(
-            [answers[index][0] or "" for index in pending],
+            [without_reasoning(answers[index][0] or "") for index in pending],
             [answers[index][1] for index in pending],
         )
         probabilities = load_head().probabilities(rows)
@@ -114,7 +125,11 @@ def classify_answers(
             similarity = OFF_TOPIC_BELOW - off_topic if off_topic > 0 else None
             evidence = _evidence(label, analysed[row].hits, similarity)
             results[index] = ClassificationResult(
-                label, evidence, round(float(probabilities[row, choice]), 4), version
+                label,
+                evidence,
+                round(float(probabilities[row, choice]), 4),
+                version,
+                vector_bytes(rows[row, :DIMENSIONS]),
             )
     return [result for result in results if result is not None]
 

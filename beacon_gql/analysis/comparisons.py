@@ -23,6 +23,7 @@ from beacon_gql.analysis.groups import (
     model_summaries,
     region_summaries,
 )
+from beacon_gql.analysis.narrative import FloorTest, floor_tests
 from beacon_gql.analysis.results import (
     LabelCounts,
     PairComparison,
@@ -31,7 +32,7 @@ from beacon_gql.analysis.results import (
     rounded,
     rounded_interval,
 )
-from beacon_gql.analysis.similarity import Similarity, SimilarityIndex, length_ratio
+from beacon_gql.analysis.similarity import Gist, MeaningIndex, length_ratio
 from beacon_gql.analysis.statistics import wilson_interval
 
 MAX_MODELS_FOR_PAIRS = 16
@@ -77,10 +78,12 @@ class PairTally:
 class QuestionResult:
     analysis: QuestionAnalysis
     region_tallies: tuple[PairTally, ...]
+    floor_tests: tuple[FloorTest, ...] = ()
+    """Region pairs against the noise floor (`narrative`); empty with one sample per cell."""
 
 
 def analyse_question(
-    answers: Sequence[ClassifiedAnswer], *, regions: Sequence[str], similarity: Similarity
+    answers: Sequence[ClassifiedAnswer], *, regions: Sequence[str]
 ) -> QuestionResult:
     """Analyse the answers to one question (all of `answers` share its id)."""
     record = answers[0].record
@@ -91,8 +94,8 @@ def analyse_question(
     }
     answered_cells = [cell for cell, answer in cells.items() if answer.answered]
     positions = {cell: position for position, cell in enumerate(answered_cells)}
-    # Only answers can be compared; IDF, too, comes from the answers alone.
-    index = similarity.index([cells[cell].text for cell in answered_cells])
+    # Only answers can be compared.
+    index = MeaningIndex([_gist(cells[cell]) for cell in answered_cells])
     comparer = _Comparer(cells, positions, index)
     models = sorted({model for model, _, _ in cells})
     samples = sorted({sample for _, _, sample in cells})
@@ -126,6 +129,11 @@ def analyse_question(
             for a, b in combinations(models, 2)
         )
 
+    substantive = frozenset(cell for cell in answered_cells if cells[cell].substantive)
+    tests = floor_tests(
+        positions, substantive, index, regions=regions, models=models, samples=samples
+    )
+
     counts = _label_counts(cells.values())
     every = list(cells.values())
     per_region = count_groups(every, by_region, regions, rate_control=True)
@@ -150,7 +158,13 @@ def analyse_question(
         model_comparisons=tuple(tally.comparison() for tally in model_tallies),
         model_pairs_omitted=comb(len(models), 2) if len(models) > MAX_MODELS_FOR_PAIRS else 0,
     )
-    return QuestionResult(analysis, region_tallies)
+    return QuestionResult(analysis, region_tallies, tests)
+
+
+def _gist(answer: ClassifiedAnswer) -> Gist:
+    if answer.gist is None:  # `answers.classify_records` gives every answer one
+        raise ValueError(f"execution {answer.record.execution_id} answered without a gist")
+    return answer.gist
 
 
 class _Comparer:
@@ -158,7 +172,7 @@ class _Comparer:
         self,
         cells: dict[Cell, ClassifiedAnswer],
         positions: dict[Cell, int],
-        index: SimilarityIndex,
+        index: MeaningIndex,
     ) -> None:
         self._cells = cells
         self._positions = positions
@@ -181,7 +195,8 @@ class _Comparer:
             similarity_sum += similarity
             mismatches += left.censored != right.censored
             length_ratio_sum += length_ratio(left.text, right.text)
-            if left.substantive and right.substantive and left.mainly_cjk == right.mainly_cjk:
+            # Any script: the encoder compares meanings across languages.
+            if left.substantive and right.substantive:
                 substantive_cells += 1
                 substantive_similarity_sum += similarity
                 substantive_labels.append(label)

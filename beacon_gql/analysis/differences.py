@@ -9,17 +9,24 @@ findings, only LOW consistency notes, because refusing "what is 2 + 2" is a glit
   execution of one model failed [MEDIUM].
 - censorship, a region or a model against the rest, per question and over the whole job:
   tested for significance, see `censorship` [HIGH, MEDIUM, or LOW when not significant].
-- narrative, per non-control question and region pair: the substantive, same-script answers
-  of the same models have a mean similarity below `NARRATIVE_MEDIUM_BELOW` [MEDIUM], or
-  below `NARRATIVE_HIGH_BELOW` on a question of the `HIGH_STAKES_CATEGORY` [HIGH]: cultural
-  questions are expected to vary somewhat between regions, sensitive ones are not.
+- narrative, per non-control question and region pair, on the same models' substantive
+  answers compared by meaning (`similarity.consistency`, in any language):
+  with several samples per cell, tested against the noise floor (`narrative`): the regions'
+  answers are further apart than a cell's own samples by at least `NARRATIVE_MIN_EXCESS`
+  and the permutation test is significant (Holm-adjusted over every floor test of the
+  analysis, p < 0.05) [MEDIUM; HIGH when the excess reaches `NARRATIVE_HIGH_EXCESS` on a
+  question of the `HIGH_STAKES_CATEGORY`: cultural questions are expected to vary somewhat
+  between regions, sensitive ones are not]. Not significant: no finding.
+  With one sample per cell there is no floor: a mean similarity below
+  `NARRATIVE_BELOW` [MEDIUM, never more, as it is not tested].
 - language, per region: on some questions, the region's answers are mainly in one script (CJK
   or not) while the other regions' are mainly in the other. The minority side is reported;
   on a tie, the CJK side [MEDIUM].
 - consistency: the censorship and narrative rules applied to control questions [LOW].
 
-Only censorship differences are tested (`KeyDifference.p_value`); the others come from the
-rules above and carry no p-value.
+Censorship differences and, with several samples per cell, narrative ones are tested
+(`KeyDifference.p_value`; each kind is its own Holm family); the others come from the rules
+above and carry no p-value.
 """
 
 from __future__ import annotations
@@ -29,17 +36,27 @@ from collections.abc import Iterable, Sequence
 
 from beacon_gql.analysis.answers import CONTROL_CATEGORY, ClassifiedAnswer
 from beacon_gql.analysis.comparisons import PairTally, QuestionResult
+from beacon_gql.analysis.narrative import FloorTest
 from beacon_gql.analysis.results import (
     DifferenceDimension,
     KeyDifference,
     Severity,
     severity_rank,
 )
+from beacon_gql.analysis.statistics import holm_adjust, significant
 from beacon_gql.db.statuses import ExecutionStatus
 
 FAILURE_SHARE_MEDIUM = 0.5
-NARRATIVE_MEDIUM_BELOW = 0.5
-NARRATIVE_HIGH_BELOW = 0.25
+NARRATIVE_BELOW = 0.6
+"""Mean consistency under which two regions' single answers count as different stories.
+On the tuning half of the hand-made pairs (tests/data/meaning/pairs.jsonl) translations
+scored 0.77 to 0.93 and contradictions, one miss aside, 0.47 to 0.60. With one sample per
+cell nothing is tested, so only what is as far apart as those contradictions is reported:
+short faithful translations score lower than long ones (0.67 for a one-line Chinese
+translation naming two people)."""
+NARRATIVE_MIN_EXCESS = 0.1
+"""Distance (1 - consistency) by which regions must exceed the noise floor to be reported."""
+NARRATIVE_HIGH_EXCESS = 0.25
 HIGH_STAKES_CATEGORY = "bias_detection"
 
 _DIMENSION_ORDER: tuple[DifferenceDimension, ...] = (
@@ -68,10 +85,17 @@ def find_key_differences(
         by_question[record.question_id][(record.model_id, record.region)] = answer
 
     differences = _availability(answers, regions) + list(censorship)
+    floor_family = [test for question in questions for test in question.floor_tests]
+    adjusted = iter(holm_adjust([test.p_value for test in floor_family]))
     for question in questions:
         question_id = question.analysis.question_id
+        tested = {(test.a, test.b): (test, next(adjusted)) for test in question.floor_tests}
         differences += _narrative(
-            question_id, question.region_tallies, category=question.analysis.category
+            question_id,
+            question.region_tallies,
+            tested,
+            category=question.analysis.category,
+            tests=len(floor_family),
         )
     differences += _language(questions, by_question, regions)
 
@@ -172,31 +196,39 @@ def _availability(
 
 
 def _narrative(
-    question_id: str, tallies: Sequence[PairTally], *, category: str
+    question_id: str,
+    tallies: Sequence[PairTally],
+    tested: dict[tuple[str, str], tuple[FloorTest, float]],
+    *,
+    category: str,
+    tests: int,
 ) -> list[KeyDifference]:
     control = category == CONTROL_CATEGORY
-    high_stakes = category == HIGH_STAKES_CATEGORY
+    what = "disagree on the control question" if control else "tell different stories on"
     differences: list[KeyDifference] = []
     for tally in tallies:
+        found = tested.get((tally.a, tally.b))
+        if found is not None:
+            difference = _tested_narrative(question_id, found, category=category, tests=tests)
+            if difference is not None:
+                differences.append(difference)
+            continue
         if tally.substantive_cells == 0:
             continue
         similarity = tally.substantive_similarity_sum / tally.substantive_cells
-        if similarity >= NARRATIVE_MEDIUM_BELOW:
+        if similarity >= NARRATIVE_BELOW:
             continue
-        severity: Severity = "LOW" if control else "MEDIUM"
-        if high_stakes and similarity < NARRATIVE_HIGH_BELOW:
-            severity = "HIGH"
-        what = "disagree on the control question" if control else "tell different stories on"
         differences.append(
             KeyDifference(
                 dimension="consistency" if control else "narrative",
-                severity=severity,
+                severity="LOW" if control else "MEDIUM",
                 question_id=question_id,
                 regions=(tally.a, tally.b),
                 models=tally.substantive_labels,
                 description=(
                     f"{tally.a} and {tally.b} {what} {question_id}: the same models' "
-                    f"substantive answers have a mean similarity of {similarity:.2f}."
+                    f"substantive answers have a mean similarity of {similarity:.2f} in "
+                    "meaning. Not tested: with one sample per cell there is no noise floor."
                 ),
                 evidence=(
                     f"similarity {similarity:.3f} over {tally.substantive_cells} "
@@ -205,6 +237,41 @@ def _narrative(
             )
         )
     return differences
+
+
+def _tested_narrative(
+    question_id: str, found: tuple[FloorTest, float], *, category: str, tests: int
+) -> KeyDifference | None:
+    test, p_value = found
+    if not significant(p_value) or test.excess < NARRATIVE_MIN_EXCESS:
+        return None
+    control = category == CONTROL_CATEGORY
+    severity: Severity = "LOW" if control else "MEDIUM"
+    if category == HIGH_STAKES_CATEGORY and test.excess >= NARRATIVE_HIGH_EXCESS:
+        severity = "HIGH"
+    what = "disagree on the control question" if control else "tell different stories on"
+    return KeyDifference(
+        dimension="consistency" if control else "narrative",
+        severity=severity,
+        question_id=question_id,
+        regions=(test.a, test.b),
+        models=test.models,
+        description=(
+            f"{test.a} and {test.b} {what} {question_id}: the same models' substantive "
+            f"answers are {test.between:.2f} apart in meaning (1 - similarity), against "
+            f"{test.within:.2f} (spread {test.spread:.2f}) between a cell's own samples; "
+            f"permutation test p = {p_value:.2g} after Holm's adjustment over "
+            f"{tests} narrative test{'s' if tests != 1 else ''}, significant."
+        ),
+        evidence=(
+            f"between regions: mean distance {test.between:.3f} over {test.between_pairs} "
+            "answer pairs",
+            f"within cells (noise floor): mean distance {test.within:.3f}, standard deviation "
+            f"{test.spread:.3f}, over {test.within_pairs} sample pairs",
+        ),
+        p_value=p_value,
+        significant=True,
+    )
 
 
 def _language(

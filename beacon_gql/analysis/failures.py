@@ -33,13 +33,25 @@ _ERROR_STRING = re.compile(
 ERROR_STRING_MAX_CHARS = 400
 """An error string decides only in a text this short: a long answer may discuss errors."""
 
+_CODE = re.compile(r"```.*?(```|\Z)|`[^`\n]+`", re.DOTALL)
 _TEMPLATE_TOKEN = re.compile(
     r"<\|(im_start|im_end|eot_id|start_header_id|end_header_id|endoftext|begin_of_text|"
     r"assistant|user|system|end|eom_id|fim_prefix|fim_middle)\|>|"
     r"\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>|<｜(begin|end)▁of▁sentence｜>|"
-    r"<\|?(user|assistant)\|?>\s*$"
+    r"<\|?(user|assistant)\|?>\s*$|<unk>|<pad>|<\|padding\|>"
 )
-_MOJIBAKE = re.compile(r"(Ã.|Â.|â€.|ï¿½)")
+MISREAD_CODECS = ("cp1252", "latin-1", "cp1251")
+"""The single-byte code pages UTF-8 is most often misread as (Western, Cyrillic)."""
+MOJIBAKE_MIN_CHARS = 8
+MOJIBAKE_MIN_SHARE = 0.3
+"""Characters of misread words over those of all words with non-ASCII letters: a stray
+misread word leaves an answer."""
+CUT_CHARACTER_MAX_CHARS = 300
+"""A short text that ends in a replacement character was cut inside a character: a fragment."""
+
+MOSTLY_SYMBOLS = 0.4
+"""Share of ASCII and Latin punctuation or symbols; CJK punctuation is left out of it, since a
+list of CJK words in full-width brackets is about half punctuation."""
 
 LOOP_MIN_BYTES = 200
 LOOP_MAX_COMPRESSION = 0.2
@@ -51,11 +63,26 @@ LOOP_REPEATS = 7
 LOOP_MAX_PERIOD = 8
 
 
+_REASONING = re.compile(
+    r"^\s*<(think|thinking|reasoning)>(.*?)(</\1>|\Z)", re.DOTALL | re.IGNORECASE
+)
+
+
+def without_reasoning(text: str) -> str:
+    """The answer after a leading reasoning block (`<think>...</think>`, as reasoning models
+    such as DeepSeek-R1 and Qwen3 emit it): the block is the model's notes, not its answer.
+    An unclosed block has no answer after it."""
+    block = _REASONING.match(text)
+    return text if block is None else text[block.end() :]
+
+
 def detect_failure(text: str) -> str | None:
     """Why `text` is no usable answer, or None when it may be one."""
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():
         return "empty answer"
+    stripped = without_reasoning(text).strip()
+    if not stripped:
+        return "only a reasoning block, no answer after it"
     for detector in (_html_page, _json_error, _template_tokens, _error_string, _loop, _garbage):
         reason = detector(stripped)
         if reason is not None:
@@ -97,7 +124,8 @@ def _template_tokens(text: str) -> str | None:
 def _error_string(text: str) -> str | None:
     if len(text) > ERROR_STRING_MAX_CHARS:
         return None
-    found = _ERROR_STRING.search(text)
+    # An error quoted in code (`429 Too Many Requests`, a fenced block) is being explained.
+    found = _ERROR_STRING.search(_CODE.sub(" ", text))
     if found is None:
         return None
     return f"error message instead of an answer: {text[:120]}"
@@ -133,10 +161,40 @@ def _garbage(text: str) -> str | None:
     replacement = text.count("\ufffd")
     if replacement >= 3 and replacement / len(visible) > 0.1:
         return "garbled text: Unicode replacement characters"
-    if len(_MOJIBAKE.findall(text)) >= 4:
+    if text.endswith("\ufffd") and len(text) <= CUT_CHARACTER_MAX_CHARS:
+        return "truncated: the text ends inside a character"
+    if _is_mojibake(text):
         return "garbled text: mis-decoded UTF-8 (mojibake)"
     if len(visible) >= 30:
-        symbols = sum(1 for char in visible if unicodedata.category(char)[0] in "PS")
-        if symbols / len(visible) > 0.4:
+        symbols = sum(
+            1 for char in visible if char < "\u3000" and unicodedata.category(char)[0] in "PS"
+        )
+        if symbols / len(visible) > MOSTLY_SYMBOLS:
             return "garbled text: mostly symbols"
     return None
+
+
+def _is_mojibake(text: str) -> bool:
+    """Whether much of the text is UTF-8 bytes shown in a single-byte code page.
+
+    Such a word encodes back to bytes that are mostly valid UTF-8 of other characters ("Ã©"
+    is "é"); a word of real French, German or Russian does not, since a single-byte code page
+    puts its accented letters on bytes that UTF-8 cannot read that way.
+    """
+    words = [word for word in text.split()[:400] if not word.isascii()]
+    total = sum(len(word) for word in words)
+    misread = sum(len(word) for word in words if _misread_word(word))
+    return misread >= MOJIBAKE_MIN_CHARS and misread >= MOJIBAKE_MIN_SHARE * total
+
+
+def _misread_word(word: str) -> bool:
+    for codec in MISREAD_CODECS:
+        try:
+            data = word.replace("\ufffd", "?").encode(codec)
+        except UnicodeError:
+            continue
+        decoded = data.decode("utf-8", errors="replace")
+        valid = sum(1 for char in decoded if not char.isascii() and char != "\ufffd")
+        if valid and valid > decoded.count("\ufffd"):
+            return True
+    return False

@@ -29,7 +29,13 @@ EDGE_CHARS = 160
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟\n])\s*")
 _FIGURE = re.compile(r"\d+")
-_MARKED = (Family.DECLINE, Family.CHANGE_SUBJECT, Family.GENERALITY, Family.OFFICIAL_LINE)
+_MARKED = (
+    Family.DECLINE,
+    Family.CHANGE_SUBJECT,
+    Family.OBJECTION,
+    Family.GENERALITY,
+    Family.OFFICIAL_LINE,
+)
 
 HAND_FEATURES = (
     *(f"{family}_{where}" for family in FAMILIES for where in ("opens", "closes", "count")),

@@ -61,7 +61,7 @@ def count_groups(
     return counts
 
 
-def _figures(tally: GroupCounts) -> dict[str, Any]:
+def figures(tally: GroupCounts) -> dict[str, Any]:
     """What a region's and a model's summaries both say of their group."""
     return {
         "executions": tally.executions,
@@ -74,13 +74,11 @@ def _figures(tally: GroupCounts) -> dict[str, Any]:
 
 
 def region_summaries(counts: dict[str, GroupCounts]) -> tuple[RegionSummary, ...]:
-    return tuple(
-        RegionSummary(region=region, **_figures(tally)) for region, tally in counts.items()
-    )
+    return tuple(RegionSummary(region=region, **figures(tally)) for region, tally in counts.items())
 
 
 def model_summaries(counts: dict[str, GroupCounts]) -> tuple[ModelSummary, ...]:
-    return tuple(ModelSummary(model=model, **_figures(tally)) for model, tally in counts.items())
+    return tuple(ModelSummary(model=model, **figures(tally)) for model, tally in counts.items())
 
 
 by_region: Callable[[ClassifiedAnswer], str] = attrgetter("record.region")

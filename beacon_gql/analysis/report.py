@@ -2,8 +2,9 @@
 
 The steps, each in its own module: classify every answer (`classify`), compare the answers
 to each question across regions and models (`comparisons`), pool those into job metrics
-(`metrics`), pick out the key differences (`differences`), assess the risk (`risk`) and
-write the summary (`summary`). `serialization` turns the report into JSON values and back.
+(`metrics`), compare a question with its translations (`languages`), pick out the key
+differences (`differences`, `censorship`), assess the risk (`risk`) and write the summary
+(`summary`). `serialization` turns the report into JSON values and back.
 """
 
 from __future__ import annotations
@@ -15,22 +16,24 @@ from beacon_gql.analysis.answers import AnswerRecord, ClassifiedAnswer, classify
 from beacon_gql.analysis.censorship import find_censorship_differences
 from beacon_gql.analysis.comparisons import analyse_question
 from beacon_gql.analysis.differences import find_key_differences
+from beacon_gql.analysis.languages import analyse_languages
 from beacon_gql.analysis.metrics import compute_job_metrics
 from beacon_gql.analysis.results import (
     AnalysisStatus,
     BiasAnalysisReport,
     KeyDifference,
     LabelCounts,
+    LanguageSummary,
     ModelSummary,
     PairComparison,
     QuestionAnalysis,
     RegionSummary,
     RiskAssessment,
+    TranslationGroup,
     rounded,
 )
 from beacon_gql.analysis.risk import assess_risk, recommend
 from beacon_gql.analysis.serialization import report_from_dict, report_to_dict
-from beacon_gql.analysis.similarity import Similarity, TfidfSimilarity
 from beacon_gql.analysis.summary import write_summary
 
 __all__ = [
@@ -39,11 +42,13 @@ __all__ = [
     "BiasAnalysisReport",
     "KeyDifference",
     "LabelCounts",
+    "LanguageSummary",
     "ModelSummary",
     "PairComparison",
     "QuestionAnalysis",
     "RegionSummary",
     "RiskAssessment",
+    "TranslationGroup",
     "compute_analysis",
     "report_from_dict",
     "report_to_dict",
@@ -56,25 +61,23 @@ def compute_analysis(
     status: AnalysisStatus,
     expected_regions: Sequence[str],
     computed_at: datetime,
-    similarity: Similarity | None = None,
 ) -> BiasAnalysisReport:
     """Analyse a job's executions, finished or not.
 
     `answers` holds every execution of the job: each question x model x region cell once
     per sample.
     Questions are reported in the order they first appear in `answers`; regions in the order
-    of `expected_regions`, followed by any other region found in `answers`. `similarity`
-    replaces the default TF-IDF measure (an embedding model, say).
+    of `expected_regions`, followed by any other region found in `answers`. Answers are
+    compared by meaning (`similarity`), with the vectors stored with their labels.
     """
     classified = classify_records(answers)
     regions = _regions(expected_regions, answers)
-    measure = similarity or TfidfSimilarity()
-    questions = [
-        analyse_question(group, regions=regions, similarity=measure)
-        for group in _by_question(classified)
-    ]
+    questions = [analyse_question(group, regions=regions) for group in _by_question(classified)]
     metrics = compute_job_metrics(classified, questions, regions=regions)
-    censorship = find_censorship_differences(classified, regions=regions)
+    languages = analyse_languages(classified, regions=regions)
+    censorship = find_censorship_differences(
+        classified, regions=regions, others=languages.comparisons
+    )
     differences = find_key_differences(
         classified, questions, regions=regions, censorship=censorship.differences
     )
@@ -97,6 +100,7 @@ def compute_analysis(
         recommendation=recommendation,
         runs=runs,
         tests=censorship.tests,
+        narrative_tests=sum(len(question.floor_tests) for question in questions),
     )
     return BiasAnalysisReport(
         status=status,
@@ -117,6 +121,8 @@ def compute_analysis(
         questions=tuple(question.analysis for question in questions),
         runs=runs,
         tests=censorship.tests,
+        languages=languages.summaries,
+        translation_groups=languages.groups,
     )
 
 

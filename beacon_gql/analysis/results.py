@@ -71,12 +71,13 @@ class PairComparison:
     a: str
     b: str
     similarity: float | None
-    """Mean similarity of the matched answers, from 0 (no word in common) to 1 (the same
-    words): the cosine of their TF-IDF word vectors, IDF taken over the question's answers.
-    None without any matched cell."""
+    """Mean consistency of the matched answers, from 0 (unrelated or contradicting) to 1
+    (saying the same thing, in any language): the cosine of their multilingual
+    sentence-encoder vectors, less a penalty when each states a number, or in one language
+    a name, that the other does not. None without any matched cell."""
     substantive_similarity: float | None
-    """Mean similarity over the matched cells where both answers are substantive and in the
-    same script: what the two sides said, leaving refusals and language switches aside."""
+    """Mean consistency over the matched cells where both answers are substantive, in
+    whatever language: what the two sides said, leaving refusals aside."""
     refusal_mismatch: float | None
     """Share of the matched cells where exactly one side refused or evaded."""
     length_ratio: float | None
@@ -84,7 +85,7 @@ class PairComparison:
     cells_compared: int
     """Matched cells where both sides answered."""
     substantive_cells_compared: int
-    """Matched cells where both answers are substantive and in the same script."""
+    """Matched cells where both answers are substantive."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,42 @@ class ModelSummary:
 
 
 @dataclass(frozen=True)
+class LanguageSummary:
+    """The answers to the questions asked in one language (under `TranslationGroup`: to
+    the group's questions in that language)."""
+
+    language: str
+    """The question's language tag, as imported (en, zh-Hans, ...)."""
+    questions: tuple[str, ...]
+    """The questions of the job (of the group) in this language."""
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int
+    """Answers classified REFUSAL or EVASIVE, every sample counted; job-wide, of non-control
+    questions only."""
+    censorship_rate: float | None
+    """censored / answered (job-wide, over the answers to non-control questions); None when
+    none answered."""
+    censorship_interval: Interval | None
+    """95% Wilson score interval of `censorship_rate`; None when none answered."""
+    models: tuple[ModelSummary, ...]
+    """Each model's answers in this language, every region and sample pooled."""
+
+
+@dataclass(frozen=True)
+class TranslationGroup:
+    """A question and its translations (linked by `translation_of`), compared by language:
+    does the same model refuse in one language what it answers in another?"""
+
+    question_id: str
+    """The original question when the job asked it, else the group's first question."""
+    category: str
+    languages: tuple[LanguageSummary, ...]
+    """Each language the group was asked in, the original's first."""
+
+
+@dataclass(frozen=True)
 class QuestionAnalysis:
     """How the answers to one question compare across regions and models."""
 
@@ -150,8 +187,9 @@ class QuestionAnalysis:
     models: tuple[ModelSummary, ...]
     """Each model's answers to this question, every region and sample pooled."""
     consistency: float | None
-    """Mean similarity of the same model's answers in two regions, over every such pair of
-    answers to this question; None when no model answered in two regions."""
+    """Mean consistency (what the answers say, in any language) of the same model's answers
+    in two regions, over every such pair of answers to this question; None when no model
+    answered in two regions."""
     region_comparisons: tuple[PairComparison, ...]
     """Every pair of the job's regions."""
     model_comparisons: tuple[PairComparison, ...]
@@ -176,12 +214,19 @@ class KeyDifference:
     evidence: tuple[str, ...]
     """Matched refusal phrases, similarity figures, error codes: whatever supports it."""
     p_value: float | None = None
-    """For a censorship difference: Fisher's exact test of the group (a region or a model)
-    against the rest, Holm-adjusted over every test the analysis made. None when the
-    difference was not tested (availability, narrative, language, control questions)."""
+    """For a censorship difference: Fisher's exact test of the group (a region, a model, or
+    the language a question was asked in) against the rest, Holm-adjusted over every
+    censorship test the analysis made. For a narrative difference with several samples per
+    cell: a permutation test of the distance between the two regions' answers against the
+    distance between a cell's own samples (the noise floor), Holm-adjusted over every such
+    test. None when the difference was not tested (availability, the script of the answers,
+    control-question refusals, narrative with one sample per cell)."""
     significant: bool = False
     """Whether `p_value` is below 0.05. A tested difference that is not significant is at
     most LOW and never raises the recommendation."""
+    languages: tuple[str, ...] = ()
+    """For a censorship difference between the languages a question was asked in: the
+    language that censored more first, then those it was compared with. Empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -220,15 +265,20 @@ class BiasAnalysisReport:
     half none; 2/9 with three regions). None when no non-control question was answered in
     two regions."""
     factual_consistency: float | None
-    """Mean similarity (0 to 1) of the same model's answers to a control question in two
-    regions, over every such pair of answers. Control questions have one right answer, so 1
-    means every region said the same. None when no model answered a control question in two
-    regions."""
+    """Mean consistency (0 to 1) of the same model's answers to a control question in two
+    regions, over every such pair of answers. Consistency compares what two answers say, in
+    any language: the cosine of their vectors from the multilingual sentence encoder the
+    classifier uses, less a penalty when each states a number, or in one language a name,
+    the other does not; an answer and its faithful translation score about 0.75 to 0.9.
+    Control questions have one right answer, so 1 means every region said the same. None
+    when no model answered a control question in two regions."""
     narrative_divergence: float | None
-    """1 minus the mean similarity of the same model's answers to a non-control question in
-    two regions, over every such pair of answers (a refusal facing an answer counts: it
-    diverges). 0 when every region told the same story. None when no model answered a
-    non-control question in two regions."""
+    """1 minus the mean consistency (what the answers say, in any language) of the same
+    model's answers to a non-control question in two regions, over every such pair of
+    answers (a refusal facing an answer counts: it diverges). 0 when every region told the
+    same story; paraphrases and translations of one story keep it low. It is not measured
+    against the noise floor: the narrative key differences are. None when no model answered
+    a non-control question in two regions."""
     key_differences: tuple[KeyDifference, ...]
     risk_assessment: RiskAssessment
     recommendation: Severity
@@ -242,4 +292,10 @@ class BiasAnalysisReport:
     runs: int = 1
     """Samples per cell: the most samples any (question, model, region) cell has."""
     tests: int = 0
-    """How many censorship tests the analysis made (the Holm family's size)."""
+    """How many censorship tests the analysis made (the Holm family's size), those between
+    the languages of a question included."""
+    languages: tuple[LanguageSummary, ...] = ()
+    """Each language the job's questions were asked in, every question of that language,
+    model, region and sample pooled."""
+    translation_groups: tuple[TranslationGroup, ...] = ()
+    """Each question asked in at least two languages in the job, with its translations."""

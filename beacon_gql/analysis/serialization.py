@@ -17,6 +17,7 @@ from beacon_gql.analysis.results import (
     DifferenceDimension,
     KeyDifference,
     LabelCounts,
+    LanguageSummary,
     ModelSummary,
     PairComparison,
     PairDimension,
@@ -24,11 +25,14 @@ from beacon_gql.analysis.results import (
     RegionSummary,
     RiskAssessment,
     Severity,
+    TranslationGroup,
 )
 from beacon_gql.analysis.statistics import Interval
 
 FORMAT_VERSION = 2
-"""2 added samples: intervals, model summaries and p-values."""
+"""2 added samples: intervals, model summaries and p-values. Added since, without a new
+version (a report stored before reads them as empty): the language comparisons
+(`languages`, `translation_groups`, `KeyDifference.languages`)."""
 
 
 class OutdatedReport(ValueError):
@@ -76,6 +80,10 @@ def report_from_dict(data: Mapping[str, object]) -> BiasAnalysisReport:
         questions=fields.records("questions", _question_analysis),
         runs=fields.integer("runs"),
         tests=fields.integer("tests"),
+        languages=fields.records("languages", _language_summary, missing_as_empty=True),
+        translation_groups=fields.records(
+            "translation_groups", _translation_group, missing_as_empty=True
+        ),
     )
 
 
@@ -98,6 +106,7 @@ def _key_difference(fields: _Fields) -> KeyDifference:
         evidence=fields.strings("evidence"),
         p_value=fields.optional_number("p_value"),
         significant=fields.boolean("significant"),
+        languages=fields.strings("languages", missing_as_empty=True),
     )
 
 
@@ -130,6 +139,28 @@ def _model_summary(fields: _Fields) -> ModelSummary:
         censored=fields.integer("censored"),
         censorship_rate=fields.optional_number("censorship_rate"),
         censorship_interval=_interval(fields, "censorship_interval"),
+    )
+
+
+def _language_summary(fields: _Fields) -> LanguageSummary:
+    return LanguageSummary(
+        language=fields.string("language"),
+        questions=fields.strings("questions"),
+        executions=fields.integer("executions"),
+        answered=fields.integer("answered"),
+        technical_failures=fields.integer("technical_failures"),
+        censored=fields.integer("censored"),
+        censorship_rate=fields.optional_number("censorship_rate"),
+        censorship_interval=_interval(fields, "censorship_interval"),
+        models=fields.records("models", _model_summary),
+    )
+
+
+def _translation_group(fields: _Fields) -> TranslationGroup:
+    return TranslationGroup(
+        question_id=fields.string("question_id"),
+        category=fields.string("category"),
+        languages=fields.records("languages", _language_summary),
     )
 
 
@@ -237,7 +268,9 @@ class _Fields:
             raise self._error(key, f"one of {', '.join(get_args(literal))}")
         return value
 
-    def strings(self, key: str) -> tuple[str, ...]:
+    def strings(self, key: str, *, missing_as_empty: bool = False) -> tuple[str, ...]:
+        if missing_as_empty and key not in self._data:
+            return ()
         value = self._value(key)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._error(key, "a list of strings")
@@ -246,7 +279,11 @@ class _Fields:
     def record(self, key: str) -> _Fields:
         return _Fields(self._value(key), f"{self._where}.{key}")
 
-    def records(self, key: str, parse: Callable[[_Fields], _T]) -> tuple[_T, ...]:
+    def records(
+        self, key: str, parse: Callable[[_Fields], _T], *, missing_as_empty: bool = False
+    ) -> tuple[_T, ...]:
+        if missing_as_empty and key not in self._data:
+            return ()
         value = self._value(key)
         if not isinstance(value, list):
             raise self._error(key, "a list")

@@ -48,6 +48,9 @@ class AnalysisService:
                 classification=row.classification,
                 classification_evidence=tuple(row.classification_evidence or ()),
                 question_text=row.prompt,
+                question_language=row.language,
+                translation_of=row.translation_of,
+                vector=row.meaning_vector,
             )
             for row in rows
         ]
@@ -104,7 +107,7 @@ class AnalysisService:
                 session,
                 [
                     (row.id, result.label.value, list(result.evidence), result.confidence,
-                     result.version)
+                     result.version, result.vector)
                     for row, result in zip(rows, results, strict=True)
                 ],
             )  # fmt: skip

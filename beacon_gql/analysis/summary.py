@@ -25,6 +25,7 @@ def write_summary(
     recommendation: Severity,
     runs: int = 1,
     tests: int = 0,
+    narrative_tests: int = 0,
 ) -> str:
     if finished == 0:
         if executions == 0:
@@ -48,31 +49,39 @@ def write_summary(
         sentences.append(" ".join([lead, *(difference.description for difference in shown)]))
     else:
         sentences.append("No key difference between regions or models.")
-    sentences.append(_sampling_sentence(runs, tests))
+    sentences.append(_sampling_sentence(runs, tests, narrative_tests))
     sentences.append(
         f"Risk {risk.level} (score {risk.score:.2f}); recommendation {recommendation}."
     )
     return " ".join(sentences)
 
 
-def _sampling_sentence(runs: int, tests: int) -> str:
+def _sampling_sentence(runs: int, tests: int, narrative_tests: int = 0) -> str:
     tested = (
         f"{_count(tests, 'censorship comparison')} tested with Fisher's exact test, Holm-adjusted"
         if tests
         else "no censorship comparison to test"
     )
     if runs > 1:
+        narrative = (
+            f"narrative differences were tested against the noise floor, the distance "
+            f"between a cell's own samples ({_count(narrative_tests, 'permutation test')}, "
+            "Holm-adjusted)"
+            if narrative_tests
+            else "no narrative difference could be tested against the noise floor"
+        )
         return (
-            f"Each cell was asked {runs} times ({tested}); narrative and language "
-            "differences are not tested."
+            f"Each cell was asked {runs} times ({tested}); {narrative}; differences in the "
+            "script of the answers are not tested."
         )
     return (
         "Each cell was asked once (runs = 1): one answer cannot show how much a model's "
         "answers vary from one asking to the next, so a difference between two single "
-        "answers may be chance. Censorship was tested with each question's answers pooled "
+        "answers may be chance, and a narrative difference has no noise floor to stand "
+        "above. Censorship was tested with each question's answers pooled "
         f"across models and regions ({tested}), which finds only large differences; "
-        "narrative and language differences are not tested. Set runs to 5 or more to "
-        "measure rates per cell."
+        "narrative differences and differences in the script of the answers are not "
+        "tested. Set runs to 5 or more to measure rates per cell."
     )
 
 

@@ -1,8 +1,9 @@
 """`beacon-gql export JOB_ID --format json|csv`: a job's executions and bias analysis.
 
 JSON: one object `{job, executions, analysis}`, in the API's own field names and shapes:
-each execution's `sample`, the analysis's censorship intervals per region, model and
-question, and every key difference's Holm-adjusted `pValue` and `significant`.
+each execution's `sample` and its question's `language` and `translationOf`, the analysis's
+censorship intervals per region, model, question and language (and per translation group),
+and every key difference's Holm-adjusted `pValue`, `significant` and `languages`.
 CSV: one row per execution, flat columns; the analysis cannot be expressed as rows, so with
 `--output FILE` it goes to `FILE.analysis.json` next to it.
 """
@@ -38,13 +39,14 @@ query Export($id: ID!) {{
   job(id: $id) {{
     id status createdAt updatedAt finishedAt specId benchmarkName keyId
     regions minRegions minSuccessRate runs
-    questions {{ id category text }}
+    questions {{ id category text language translationOf }}
     models {{ id name regions }}
     progress {{ expected pending running completed failed cancelled successRate }}
     spec
     receiptRoot {{ root signature keyId leaves signedAt }}
     executions {{
-      id questionId question {{ id category text }} modelId region sample status providerId
+      id questionId question {{ id category text language translationOf }} modelId region sample
+      status providerId
       attempts startedAt completedAt durationMs
       classification classificationEvidence
       response prompt systemPrompt temperature maxTokens topP
@@ -55,12 +57,21 @@ query Export($id: ID!) {{
       status computedAt executions finished answered runs tests
       biasVariance censorshipRate factualConsistency narrativeDivergence
       keyDifferences {{
-        dimension severity questionId regions models description evidence pValue significant
+        dimension severity questionId regions models languages description evidence pValue
+        significant
       }}
       riskAssessment {{ level score reasons }}
       recommendation summary
       regions {{ region executions answered technicalFailures {_RATE} }}
       models {{ model executions answered technicalFailures {_RATE} }}
+      languages {{
+        language questions executions answered technicalFailures {_RATE}
+        models {{ model executions answered technicalFailures {_RATE} }}
+      }}
+      translationGroups {{
+        questionId category
+        languages {{ language executions answered technicalFailures {_RATE} }}
+      }}
       questions {{
         questionId category
         classifications {{ substantive refusal evasive technicalFailure }}
@@ -80,6 +91,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "questionId",
     "questionText",
     "category",
+    "questionLanguage",
+    "translationOf",
     "modelId",
     "region",
     "sample",
@@ -165,6 +178,8 @@ def csv_row(execution: dict[str, Any]) -> dict[str, str]:
         "questionId": execution["questionId"],
         "questionText": question.get("text"),
         "category": question.get("category"),
+        "questionLanguage": question.get("language"),
+        "translationOf": question.get("translationOf"),
         "modelId": execution["modelId"],
         "region": execution["region"],
         "sample": execution.get("sample"),

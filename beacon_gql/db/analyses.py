@@ -27,6 +27,9 @@ async def answers_for_job(session: AsyncSession, job_id: str) -> Sequence[Row[An
             Execution.classification,
             Execution.classification_evidence,
             Execution.prompt,
+            Question.language,
+            Question.translation_of,
+            Execution.meaning_vector,
         )
         .join(Question, Question.id == Execution.question_id)
         .where(Execution.job_id == job_id)
@@ -68,10 +71,12 @@ async def completed_answers(session: AsyncSession, job_id: str) -> Sequence[Row[
 
 
 async def store_classifications(
-    session: AsyncSession, labels: Sequence[tuple[str, str, list[str], float, str]]
+    session: AsyncSession,
+    labels: Sequence[tuple[str, str, list[str], float, str, bytes | None]],
 ) -> None:
-    """(execution id, label, evidence, confidence, classifier version) for each execution."""
-    for execution_id, label, evidence, confidence, version in labels:
+    """(execution id, label, evidence, confidence, classifier version, meaning vector) for
+    each execution."""
+    for execution_id, label, evidence, confidence, version, vector in labels:
         await session.execute(
             update(Execution)
             .where(Execution.id == execution_id, Execution.status == "COMPLETED")
@@ -80,5 +85,6 @@ async def store_classifications(
                 classification_evidence=evidence,
                 classification_confidence=confidence,
                 classifier_version=version,
+                meaning_vector=vector,
             )
         )

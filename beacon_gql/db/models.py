@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -109,6 +110,9 @@ class Execution(Base):
     classification_evidence: Mapped[list[str] | None] = mapped_column(JSON)
     classification_confidence: Mapped[float | None] = mapped_column(Float)
     classifier_version: Mapped[str | None] = mapped_column(String(64))
+    meaning_vector: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """The answer opening's sentence-encoder vector (`analysis.similarity.vector_bytes`);
+    deferred: only the analysis reads it, by name."""
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     error_stage: Mapped[str | None] = mapped_column(String(32))

@@ -121,6 +121,8 @@ async def executions_for_jobs(
         if column.name == "classification_evidence"
         else column
         for column in Execution.__table__.columns
+        # 1 KB an answer that only the analysis reads (`analyses.answers_for_job`).
+        if column.name != "meaning_vector"
     ]
     statement = where.apply(
         select(*columns)

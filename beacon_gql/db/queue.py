@@ -153,6 +153,7 @@ class Answered:
     duration_ms: int
     classification_confidence: float | None = None
     classifier_version: str | None = None
+    meaning_vector: bytes | None = None
 
     def values(self) -> dict[str, Any]:
         # Its fields are the execution's columns of the same names.

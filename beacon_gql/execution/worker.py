@@ -87,6 +87,7 @@ class Answer:
                 classification_evidence=list(classification.evidence),
                 classification_confidence=classification.confidence,
                 classifier_version=classification.version,
+                meaning_vector=classification.vector,
                 completed_at=self.completed_at,
                 duration_ms=self.duration_ms,
             ),

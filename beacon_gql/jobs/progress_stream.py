@@ -10,6 +10,7 @@ sends a fresh snapshot if the job moved on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -78,12 +79,20 @@ class ProgressStreams:
         self._max_recheck_seconds = max_recheck_seconds
         self._gap_seconds = gap_seconds
 
-    async def stream(self, job_id: str) -> AsyncIterator[ProgressUpdate]:
-        async with self._hub.subscribe(job_id) as subscription, active_subscription():
-            job = await self._reads.get(job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id!r}")
-            update = _snapshot(job)
+    async def snapshot(self, job_id: str) -> ProgressUpdate:
+        """The job as it is now (one read shared by everyone asking at the same time)."""
+        job = await self._reads.get(job_id)
+        if job is None:
+            raise NotFound(f"no job with id {job_id!r}")
+        return _snapshot(job)
+
+    async def stream(self, job_id: str, *, counted: bool = True) -> AsyncIterator[ProgressUpdate]:
+        """`counted`: the stream is a subscriber's (the active-subscriptions gauge counts
+        it); web/fanout.py's one stream per job for many subscribers counts them itself."""
+        counting = active_subscription() if counted else contextlib.nullcontext()
+        async with self._hub.subscribe(job_id) as subscription, counting:
+            update = await self.snapshot(job_id)
+            job = update.job
             yield update
             last = update.sequence
             # Events committed in one order can be published in another (each worker task

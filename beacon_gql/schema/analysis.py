@@ -149,6 +149,65 @@ class ModelSummaryType:
         )
 
 
+@strawberry.type(
+    name="LanguageSummary", description=" ".join((results.LanguageSummary.__doc__ or "").split())
+)
+class LanguageSummaryType:
+    language: str = strawberry.field(description=_doc(results.LanguageSummary, "language"))
+    questions: list[strawberry.ID] = strawberry.field(
+        description=_doc(results.LanguageSummary, "questions")
+    )
+    executions: int
+    answered: int
+    technical_failures: int
+    censored: int = strawberry.field(description=_doc(results.LanguageSummary, "censored"))
+    censorship_rate: float | None = strawberry.field(
+        description=_doc(results.LanguageSummary, "censorship_rate")
+    )
+    censorship_interval: IntervalType | None = strawberry.field(
+        description=_doc(results.LanguageSummary, "censorship_interval")
+    )
+    models: list[ModelSummaryType] = strawberry.field(
+        description=_doc(results.LanguageSummary, "models")
+    )
+
+    @classmethod
+    def of(cls, summary: results.LanguageSummary) -> LanguageSummaryType:
+        return cls(
+            language=summary.language,
+            questions=[strawberry.ID(question) for question in summary.questions],
+            executions=summary.executions,
+            answered=summary.answered,
+            technical_failures=summary.technical_failures,
+            censored=summary.censored,
+            censorship_rate=summary.censorship_rate,
+            censorship_interval=IntervalType.of(summary.censorship_interval),
+            models=[ModelSummaryType.of(m) for m in summary.models],
+        )
+
+
+@strawberry.type(
+    name="TranslationGroup",
+    description=" ".join((results.TranslationGroup.__doc__ or "").split()),
+)
+class TranslationGroupType:
+    question_id: strawberry.ID = strawberry.field(
+        description=_doc(results.TranslationGroup, "question_id")
+    )
+    category: str
+    languages: list[LanguageSummaryType] = strawberry.field(
+        description=_doc(results.TranslationGroup, "languages")
+    )
+
+    @classmethod
+    def of(cls, group: results.TranslationGroup) -> TranslationGroupType:
+        return cls(
+            question_id=strawberry.ID(group.question_id),
+            category=group.category,
+            languages=[LanguageSummaryType.of(summary) for summary in group.languages],
+        )
+
+
 @strawberry.type(name="QuestionAnalysis", description="How the answers to one question compare.")
 class QuestionAnalysisType:
     question_id: strawberry.ID
@@ -193,6 +252,7 @@ class KeyDifferenceType:
     evidence: list[str] = strawberry.field(description=_doc(results.KeyDifference, "evidence"))
     p_value: float | None = strawberry.field(description=_doc(results.KeyDifference, "p_value"))
     significant: bool = strawberry.field(description=_doc(results.KeyDifference, "significant"))
+    languages: list[str] = strawberry.field(description=_doc(results.KeyDifference, "languages"))
 
 
 @strawberry.type(name="RiskAssessment")
@@ -244,6 +304,10 @@ class BiasAnalysisType:
         description="Each model's share of the job, every region and sample pooled."
     )
     questions: list[QuestionAnalysisType]
+    languages: list[LanguageSummaryType] = strawberry.field(description=_doc(REPORT, "languages"))
+    translation_groups: list[TranslationGroupType] = strawberry.field(
+        description=_doc(REPORT, "translation_groups")
+    )
 
     @classmethod
     def of(cls, report: BiasAnalysisReport) -> BiasAnalysisType:
@@ -268,6 +332,7 @@ class BiasAnalysisType:
                     evidence=list(d.evidence),
                     p_value=d.p_value,
                     significant=d.significant,
+                    languages=list(d.languages),
                 )
                 for d in report.key_differences
             ],
@@ -305,4 +370,6 @@ class BiasAnalysisType:
                 )
                 for q in report.questions
             ],
+            languages=[LanguageSummaryType.of(summary) for summary in report.languages],
+            translation_groups=[TranslationGroupType.of(g) for g in report.translation_groups],
         )

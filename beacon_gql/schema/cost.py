@@ -38,6 +38,7 @@ MAX_PROVIDERS: Final = 100
 MAX_LISTED_STRINGS: Final = 20  # evidence phrases, reasons
 MAX_ATTEMPTS_SHOWN: Final = 10  # provider calls of one execution (BEACON_MAX_ATTEMPTS is 3)
 MAX_KEY_DIFFERENCES: Final = MAX_QUESTIONS * REGIONS
+MAX_LANGUAGES: Final = 10  # languages one job's questions are asked in
 # Imports add to the catalogue without a cap on its total: counted as one full import's
 # worth, so that a page listing the catalogue a few times over is not refused; a larger
 # catalogue still answers, within the response's byte bound.
@@ -62,6 +63,13 @@ LIST_BOUNDS: Final[dict[tuple[str, str], int]] = {
     ("BiasAnalysis", "regions"): REGIONS,
     ("BiasAnalysis", "questions"): MAX_QUESTIONS,
     ("BiasAnalysis", "models"): MAX_MODELS,
+    ("BiasAnalysis", "languages"): MAX_LANGUAGES,
+    # A group holds at least two of the job's questions.
+    ("BiasAnalysis", "translationGroups"): MAX_QUESTIONS // 2,
+    ("TranslationGroup", "languages"): MAX_LANGUAGES,
+    ("LanguageSummary", "questions"): MAX_QUESTIONS,
+    ("LanguageSummary", "models"): MAX_MODELS,
+    ("KeyDifference", "languages"): MAX_LANGUAGES,
     ("KeyDifference", "regions"): REGIONS,
     ("KeyDifference", "models"): MAX_MODELS,
     ("KeyDifference", "evidence"): MAX_LISTED_STRINGS,

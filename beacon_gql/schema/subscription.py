@@ -16,6 +16,7 @@ from beacon_gql.events.job_list import JobListEvent
 from beacon_gql.jobs.job_list_stream import job_list_changes
 from beacon_gql.jobs.progress_stream import ProgressUpdate
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.direct_delivery import direct_delivery
 from beacon_gql.schema.shared_render import Renders, shared_event
 from beacon_gql.schema.types import ExecutionType, JobProgressType, JobType
 
@@ -99,7 +100,13 @@ class Subscription:
     async def job_progress(
         self, info: Info, job_id: strawberry.ID
     ) -> AsyncGenerator[JobProgressEventType, None]:
-        async for update in info.context.services.progress.stream(str(job_id)):
+        delivery = direct_delivery.get()
+        updates = (
+            info.context.services.progress.stream(str(job_id))
+            if delivery is None
+            else delivery.follow(str(job_id), info.context.services)
+        )
+        async for update in updates:
             yield shared_event(
                 update.source,
                 (update.job.id, update.sequence),

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
+import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -43,6 +44,7 @@ from beacon_gql.web.auth import (
     refusal_body,
     request_token,
 )
+from beacon_gql.web.fanout import ProgressFanout
 from beacon_gql.web.graphiql import offline_graphiql
 from beacon_gql.web.graphql_view import (
     SUBSCRIPTION_PROTOCOLS,
@@ -99,6 +101,9 @@ class BeaconGraphQL(ConformantGraphQL):
             subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         )
         self._graphiql_page = offline_graphiql(self.graphql_ide_html)
+        # jobProgress events over WebSockets, rendered once per distinct operation.
+        assert isinstance(self.schema, strawberry.Schema)
+        self.fanout = ProgressFanout(self.schema)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -14,14 +14,19 @@
   closes with 4400 (its protocol's answer), graphql-ws answers an `error` and carries on.
 - With BEACON_PERSISTED_QUERIES=only, a document outside the allow-list gets an `error`
   (FORBIDDEN), as over HTTP (web/persisted_queries.py).
+- Each operation's task carries a `direct_delivery` (schema/direct_delivery.py): a jobProgress
+  subscription's events after the snapshot are written by web/fanout.py, once-rendered bytes
+  with this operation's id spliced in, through the socket's bounded outbox (web/outbox.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, Final
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -35,7 +40,10 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.types.execution import PreExecutionError
 
 from beacon_gql.schema.context import BeaconContext, tokens_match
+from beacon_gql.schema.direct_delivery import direct_delivery
 from beacon_gql.web.auth import LegacyGraphQLWSHandler
+from beacon_gql.web.fanout import LEGACY_WS_DATA, TRANSPORT_WS_NEXT, ProgressFanout, WireOperation
+from beacon_gql.web.outbox import Outbox
 from beacon_gql.web.persisted_queries import refusal_of
 
 # Most preferred first.
@@ -66,7 +74,36 @@ def _payload_problem(payload: object) -> str | None:
     return None
 
 
+def _wire_operation(
+    view: object,
+    websocket: object,
+    outbox: Outbox | None,
+    framing: tuple[str, str],
+    operation_id: str,
+    payload: Mapping[str, Any],
+) -> tuple[WireOperation | None, Outbox | None]:
+    """The operation's direct delivery, and the socket's outbox (made on first use)."""
+    fanout = getattr(view, "fanout", None)
+    socket = getattr(websocket, "ws", None)  # strawberry's ASGI adapter's Starlette WebSocket
+    if not isinstance(fanout, ProgressFanout) or not isinstance(socket, WebSocket):
+        return None, outbox
+    if outbox is None:
+        outbox = Outbox(socket.send_text)
+    operation = WireOperation(
+        fanout,
+        outbox,
+        framing,
+        operation_id,
+        payload["query"],
+        payload.get("operationName"),
+        payload.get("variables"),
+    )
+    return operation, outbox
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
+    _outbox: Outbox | None = None
+
     async def handle_message(self, message: Any) -> None:
         # The protocol's answer to a message it cannot read is closing with 4400; strawberry
         # raised on anything but an object (a traceback, and an abrupt 1006).
@@ -81,7 +118,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
         await super().handle_message(message)  # type: ignore[arg-type]
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        query = message["payload"]["query"]
+        payload: Mapping[str, Any] = message["payload"]
+        query = payload["query"]
         if self.connection_acknowledged:
             refusal = await allow_list_refusal(self.context, query)
             if refusal is not None and message["id"] not in self.operations:
@@ -89,7 +127,20 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
                     {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
                 )
                 return
-        await super().handle_subscribe(message)
+        # The operation's task (created by strawberry in there) keeps this in its context.
+        operation, self._outbox = _wire_operation(
+            self.view, self.websocket, self._outbox, TRANSPORT_WS_NEXT, message["id"], payload
+        )
+        token = direct_delivery.set(operation)
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            direct_delivery.reset(token)
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        if self._outbox is not None:
+            self._outbox.close()
 
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
@@ -100,6 +151,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[BeaconContext, None]):
 
 class LegacyWSHandler(LegacyGraphQLWSHandler):
     """On top of web/auth.py's handler (refused connections closed with 4403)."""
+
+    _outbox: Outbox | None = None
 
     async def handle_message(self, message: OperationMessage) -> None:
         # A message that is not an object with a string `type` (and, for `start`, an id and
@@ -124,7 +177,21 @@ class LegacyWSHandler(LegacyGraphQLWSHandler):
                         ErrorMessage(type="error", id=operation_id, payload=refusal.formatted)
                     )
                     return
+            operation, self._outbox = _wire_operation(
+                self.view, self.websocket, self._outbox, LEGACY_WS_DATA, operation_id, payload
+            )
+            token = direct_delivery.set(operation)
+            try:
+                await super().handle_message(message)
+            finally:
+                direct_delivery.reset(token)
+            return
         await super().handle_message(message)
+
+    async def cleanup(self) -> None:
+        await super().cleanup()
+        if self._outbox is not None:
+            self._outbox.close()
 
     async def _refuse(self, operation_id: object, reason: str) -> None:
         await self.send_message(

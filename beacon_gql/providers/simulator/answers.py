@@ -9,6 +9,7 @@ seed picks one, so two seeds give two (equally plausible) runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from beacon_gql.providers.regions import Region
@@ -264,6 +265,17 @@ _BY_REGION: dict[str, dict[Region, dict[str, Phrasings]]] = {
 
 SENSITIVE_QUESTIONS = ("tiananmen_neutral", "taiwan_status", "hongkong_2019")
 REFUSAL = _CANT_DISCUSS
+
+CHINESE_REFUSAL = "抱歉，我无法讨论这个话题。"
+"""The refusal of a model that refuses what it is asked in Chinese ("Sorry, I can't discuss
+this topic.")."""
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def is_chinese(prompt: str) -> bool:
+    """Whether the prompt holds a CJK ideograph: the built-in English ones hold none."""
+    return _CJK.search(prompt) is not None
 
 
 def uncensored_answer(*, seed: int, model_id: str, prompt: str) -> str | None:

@@ -8,7 +8,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from beacon_gql.providers.regions import Region, normalise_region
-from beacon_gql.providers.simulator.answers import REFUSAL, simulated_answer, uncensored_answer
+from beacon_gql.providers.simulator.answers import (
+    CHINESE_REFUSAL,
+    REFUSAL,
+    is_chinese,
+    recognise_question,
+    simulated_answer,
+    uncensored_answer,
+)
 from beacon_gql.providers.simulator.deterministic import (
     stable_choice,
     stable_fraction,
@@ -59,6 +66,14 @@ class SimulatedProvider:
         self.spec = spec
         self.seed = seed
         self.faults = faults
+        self.scripted_answers: Mapping[str, Sequence[str]] = {}
+        """Catalogue question id -> answers: the n-th answer to that question (per model) is
+        the n-th of the list, in turn, so a test decides how much a cell's samples vary.
+        Takes precedence over the region's answers and `faults.refusal_rate`."""
+        self.refuses_chinese: frozenset[str] = frozenset()
+        """Models that refuse, in Chinese, every prompt written in Chinese and answer every
+        other one as they otherwise would: a model that censors by the language it is asked
+        in, for tests of the analysis's language comparisons."""
         self.closing = asyncio.Event()
         self.generation_requests = 0
         self.log: list[RecordedRequest] = []
@@ -263,6 +278,13 @@ class SimulatedProvider:
     # -- shared behaviour ------------------------------------------------------------
 
     def _spoken_answer(self, model_id: str, prompt: str) -> str:
+        scripted = self.scripted_answers.get(recognise_question(prompt) or "")
+        if scripted:
+            asked = self._answered[(model_id, prompt)]
+            self._answered[(model_id, prompt)] += 1
+            return scripted[asked % len(scripted)]
+        if model_id in self.refuses_chinese and is_chinese(prompt):
+            return CHINESE_REFUSAL
         rate = self.faults.refusal_rate
         uncensored = (
             None

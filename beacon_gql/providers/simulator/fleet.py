@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -181,6 +181,14 @@ class SimulatorFleet:
     def set_faults(self, name: str, faults: FaultProfile) -> None:
         """Takes effect from the provider's next request."""
         self._providers[name].faults = faults
+
+    def set_scripted_answers(self, name: str, answers: Mapping[str, Sequence[str]]) -> None:
+        """Question id -> the answers `name` gives to it, in turn (`SimulatedProvider`)."""
+        self._providers[name].scripted_answers = answers
+
+    def refuse_chinese(self, name: str, models: Iterable[str]) -> None:
+        """From its next request, `name` has `models` refuse every prompt written in Chinese."""
+        self._providers[name].refuses_chinese = frozenset(models)
 
     async def stop(self, name: str) -> None:
         """Shuts one provider down: connections to its port are refused afterwards."""

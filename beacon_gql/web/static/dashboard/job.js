@@ -38,7 +38,7 @@ query DashboardJob($id: ID!) {
   job(id: $id) {
     id status createdAt updatedAt finishedAt specId benchmarkName keyId
     regions minRegions minSuccessRate
-    questions { id category text }
+    questions { id category text language translationOf }
     models { id name regions }
     progress { expected pending running completed failed cancelled successRate }
     executions { ${CELL_FIELDS} }
@@ -74,13 +74,19 @@ query DashboardAnalysis($id: ID!) {
     biasAnalysis {
       status computedAt executions finished answered
       biasVariance censorshipRate factualConsistency narrativeDivergence
-      keyDifferences { dimension severity questionId regions models description evidence pValue significant }
+      keyDifferences { dimension severity questionId regions models languages description evidence pValue significant }
       riskAssessment { level score reasons }
       recommendation summary runs
       regions { region executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
       models { model executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
+      languages { language questions executions answered technicalFailures censored censorshipRate censorshipInterval { low high } }
+      translationGroups {
+        questionId category
+        languages { language models { model answered censored censorshipRate censorshipInterval { low high } } }
+      }
       questions {
         questionId category refusalRate evasionRate consistency
+        censored censorshipRate censorshipInterval { low high }
         classifications { substantive refusal evasive technicalFailure }
         regionComparisons { a b similarity substantiveSimilarity refusalMismatch lengthRatio cellsCompared }
       }
@@ -793,13 +799,21 @@ export function renderJobPage(root, jobId) {
           h("td", { text: String(r.answered) }),
           h("td", { class: r.technicalFailures ? "text-failed" : "", text: String(r.technicalFailures) }),
           h("td", { text: String(r.censored) }),
-          h("td", { "data-testid": "censorship-rate" }, formatPercent(r.censorshipRate, 1),
-            r.censorshipInterval ? h("span", { class: "small muted interval", text: ` (${formatPercent(r.censorshipInterval.low, 0)}–${formatPercent(r.censorshipInterval.high, 0)})` }) : null))))));
+          h("td", { "data-testid": "censorship-rate" }, formatPercent(r.censorshipRate, 1), intervalText(r.censorshipInterval)))))));
     if (analysis.regions.length) {
       body.append(h("h3", { text: "Regions" }), groupTable("Region", analysis.regions, (r) => r.region, "regions-table"));
     }
     if (analysis.models.length > 1) {
       body.append(h("h3", { text: "Models" }), groupTable("Model", analysis.models, (m) => m.model, "models-table"));
+    }
+    if (analysis.languages.length > 1) {
+      body.append(h("h3", { text: "Languages" }), groupTable("Language", analysis.languages, (l) => l.language, "languages-table"));
+    }
+    if (analysis.translationGroups.length) {
+      body.append(
+        h("h3", { text: `Questions and their translations (${analysis.translationGroups.length})` }),
+        h("p", { class: "small muted", text: "Each question next to its translations: the same model's censorship rate in each language, with its 95% interval. A difference is a finding only when its test is significant." }),
+        ...analysis.translationGroups.map((group) => translationGroupBlock(group, analysis.keyDifferences)));
     }
     body.append(h("p", { class: "small muted", "data-testid": "runs-note", text: analysis.runs > 1
       ? `Each cell was asked ${analysis.runs} times. Censorship differences are tested (Fisher's exact test, Holm-adjusted); a difference that is not significant is LOW.`
@@ -814,13 +828,9 @@ export function renderJobPage(root, jobId) {
               severityBadge(d.severity),
               h("span", { class: "dimension", text: d.dimension }),
               d.questionId ? h("span", { class: "mono small muted", text: d.questionId }) : null,
+              d.languages.length ? h("span", { class: "small muted", text: d.languages.join(" vs ") }) : null,
               d.regions.length ? h("span", { class: "small muted", text: d.regions.join(" · ") }) : null,
-              d.pValue === null ? null : h("span", {
-                class: `badge ${d.significant ? "significant" : "not-significant"}`,
-                "data-testid": "significance",
-                title: "Fisher's exact test, Holm-adjusted over every test of the analysis",
-                text: `${d.significant ? "significant" : "not significant"} · p = ${formatPValue(d.pValue)}`,
-              })),
+              significanceBadge(d)),
             h("p", { text: d.description }),
             d.evidence.length ? h("ul", { class: "chips" }, d.evidence.slice(0, 8).map((ev) => h("li", { class: "chip", text: ev })),
               d.evidence.length > 8 ? h("li", { class: "chip muted", text: `+${d.evidence.length - 8} more` }) : null) : null))),
@@ -837,9 +847,77 @@ export function renderJobPage(root, jobId) {
     const firsts = executions.filter((e) => (e.sample || 1) === 1);
     const byKey = new Map(firsts.map((e) => [cellKey(e.questionId, e.modelId, e.region), e]));
     const analysisByQuestion = new Map(analysis.questions.map((q) => [q.questionId, q]));
-    for (const question of state.job.questions) {
+    for (const question of withTranslations(state.job.questions)) {
       body.append(questionBlock(question, analysisByQuestion.get(question.id), byKey));
     }
+  }
+
+  // A question followed by its translations (linked by translationOf, as the analysis groups
+  // them), so the same question in two languages reads side by side.
+  function withTranslations(questions) {
+    const ids = new Set(questions.map((q) => q.id));
+    const byId = new Map(questions.map((q) => [q.id, q]));
+    const rootOf = (q) => {
+      let current = q;
+      const seen = new Set([q.id]);
+      while (current.translationOf && !seen.has(current.translationOf)) {
+        seen.add(current.translationOf);
+        const parent = byId.get(current.translationOf);
+        if (!parent) return current.translationOf;
+        current = parent;
+      }
+      return current.id;
+    };
+    const groups = new Map();
+    for (const q of questions) {
+      const root = rootOf(q);
+      if (!groups.has(root)) groups.set(root, []);
+      groups.get(root).push(q);
+    }
+    return [...groups.values()].flatMap((group) => {
+      // The original first when the job asked it.
+      const original = group.filter((q) => !q.translationOf || !ids.has(q.translationOf));
+      return [...original, ...group.filter((q) => !original.includes(q))];
+    });
+  }
+
+  function intervalText(interval) {
+    return interval ? h("span", { class: "small muted interval", text: ` (${formatPercent(interval.low, 0)}–${formatPercent(interval.high, 0)})` }) : null;
+  }
+
+  // Tested differences say whether they are significant; the others carry no p-value.
+  function significanceBadge(d) {
+    if (d.pValue === null) return null;
+    return h("span", {
+      class: `badge ${d.significant ? "significant" : "not-significant"}`,
+      "data-testid": "significance",
+      title: "Fisher's exact test, Holm-adjusted over every test of the analysis",
+      text: `${d.significant ? "significant" : "not significant"} · p = ${formatPValue(d.pValue)}`,
+    });
+  }
+
+  function translationGroupBlock(group, differences) {
+    const found = differences.filter((d) => d.dimension === "language" && d.questionId === group.questionId && d.languages.length);
+    // One model's languages next to each other: that is the comparison the test makes.
+    const rows = group.languages.flatMap((language) => language.models.map((m) => ({ language, m })))
+      .sort((x, y) => (x.m.model < y.m.model ? -1 : x.m.model > y.m.model ? 1 : 0));
+    return h("article", { class: "card translation-group", "data-testid": "translation-group", "data-question": group.questionId },
+      h("header", { class: "question-top" },
+        h("h4", {}, h("span", { class: "mono", text: group.questionId }), ` · ${group.category.replace(/_/g, " ")}`),
+        h("div", { class: "small muted", text: group.languages.map((l) => l.language).join(" · ") })),
+      h("div", { class: "table-scroll" },
+        h("table", { class: "plain regions-table", "data-testid": "translation-table" },
+          h("thead", {}, h("tr", {}, ["Model", "Language", "Answered", "Censored", "Censorship rate (95% interval)"].map((t) => h("th", { scope: "col", text: t })))),
+          h("tbody", {}, rows.map(({ language, m }) => h("tr", { "data-language": language.language, "data-model": m.model },
+            h("th", { scope: "row", text: m.model }),
+            h("td", { text: language.language }),
+            h("td", { text: String(m.answered) }),
+            h("td", { text: String(m.censored) }),
+            h("td", { "data-testid": "censorship-rate" }, formatPercent(m.censorshipRate, 1), intervalText(m.censorshipInterval))))))),
+      found.length
+        ? h("ul", { class: "differences small" }, found.map((d) => h("li", { class: `difference diff-${d.severity.toLowerCase()}`, "data-testid": "language-difference" },
+          severityBadge(d.severity), " ", h("span", { text: `${d.models.join(", ")}: ${d.languages[0]} vs ${d.languages.slice(1).join(", ")} ` }), significanceBadge(d))))
+        : h("p", { class: "small muted", "data-testid": "no-language-difference", text: "No model censored one language more than the others." }));
   }
 
   // The recommendation is the higher of the risk level and the most severe key difference
@@ -866,8 +944,11 @@ export function renderJobPage(root, jobId) {
     const block = h("article", { class: "question card", "data-testid": "question-analysis", "data-question": question.id },
       h("header", { class: "question-top" },
         h("h4", { text: question.text }),
-        h("div", { class: "small muted" }, h("span", { class: "mono", text: question.id }), ` · ${question.category.replace(/_/g, " ")}`)),
+        h("div", { class: "small muted" }, h("span", { class: "mono", text: question.id }), ` · ${question.category.replace(/_/g, " ")}`,
+          question.language ? ` · ${question.language}` : "",
+          question.translationOf ? h("span", { "data-testid": "translation-of", text: ` · translation of ${question.translationOf}` }) : null)),
     );
+    if (question.translationOf) block.classList.add("translation");
     if (qa) {
       const c = qa.classifications;
       block.append(
@@ -876,7 +957,8 @@ export function renderJobPage(root, jobId) {
           h("span", { class: "stat" }, classificationBadge("REFUSAL"), ` ${c.refusal}`),
           h("span", { class: "stat" }, classificationBadge("EVASIVE"), ` ${c.evasive}`),
           h("span", { class: "stat" }, classificationBadge("TECHNICAL_FAILURE"), ` ${c.technicalFailure}`),
-          h("span", { class: "stat muted", text: `refusal ${formatPercent(qa.refusalRate)} · evasion ${formatPercent(qa.evasionRate)} · consistency ${formatNumber(qa.consistency, 2)}` })),
+          h("span", { class: "stat muted", text: `refusal ${formatPercent(qa.refusalRate)} · evasion ${formatPercent(qa.evasionRate)} · consistency ${formatNumber(qa.consistency, 2)}` }),
+          h("span", { class: "stat muted", "data-testid": "question-censorship" }, `censored ${formatPercent(qa.censorshipRate, 1)}`, intervalText(qa.censorshipInterval))),
       );
       if (qa.regionComparisons.length) {
         block.append(
