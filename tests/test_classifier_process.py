@@ -7,6 +7,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +54,45 @@ async def test_answers_waiting_together_are_classified_in_one_batch(
     ]
     batches = [r for r in caplog.records if r.getMessage() == "answers classified"]
     assert [getattr(r, "answers", None) for r in batches] == [3]
+
+
+KILLED_PARENT = textwrap.dedent(
+    """
+    import asyncio, multiprocessing, os, signal
+    from beacon_gql.analysis.classifier_process import classify_in_process
+
+    async def main() -> None:
+        await classify_in_process([("The capital of France is Paris.", "Capital of France?")])
+        print(*[child.pid for child in multiprocessing.active_children()], flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if __name__ == "__main__":
+        asyncio.run(main())
+    """
+)
+
+
+async def test_the_classifier_process_ends_when_the_process_it_serves_is_killed(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "killed_parent.py"
+    script.write_text(KILLED_PARENT)
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), stdout=asyncio.subprocess.PIPE
+    )
+    assert parent.stdout is not None
+    async with asyncio.timeout(60):
+        line = await parent.stdout.readline()
+        assert await parent.wait() == -signal.SIGKILL
+    (child,) = (int(pid) for pid in line.split())
+    # Readable once the orphaned classifier process has ended.
+    ended = asyncio.Event()
+    handle = os.pidfd_open(child)
+    loop = asyncio.get_running_loop()
+    loop.add_reader(handle, ended.set)
+    try:
+        async with asyncio.timeout(10):
+            await ended.wait()
+    finally:
+        loop.remove_reader(handle)
+        os.close(handle)

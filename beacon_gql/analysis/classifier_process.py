@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,13 +28,34 @@ _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _watch_parent(parent: int) -> None:
+    """In the classifier process: end when the process it classifies for is gone. A parent
+    killed by a signal (SIGTERM from a supervisor, SIGKILL) never tells its pool to stop, and
+    the process would stay, idle, holding its model's ~160 MB."""
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
 def classifier_process() -> ProcessPoolExecutor:
     """The process this Python process classifies in (one, whoever asks)."""
     global _pool
     with _lock:
         if _pool is None:
             # spawn: a fork of a process with an event loop and threads running is unsafe.
-            _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
 
 
