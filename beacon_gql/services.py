@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from beacon_gql.analysis.classifier_process import warm_up as warm_up_classifier
 from beacon_gql.analysis.classify import classify_answer
 from beacon_gql.analysis.service import AnalysisService
 from beacon_gql.config import Settings
@@ -234,6 +235,7 @@ async def running_services(
             )
         )
     if run_worker:
+        warm_up_classifier()
         worker = services.new_worker()
         background.append(asyncio.create_task(worker.run(stop), name=worker.worker_id))
     try:

@@ -194,6 +194,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def descendants_cpu_seconds(pid: int) -> float:
+    """User + system CPU time consumed so far by the living descendants of `pid` (the
+    worker's classifier process, for one)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    total = 0.0
+    pending = list(children.get(pid, []))
+    while pending:
+        child = pending.pop()
+        pending.extend(children.get(child, []))
+        try:
+            total += cpu_seconds(child)
+        except OSError:  # exited meanwhile
+            continue
+    return total
+
+
 # ---- figures -------------------------------------------------------------------------------
 
 

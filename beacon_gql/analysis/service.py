@@ -3,14 +3,13 @@ COMPLETE persisted once when the job ends and loaded, never recomputed, after th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
-from beacon_gql.analysis.classify import classify_answers
+from beacon_gql.analysis.classifier_process import classify_in_process
 from beacon_gql.analysis.report import (
     AnswerRecord,
     BiasAnalysisReport,
@@ -146,10 +145,8 @@ class AnalysisService:
             rows = await store.completed_answers(session, job_id)
         if not rows:
             return
-        # The model runs in a thread, outside any transaction, in one batch.
-        results = await asyncio.to_thread(
-            classify_answers, [(row.response, row.prompt) for row in rows]
-        )
+        # The model runs in its own process, outside any transaction, in one batch.
+        results = await classify_in_process([(row.response, row.prompt) for row in rows])
         async with self._sessions() as session:
             await store.store_classifications(
                 session,

@@ -1,25 +1,41 @@
-"""Classify answers as they are recorded: batched, in a thread, off the event loop.
+"""Classify answers as they are recorded: batched, in the classifier's own process.
 
 The encoder costs ~0.1 s per pass plus a little per answer, so answers are classified
 together: a request waits while the previous batch runs, and the next batch takes every
-request that arrived meanwhile. The event loop never runs the model; a worker with 64
-attempts in flight sends them in a handful of passes.
+request that arrived meanwhile. A worker with 64 attempts in flight sends them in a handful
+of passes. The batches run in a process, not a thread beside the event loop: see
+`analysis.classifier_process`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
 
+from beacon_gql.analysis.classifier_process import (
+    BatchClassifier,
+    classifier_process,
+    classify_in_process,
+)
 from beacon_gql.analysis.classify import ClassificationResult, classify_answers
 
-BatchClassifier = Callable[[Sequence[tuple[str | None, str | None]]], list[ClassificationResult]]
+log = logging.getLogger("beacon_gql.worker")
+
 MAX_BATCH = 256
 
 
 class BatchingClassifier:
-    def __init__(self, classify_batch: BatchClassifier = classify_answers) -> None:
+    def __init__(
+        self,
+        classify_batch: BatchClassifier = classify_answers,
+        executor: Callable[[], Executor] = classifier_process,
+    ) -> None:
+        """`classify_batch` runs in `executor()` (it must be picklable for a process)."""
         self._classify_batch = classify_batch
+        self._executor = executor
         self._waiting: list[tuple[str | None, str | None, asyncio.Future[ClassificationResult]]]
         self._waiting = []
         self._drainer: asyncio.Task[None] | None = None
@@ -35,15 +51,22 @@ class BatchingClassifier:
     async def _drain(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            started = time.monotonic()
             try:
-                results = await asyncio.to_thread(
-                    self._classify_batch, [(response, question) for response, question, _ in batch]
+                results = await classify_in_process(
+                    [(response, question) for response, question, _ in batch],
+                    self._classify_batch,
+                    self._executor,
                 )
             except Exception as error:  # every waiting attempt learns why
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 continue
+            log.info(
+                "answers classified",
+                extra={"answers": len(batch), "seconds": round(time.monotonic() - started, 3)},
+            )
             for (*_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
