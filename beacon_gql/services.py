@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from beacon_gql.analysis.classifier_process import stop as stop_classifier
 from beacon_gql.analysis.classifier_process import warm_up as warm_up_classifier
 from beacon_gql.analysis.classify import classify_answer
 from beacon_gql.analysis.service import AnalysisService
@@ -243,6 +244,7 @@ async def running_services(
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
+        await asyncio.to_thread(stop_classifier)
         await services.hub.stop()
         await services.http.aclose()
         await services.engine.dispose()

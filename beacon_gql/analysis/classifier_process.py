@@ -59,6 +59,17 @@ def classifier_process() -> ProcessPoolExecutor:
         return _pool
 
 
+def stop() -> None:
+    """Stop the process, at shutdown: its queues and semaphores go with it. A process that
+    exits without this leaves the multiprocessing resource tracker warning of leaked
+    semaphores on stderr."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _replace_broken(broken: Executor) -> None:
     global _pool
     with _lock:

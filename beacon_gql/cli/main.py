@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 import textwrap
 import traceback
@@ -27,14 +28,27 @@ if typing.TYPE_CHECKING:
 DEFAULT_URL = "http://127.0.0.1:8000/graphql"
 
 
-def _run_until_interrupted(work: Coroutine[Any, Any, object]) -> None:
+def _run_until_interrupted(
+    work: Coroutine[Any, Any, object], *, cancel_on_sigterm: bool = False
+) -> None:
+    """Run `work` until it ends or Ctrl-C; with `cancel_on_sigterm`, SIGTERM cancels it too,
+    so its clean-up runs (a worker finishes the calls it holds, its classifier process
+    stops). A server leaves SIGTERM to uvicorn, which shuts down gracefully itself."""
     from beacon_gql.cli.serving import event_loop_factory
+
+    async def until_terminated() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        if cancel_on_sigterm:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
 
     with (
         contextlib.suppress(KeyboardInterrupt),
         asyncio.Runner(loop_factory=event_loop_factory()) as runner,
     ):
-        runner.run(work)
+        runner.run(until_terminated())
 
 
 def _fail(message: str) -> int:
@@ -93,7 +107,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         async with running_services(settings, run_worker=True):
             await asyncio.Event().wait()
 
-    _run_until_interrupted(run())
+    _run_until_interrupted(run(), cancel_on_sigterm=True)
     return 0
 
 
