@@ -118,27 +118,29 @@ def _risk_assessment(fields: _Fields) -> RiskAssessment:
     )
 
 
+def _figures(fields: _Fields) -> dict[str, Any]:
+    """What a region's, a model's and a language's summaries all say of their answers."""
+    return {
+        "executions": fields.integer("executions"),
+        "answered": fields.integer("answered"),
+        "technical_failures": fields.integer("technical_failures"),
+        "censored": fields.integer("censored"),
+        "censorship_rate": fields.optional_number("censorship_rate"),
+        "censorship_interval": _interval(fields, "censorship_interval"),
+    }
+
+
 def _region_summary(fields: _Fields) -> RegionSummary:
     return RegionSummary(
         region=fields.string("region"),
-        executions=fields.integer("executions"),
-        answered=fields.integer("answered"),
-        technical_failures=fields.integer("technical_failures"),
-        censored=fields.integer("censored"),
-        censorship_rate=fields.optional_number("censorship_rate"),
-        censorship_interval=_interval(fields, "censorship_interval"),
+        **_figures(fields),
     )
 
 
 def _model_summary(fields: _Fields) -> ModelSummary:
     return ModelSummary(
         model=fields.string("model"),
-        executions=fields.integer("executions"),
-        answered=fields.integer("answered"),
-        technical_failures=fields.integer("technical_failures"),
-        censored=fields.integer("censored"),
-        censorship_rate=fields.optional_number("censorship_rate"),
-        censorship_interval=_interval(fields, "censorship_interval"),
+        **_figures(fields),
     )
 
 
@@ -146,12 +148,7 @@ def _language_summary(fields: _Fields) -> LanguageSummary:
     return LanguageSummary(
         language=fields.string("language"),
         questions=fields.strings("questions"),
-        executions=fields.integer("executions"),
-        answered=fields.integer("answered"),
-        technical_failures=fields.integer("technical_failures"),
-        censored=fields.integer("censored"),
-        censorship_rate=fields.optional_number("censorship_rate"),
-        censorship_interval=_interval(fields, "censorship_interval"),
+        **_figures(fields),
         models=fields.records("models", _model_summary),
     )
 

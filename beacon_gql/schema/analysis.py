@@ -9,6 +9,7 @@ import textwrap
 from collections import OrderedDict
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -96,6 +97,20 @@ class IntervalType:
         return None if interval is None else cls(low=interval.low, high=interval.high)
 
 
+def _figures_of(
+    summary: results.RegionSummary | results.ModelSummary | results.LanguageSummary,
+) -> dict[str, Any]:
+    """What a region's, a model's and a language's summaries all say of their answers."""
+    return {
+        "executions": summary.executions,
+        "answered": summary.answered,
+        "technical_failures": summary.technical_failures,
+        "censored": summary.censored,
+        "censorship_rate": summary.censorship_rate,
+        "censorship_interval": IntervalType.of(summary.censorship_interval),
+    }
+
+
 @strawberry.type(name="RegionSummary", description=results.RegionSummary.__doc__ or "")
 class RegionSummaryType:
     region: str
@@ -114,12 +129,7 @@ class RegionSummaryType:
     def of(cls, r: results.RegionSummary) -> RegionSummaryType:
         return cls(
             region=r.region,
-            executions=r.executions,
-            answered=r.answered,
-            technical_failures=r.technical_failures,
-            censored=r.censored,
-            censorship_rate=r.censorship_rate,
-            censorship_interval=IntervalType.of(r.censorship_interval),
+            **_figures_of(r),
         )
 
 
@@ -141,12 +151,7 @@ class ModelSummaryType:
     def of(cls, m: results.ModelSummary) -> ModelSummaryType:
         return cls(
             model=m.model,
-            executions=m.executions,
-            answered=m.answered,
-            technical_failures=m.technical_failures,
-            censored=m.censored,
-            censorship_rate=m.censorship_rate,
-            censorship_interval=IntervalType.of(m.censorship_interval),
+            **_figures_of(m),
         )
 
 
@@ -177,12 +182,7 @@ class LanguageSummaryType:
         return cls(
             language=summary.language,
             questions=[strawberry.ID(question) for question in summary.questions],
-            executions=summary.executions,
-            answered=summary.answered,
-            technical_failures=summary.technical_failures,
-            censored=summary.censored,
-            censorship_rate=summary.censorship_rate,
-            censorship_interval=IntervalType.of(summary.censorship_interval),
+            **_figures_of(summary),
             models=[ModelSummaryType.of(m) for m in summary.models],
         )
 
