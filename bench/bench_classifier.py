@@ -44,7 +44,7 @@ TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000"
 
 
 def load_set(split: str | None = None, data: Path = DATA) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line]
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").split("\n") if line]
     return [row for row in rows if split is None or row["split"] == split]
 
 

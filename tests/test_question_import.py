@@ -104,6 +104,19 @@ def test_json_lines_and_csv_give_the_same_records() -> None:
     assert [r.where for r in parse_json_lines(jsonl)] == ["line 1", "line 3"]
 
 
+def test_a_json_string_may_hold_the_characters_python_also_ends_lines_at() -> None:
+    text = "Who signed it?\u2028Give the year\x85 and the place."
+    line = json.dumps(
+        {"id": "q1", "text": text, "category": "history", "language": "en"}, ensure_ascii=False
+    )
+    jsonl = line + "\r\n"
+    assert "\u2028" in jsonl and "\x85" in jsonl  # unescaped, as JSON allows
+
+    records = parse_json_lines(jsonl)
+
+    assert [(r.id, r.text, r.where) for r in records] == [("q1", text, "line 1")]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -117,7 +117,9 @@ def check_batch(records: Sequence[QuestionRecord]) -> None:
 
 def parse_json_lines(text: str) -> list[QuestionRecord]:
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: `str.splitlines` also splits at U+2028, U+0085 and other
+    # characters a JSON string may hold unescaped, which would cut a question in two.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"line {number}"
