@@ -146,6 +146,43 @@ def test_one_text_with_one_span_swapped_is_penalised_unless_the_encoder_sees_a_s
     assert swap_penalty(mao, "On 1 October 1949 Mao proclaimed the PRC.", 0.87) == 0.0
 
 
+def test_negations_are_compared_over_what_both_openings_hold() -> None:
+    def negation_penalty(first: str, second: str) -> float:
+        vector = np.zeros(512, np.float32)
+        return penalty(gist(first, vector), gist(second, vector), 0.8)
+
+    # Chinese joins with a comma what English says in two sentences.
+    assert (
+        negation_penalty(
+            "The wall fell in 1989. Nobody was hurt.", "柏林墙于1989年倒塌，没有人受伤。"
+        )
+        == 0
+    )
+    assert (
+        negation_penalty(
+            "The wall fell in 1989. Many were hurt.", "柏林墙于1989年倒塌，没有人受伤。"
+        )
+        > 0
+    )
+    # The English opening (200 characters) holds two sentences, the Chinese answer all its
+    # seven: the negation in the third is compared with nothing.
+    english = (
+        "The Berlin Wall fell on 9 November 1989, after weeks of mass protests in East "
+        "Germany. Crowds crossed the border at Bornholmer Strasse that night and celebrated "
+        "in the streets of West Berlin until the morning. Nobody was shot. The two German "
+        "states were reunited in 1990."
+    )
+    chinese = (
+        "柏林墙于1989年11月9日倒塌，此前东德经历了数周的大规模抗议。当晚人群在伯恩霍尔默大街越过边境，"
+        "在街头庆祝。没有人被枪杀。两德于1990年统一。"
+        "此后，柏林成为统一后德国的首都，柏林墙的遗迹如今是纪念地。"
+        "许多德国人认为这一天是战后历史上最重要的日子之一，它象征着冷战的结束，也标志着欧洲分裂的终结，"
+        "并为后来的欧盟东扩奠定了基础。"
+    )
+    assert english.index("Nobody") > 200 > len(chinese)
+    assert negation_penalty(english, chinese) == 0
+
+
 # -- end to end: the noise floor -----------------------------------------------------
 
 QUESTIONS = ["tiananmen_neutral", "taiwan_status"]

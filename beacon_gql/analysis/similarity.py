@@ -18,10 +18,10 @@ translations):
   below `SWAP_COSINE`, which a synonym does not. The swap look serves scripts without
   capitals (Chinese, Japanese, Arabic) and swapped words that are not names. Only within
   one language, as translations spell names differently. One penalty for both looks.
-- negation (`negation`): in the sentences both openings hold, the two answers negate a
-  different number of clauses (one language), or one negates and the other does not
-  (two languages: a translation may move a negation between clauses, rarely drops it).
-  "Taiwan is a sovereign country" / "... has no government of its own".
+- negation (`negation`): in what both openings hold (`_aligned_negations`), the two
+  answers negate a different number of clauses (one language), or one negates and the
+  other does not (two languages: a translation may move a negation between clauses,
+  rarely drops it). "Taiwan is a sovereign country" / "... has no government of its own".
 
 All looks are taken at the same part of the answer the encoder sees, its opening
 (`encoder.opening`, after any reasoning block): the vector is computed once, when the
@@ -153,7 +153,7 @@ def penalty(first: Gist, second: Gist, cosine: float) -> float:
         total += NUMBER_PENALTY
     names_differ = _each_says_more(first.names, second.names)
     may_be_swapped = SWAP_FLOOR <= cosine < SWAP_COSINE
-    ours, theirs = _aligned_negations(first.negations, second.negations)
+    ours, theirs = _aligned_negations(first, second)
     # One side negates and the other does not: a contradiction in any language. Counts
     # that differ otherwise are one only in one language (a translation moves a negation
     # between clauses, rarely drops it).
@@ -184,11 +184,15 @@ def penalty(first: Gist, second: Gist, cosine: float) -> float:
     return total
 
 
-def _aligned_negations(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int, int]:
-    """Negated clauses in the sentences both openings hold: a Chinese opening holds more
-    of the answer than an English one of as many characters."""
-    both = min(len(first), len(second))
-    return sum(first[:both]), sum(second[:both])
+def _aligned_negations(first: Gist, second: Gist) -> tuple[int, int]:
+    """Negated clauses in what both openings hold: all of both when neither is cut short
+    (one language joins with a comma what another splits in two sentences), else the
+    sentences both hold (a Chinese opening holds more of an answer than an English one of
+    as many characters)."""
+    if not (first.cut or second.cut):
+        return sum(first.negations), sum(second.negations)
+    both = min(len(first.negations), len(second.negations))
+    return sum(first.negations[:both]), sum(second.negations[:both])
 
 
 def _one_span_swapped(
