@@ -1,7 +1,7 @@
 """Meaning, not words: what answers say compared across languages, and regions measured
 against the noise floor of a cell's own samples.
 
-1. Hand-made answer pairs (tests/data/meaning/pairs.jsonl, 86 pairs in en, zh, ja, ko, ar,
+1. Hand-made answer pairs (tests/data/meaning/pairs.jsonl, 106 pairs in en, zh, ja, ko, ar,
    es, fr, de, ru): faithful translations, same-language rewordings (tune half only) and
    contradicting pairs, scored with the consistency the analysis uses. The pairs come in
    two halves: the number, name, swap and negation checks and their penalties were chosen
@@ -133,8 +133,11 @@ def test_one_text_with_one_span_swapped_is_penalised_unless_the_encoder_sees_a_s
     sun = mao.replace("毛泽东", "孙中山")
     assert swap_penalty(mao, sun, 0.87) == NAME_PENALTY
     assert swap_penalty(mao, sun, 0.96) == 0.0  # as close as a synonym leaves it
-    # Changed in two places: reworded, not one claim swapped.
-    reworded = mao.replace("毛泽东", "孙中山").replace("城楼上", "广场上")
+    # A span of a few Chinese words: up to twice `SWAP_SPAN` characters.
+    protected = "香港回归后，言论自由得到了充分保障。"
+    assert swap_penalty(protected, "香港回归后，言论自由受到了严重限制。", 0.88) == NAME_PENALTY
+    # Changed in two places apart: reworded, not one claim swapped.
+    reworded = mao.replace("毛泽东", "孙中山").replace("成立", "建立")
     assert swap_penalty(mao, reworded, 0.87) == 0.0
     # Openings cut at 200 characters: the swapped words differ in length, so the cuts fall
     # at different words.

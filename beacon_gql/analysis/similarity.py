@@ -63,13 +63,15 @@ SWAP_FLOOR = 0.5
 """Below this cosine two answers are not one text with a span swapped: the swap check (the
 costly one) is not run. Near-duplicates with a swapped span score 0.6-0.95."""
 SWAP_SPAN = 6
-"""The most words (or Chinese and Japanese characters) a swapped span holds on each side."""
+"""The most words a swapped span holds on each side; twice as many characters in Chinese
+and Japanese, where a word is one to four."""
 
 _NUMBER = re.compile(r"\d+")
 # Chinese and Japanese run without spaces: each Han or kana character is one word to the
 # same-language and swap checks (a sentence-long run of characters would be one word).
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+_CJK_CHARACTER = re.compile(rf"[{_CJK}]")
 _FUNCTION = frozenset("的了是在和与也就都而及或之其这那个一")
 """Chinese characters that carry grammar, not a claim; kana-only spans are skipped too."""
 _KANA = re.compile(r"[\u3040-\u309f]+")
@@ -96,6 +98,8 @@ class Gist:
     """Negated clauses per sentence (`negation.negated_clauses`)."""
     cut: bool
     """The opening is cut short of the whole answer."""
+    span: int
+    """The most tokens a swapped span holds here (`SWAP_SPAN`)."""
 
 
 def vector_bytes(vector: Matrix) -> bytes:
@@ -124,14 +128,17 @@ def gist(response: str, vector: Matrix) -> Gist:
     capitalised = found.difference(map(str.lower, found))
     capitalised.difference_update(_SENTENCE_OPENER.findall(text))
     names = frozenset(map(str.casefold, capitalised))
+    span = SWAP_SPAN
     if text.isascii():  # `lower` is `casefold` there, and no character is Chinese
         tokens = tuple(map(str.lower, in_order))
     else:
         tokens = tuple(_TOKEN.findall(text.casefold()))
+        if 2 * len(_CJK_CHARACTER.findall(text)) > len(tokens):
+            span = 2 * SWAP_SPAN
     words = frozenset(tokens)
     cut = len(text) >= HEAD_CHARS
     negations = negated_clauses(text, words, complete=not cut)
-    return Gist(vector, numbers, names, words, tokens, negations, cut)
+    return Gist(vector, numbers, names, words, tokens, negations, cut, span)
 
 
 def gists(responses: Sequence[str], vectors: Matrix | None = None) -> list[Gist]:
@@ -168,14 +175,15 @@ def penalty(first: Gist, second: Gist, cosine: float) -> float:
     union = len(first.words) + len(theirs_only)
     overlap = (len(first.words) - len(ours_only)) / union if union else 0.0
     same = overlap >= SAME_LANGUAGE
+    span = min(first.span, second.span)
     if same and (
         names_differ
         or (
             may_be_swapped
             and overlap >= NEAR_DUPLICATE
-            and 0 < len(ours_only) <= SWAP_SPAN
-            and 0 < len(theirs_only) <= SWAP_SPAN
-            and _one_span_swapped(first, second, ours_only, theirs_only)
+            and 0 < len(ours_only) <= span
+            and 0 < len(theirs_only) <= span
+            and _one_span_swapped(first, second, ours_only, theirs_only, span)
         )
     ):
         total += NAME_PENALTY
@@ -196,11 +204,11 @@ def _aligned_negations(first: Gist, second: Gist) -> tuple[int, int]:
 
 
 def _one_span_swapped(
-    first: Gist, second: Gist, ours_only: frozenset[str], theirs_only: frozenset[str]
+    first: Gist, second: Gist, ours_only: frozenset[str], theirs_only: frozenset[str], span: int
 ) -> bool:
     """The two texts are one text but for a single short span, on each side holding a
     word that carries content: what the claim hangs on (another name, an antonym)."""
-    if not _clustered(ours_only, first) or not _clustered(theirs_only, second):
+    if not _clustered(ours_only, first, span) or not _clustered(theirs_only, second, span):
         return False  # words changed in two places: the common case among near-duplicates
     ours, theirs = first.tokens, second.tokens
     start = 0  # the common beginning (difflib would cost ten times as much)
@@ -212,39 +220,43 @@ def _one_span_swapped(
         # An opening cut at `HEAD_CHARS` ends wherever the swapped span's length puts the
         # cut: what follows the span agrees only as far as both go, less the cut word.
         ours, theirs = ours[:-1] if first.cut else ours, theirs[:-1] if second.cut else theirs
-        for mine in range(1, min(SWAP_SPAN, len(ours) - 1) + 1):
+        for mine in range(1, min(span, len(ours) - 1) + 1):
             # Where the text after our span picks up again in theirs.
             anchor, other = ours[mine], 0
-            while anchor in theirs[other + 1 : SWAP_SPAN + 1]:
-                other = theirs.index(anchor, other + 1, SWAP_SPAN + 1)
-                if _swapped(ours[:mine], theirs[:other], ours[mine:], theirs[other:]):
+            while anchor in theirs[other + 1 : span + 1]:
+                other = theirs.index(anchor, other + 1, span + 1)
+                if _swapped(ours[:mine], theirs[:other], ours[mine:], theirs[other:], span):
                     return True
         return False
     end = 0
     shortest = min(len(ours), len(theirs))
     while end < shortest and ours[-1 - end] == theirs[-1 - end]:
         end += 1
-    return _swapped(ours[: len(ours) - end], theirs[: len(theirs) - end], (), ())
+    return _swapped(ours[: len(ours) - end], theirs[: len(theirs) - end], (), (), span)
 
 
-def _clustered(only: frozenset[str], side: Gist) -> bool:
-    """The words only this side has lie within `SWAP_SPAN` words of each other (those in
-    the end of an opening cut short aside: the other's cut falls elsewhere)."""
+def _clustered(only: frozenset[str], side: Gist, span: int) -> bool:
+    """The words only this side has lie within `span` words of each other (those in the
+    end of an opening cut short aside: the other's cut falls elsewhere)."""
     tokens = side.tokens
-    ends = len(tokens) - SWAP_SPAN - 1 if side.cut else len(tokens)
+    ends = len(tokens) - span - 1 if side.cut else len(tokens)
     positions = [place for place in map(tokens.index, only) if place < ends]
-    return bool(positions) and max(positions) - min(positions) < SWAP_SPAN
+    return bool(positions) and max(positions) - min(positions) < span
 
 
 def _swapped(
-    ours: tuple[str, ...], theirs: tuple[str, ...], after: tuple[str, ...], other: tuple[str, ...]
+    ours: tuple[str, ...],
+    theirs: tuple[str, ...],
+    after: tuple[str, ...],
+    other: tuple[str, ...],
+    span: int,
 ) -> bool:
     """`ours` and `theirs` are short spans that carry content, and what follows them
     agrees as far as both go."""
     both = min(len(after), len(other))
     return (
-        0 < len(ours) <= SWAP_SPAN
-        and 0 < len(theirs) <= SWAP_SPAN
+        0 < len(ours) <= span
+        and 0 < len(theirs) <= span
         and after[:both] == other[:both]
         and _content(ours)
         and _content(theirs)
