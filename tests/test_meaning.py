@@ -1,11 +1,13 @@
 """Meaning, not words: what answers say compared across languages, and regions measured
 against the noise floor of a cell's own samples.
 
-1. Hand-made answer pairs (tests/data/meaning/pairs.jsonl, 32 pairs in en, zh, es, fr, de,
-   ru): faithful translations and contradicting pairs, scored with the consistency the
-   analysis uses. The pairs come in two halves: the number and name checks and their
-   penalties were chosen looking at the "tune" half only; the "held_out" half was scored
-   once they were fixed. The table is printed (pytest -s shows it).
+1. Hand-made answer pairs (tests/data/meaning/pairs.jsonl, 106 pairs in en, zh, ja, ko, ar,
+   es, fr, de, ru): faithful translations, same-language rewordings (tune half only) and
+   contradicting pairs, scored with the consistency the analysis uses. The pairs come in
+   two halves: the number, name, swap and negation checks and their penalties were chosen
+   looking at the "tune" half only; the "held_out" half (16 pairs, unchanged since the
+   number and name checks were fixed) was scored once they were. The table is printed
+   (pytest -s shows it).
 2. End to end, runs = 10, with SIMULATED providers whose answers the test scripts: regions
    that differ no more than a cell's own samples yield no narrative difference; ASIA telling
    another story, each cell agreeing with itself, yields one naming ASIA.
@@ -19,9 +21,10 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from beacon_gql.analysis.similarity import consistency, gists
+from beacon_gql.analysis.similarity import NAME_PENALTY, consistency, gist, gists, penalty
 from beacon_gql.config import Settings
 from beacon_gql.db import analyses
 from beacon_gql.providers.simulator import SimulatorFleet
@@ -29,17 +32,18 @@ from tests.support.specs import Signer, make_spec
 from tests.test_samples import PROVIDER_OF, TWO_MODELS, run_job, served
 
 PAIRS = Path(__file__).parent / "data" / "meaning" / "pairs.jsonl"
+CONSISTENT = ("translation", "paraphrase")
+"""Kinds of pair that say the same thing: a translation, or (tune half only) a rewording in
+the same language, which guards the swap and negation checks against false alarms."""
 
 MARGIN = 0.05
 """How far every translation must score above every contradiction, known misses aside.
-Measured: 0.17 on the tune half, 0.09 on the held-out half."""
+Measured: 0.076 on the tune half (a Russian-Chinese translation at 0.689, "peaceful" /
+"violent" at 0.614), 0.177 on the held-out half, with no known miss. Before the swap and
+negation checks: 0.17 and 0.09, with a known miss in each half (a Chinese name swapped, 0.87;
+"a sovereign country" / "has no government of its own", 0.82)."""
 
-KNOWN_MISSES = {
-    "tune-c08": "the same Chinese sentence with another man's name (毛泽东 / 孙中山): Han "
-    "script has no capitals, so the name check cannot see it, and the encoder scores 0.87",
-    "held-c01": "'a sovereign country' against 'a province of the PRC', in English: the encoder "
-    "scores 0.82, and the claim differs in neither a number nor a name",
-}
+KNOWN_MISSES: dict[str, str] = {}
 """Contradictions the score does not catch (it rates them as consistent as translations).
 Listed, not hidden: the test asserts they are still misses, so a fix shows up here."""
 
@@ -62,6 +66,7 @@ def test_the_pairs_cover_what_the_issue_asks() -> None:
     assert len(pairs) >= 24
     languages = {pair[side]["lang"] for pair in pairs for side in ("a", "b")}
     assert len(languages) >= 4
+    assert {pair["kind"] for pair in pairs} <= {*CONSISTENT, "contradiction"}
     for half in ("tune", "held_out"):
         kinds = [pair["kind"] for pair in pairs if pair["half"] == half]
         assert kinds.count("translation") == kinds.count("contradiction") >= 6
@@ -82,7 +87,7 @@ def test_translations_score_above_contradictions_by_a_clear_margin() -> None:
     failures = []
     for half in ("tune", "held_out"):
         in_half = [(pair, score) for pair, score in scored if pair["half"] == half]
-        translations = [score for pair, score in in_half if pair["kind"] == "translation"]
+        translations = [score for pair, score in in_half if pair["kind"] in CONSISTENT]
         caught = [
             score
             for pair, score in in_half
@@ -91,7 +96,8 @@ def test_translations_score_above_contradictions_by_a_clear_margin() -> None:
         missed = [(pair["id"], score) for pair, score in in_half if pair["id"] in KNOWN_MISSES]
         margin = min(translations) - max(caught)
         print(
-            f"{half}: translations {min(translations):.3f}-{max(translations):.3f}, "
+            f"{half}: translations and paraphrases {min(translations):.3f}-"
+            f"{max(translations):.3f}, "
             f"contradictions {min(caught):.3f}-{max(caught):.3f} "
             f"(known misses: {', '.join(f'{i} {s:.3f}' for i, s in missed) or 'none'}); "
             f"margin {margin:.3f}"
@@ -116,6 +122,68 @@ def test_an_answer_and_its_translation_agree_and_a_changed_year_does_not() -> No
     assert consistency(english, chinese) > 0.7
     assert consistency(english, other_year) < consistency(english, chinese) - 0.1
     assert consistency(english, english) == 1.0
+
+
+def test_one_text_with_one_span_swapped_is_penalised_unless_the_encoder_sees_a_synonym() -> None:
+    def swap_penalty(first: str, second: str, cosine: float) -> float:
+        vector = np.zeros(512, np.float32)
+        return penalty(gist(first, vector), gist(second, vector), cosine)
+
+    mao = "1949年10月1日，毛泽东在天安门城楼上宣布中华人民共和国成立。"
+    sun = mao.replace("毛泽东", "孙中山")
+    assert swap_penalty(mao, sun, 0.87) == NAME_PENALTY
+    assert swap_penalty(mao, sun, 0.96) == 0.0  # as close as a synonym leaves it
+    # A span of a few Chinese words: up to twice `SWAP_SPAN` characters.
+    protected = "香港回归后，言论自由得到了充分保障。"
+    assert swap_penalty(protected, "香港回归后，言论自由受到了严重限制。", 0.88) == NAME_PENALTY
+    # Changed in two places apart: reworded, not one claim swapped.
+    reworded = mao.replace("毛泽东", "孙中山").replace("成立", "建立")
+    assert swap_penalty(mao, reworded, 0.87) == 0.0
+    # Openings cut at 200 characters: the swapped words differ in length, so the cuts fall
+    # at different words.
+    rest = " The demonstrations drew millions of residents onto the streets" * 4
+    peaceful = "The 2019 protests in Hong Kong were largely peaceful." + rest
+    violent = "The 2019 protests in Hong Kong were largely violent and chaotic." + rest
+    assert swap_penalty(peaceful, violent, 0.9) == NAME_PENALTY
+    # A translation is not one text with a span swapped.
+    assert swap_penalty(mao, "On 1 October 1949 Mao proclaimed the PRC.", 0.87) == 0.0
+
+
+def test_negations_are_compared_over_what_both_openings_hold() -> None:
+    def negation_penalty(first: str, second: str) -> float:
+        vector = np.zeros(512, np.float32)
+        return penalty(gist(first, vector), gist(second, vector), 0.8)
+
+    # Chinese joins with a comma what English says in two sentences.
+    assert (
+        negation_penalty(
+            "The wall fell in 1989. Nobody was hurt.", "柏林墙于1989年倒塌，没有人受伤。"
+        )
+        == 0
+    )
+    assert (
+        negation_penalty(
+            "The wall fell in 1989. Many were hurt.", "柏林墙于1989年倒塌，没有人受伤。"
+        )
+        > 0
+    )
+    # The English opening (200 characters) holds two sentences, the Chinese answer all its
+    # seven: the negation in the third is compared with nothing.
+    english = (
+        "The Berlin Wall fell on 9 November 1989, after weeks of mass protests in East "
+        "Germany. Crowds crossed the border at Bornholmer Strasse that night and celebrated "
+        "in the streets of West Berlin until the morning. Nobody was shot. The two German "
+        "states were reunited in 1990."
+    )
+    chinese = (
+        "柏林墙于1989年11月9日倒塌，此前东德经历了数周的大规模抗议。当晚人群在伯恩霍尔默大街越过边境，"
+        "在街头庆祝。没有人被枪杀。两德于1990年统一。"
+        "此后，柏林成为统一后德国的首都，柏林墙的遗迹如今是纪念地。"
+        "许多德国人认为这一天是战后历史上最重要的日子之一，它象征着冷战的结束，也标志着欧洲分裂的终结，"
+        "并为后来的欧盟东扩奠定了基础。"
+    )
+    assert english.index("Nobody") > 200 > len(chinese)
+    assert negation_penalty(english, chinese) == 0
 
 
 # -- end to end: the noise floor -----------------------------------------------------

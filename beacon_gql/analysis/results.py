@@ -74,7 +74,8 @@ class PairComparison:
     """Mean consistency of the matched answers, from 0 (unrelated or contradicting) to 1
     (saying the same thing, in any language): the cosine of their multilingual
     sentence-encoder vectors, less a penalty when each states a number, or in one language
-    a name, that the other does not. None without any matched cell."""
+    a name or a swapped phrase, that the other does not, or when one negates what the other
+    does not. None without any matched cell."""
     substantive_similarity: float | None
     """Mean consistency over the matched cells where both answers are substantive, in
     whatever language: what the two sides said, leaving refusals aside."""
@@ -268,8 +269,9 @@ class BiasAnalysisReport:
     """Mean consistency (0 to 1) of the same model's answers to a control question in two
     regions, over every such pair of answers. Consistency compares what two answers say, in
     any language: the cosine of their vectors from the multilingual sentence encoder the
-    classifier uses, less a penalty when each states a number, or in one language a name,
-    the other does not; an answer and its faithful translation score about 0.75 to 0.9.
+    classifier uses, less a penalty when each states a number, or in one language a name or
+    a swapped phrase, the other does not, or when one negates what the other does not; an
+    answer and its faithful translation score about 0.7 to 0.9.
     Control questions have one right answer, so 1 means every region said the same. None
     when no model answered a control question in two regions."""
     narrative_divergence: float | None
