@@ -124,6 +124,18 @@ def test_an_answer_and_its_translation_agree_and_a_changed_year_does_not() -> No
     assert consistency(english, english) == 1.0
 
 
+def test_a_year_in_arabic_indic_digits_is_the_same_year() -> None:
+    english, arabic, other_year = gists(
+        [
+            "Alexander Fleming discovered penicillin in 1928.",
+            "اكتشف ألكسندر فليمنغ البنسلين عام ١٩٢٨.",
+            "اكتشف ألكسندر فليمنغ البنسلين عام ١٩٣٨.",
+        ]
+    )
+    assert english.numbers == arabic.numbers == {"1928"}
+    assert consistency(english, other_year) < consistency(english, arabic) - 0.2
+
+
 def test_one_text_with_one_span_swapped_is_penalised_unless_the_encoder_sees_a_synonym() -> None:
     def swap_penalty(first: str, second: str, cosine: float) -> float:
         vector = np.zeros(512, np.float32)

@@ -119,7 +119,8 @@ def gist(response: str, vector: Matrix) -> Gist:
     text = opening(without_reasoning(response))
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    numbers = frozenset(number.lstrip("0") or "0" for number in _NUMBER.findall(text))
+    # `int` reads every script's digits ("١٩٢٨" is 1928), which NFKC leaves as they are.
+    numbers = frozenset(str(int(number)) for number in _NUMBER.findall(text))
     # Capitalised words, less those that open a sentence (a word capitalised both ways is
     # taken for the ordinary word: a rare loss, and these run for every answer).
     # Set operations and `map`, not a loop per word: these run for every answer.
