@@ -42,7 +42,8 @@ IDLE_REFREEZE_S: Final = 5.0
 
 class SubscriberFreezer:
     """Told by the fan-out (web/fanout.py) when a subscriber joins or leaves and when an event
-    is delivered; freezes and unfreezes on the event loop's timers, never inside a delivery."""
+    is delivered. Freezes from the event loop's timers, never inside a delivery; unfreezes as
+    a subscriber leaves (it costs nothing: the collector's own passes then do the work)."""
 
     def __init__(
         self,
