@@ -193,6 +193,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             yield
         finally:
             state.services = None
+            # Before the unfreeze: a freeze scheduled for later would keep this app's cycles.
+            state.graphql.fanout.freezer.close()
             gc.unfreeze()
 
 

@@ -7,7 +7,9 @@ subscriber. Its subscribers are grouped by query text, operation name and variab
 event the feed executes each group's document once (graphql-core's executor with the
 schema's execution context, no per-subscriber extension hooks), encodes the payload once, and
 puts `prefix(operation id) + payload` in each subscriber's socket outbox (web/outbox.py:
-bounded, drop-to-latest for a client that stops reading).
+bounded, drop-to-latest for a client that stops reading). The subscribers' own objects are
+kept out of the garbage collector's full passes (web/subscriber_gc.py), which otherwise
+delayed a whole event for every subscriber now and then.
 
 A subscriber joins its job's feed before reading its snapshot, and strawberry sends that
 snapshot like any first result (validation, limits and authentication are strawberry's, as
@@ -37,6 +39,7 @@ from beacon_gql.schema.shared_render import shared_event
 from beacon_gql.schema.subscription import JobProgressEventType
 from beacon_gql.telemetry import active_subscription
 from beacon_gql.web.outbox import OUTBOX_LIMIT, Outbox, Recipient
+from beacon_gql.web.subscriber_gc import SubscriberFreezer
 
 if TYPE_CHECKING:
     import strawberry
@@ -187,6 +190,7 @@ class Feed:
                 member.feed_ended(error)
 
     async def _deliver(self, update: ProgressUpdate) -> None:
+        self.fanout.freezer.active()
         event = shared_event(
             update.source,
             (update.job.id, update.sequence),
@@ -200,6 +204,7 @@ class Feed:
             for member in list(group.members):
                 member.offer(update.sequence, rest, last)
         self.delivered = update.sequence
+        self.fanout.freezer.active()
 
 
 class ProgressFanout:
@@ -209,6 +214,8 @@ class ProgressFanout:
         self._schema = schema
         self._feeds: dict[str, Feed] = {}
         self._masker = CodedErrors()
+        # The subscriptions' own objects, frozen out of the collector's full passes.
+        self.freezer = SubscriberFreezer()
 
     def join(
         self,
@@ -222,9 +229,11 @@ class ProgressFanout:
         if feed is None or feed.closed:
             feed = self._feeds[job_id] = Feed(self, job_id, services)
         feed.add(key, variables, member)
+        self.freezer.joined()
         return feed
 
     def leave(self, feed: Feed, member: Member) -> None:
+        self.freezer.left()
         if feed.remove(member) and not feed.closed:
             feed.closed = True
             feed.task.cancel()
