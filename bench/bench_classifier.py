@@ -5,15 +5,17 @@
 Prints accuracy, Cohen's kappa, per-label precision and recall and the confusion matrix on,
 first, the test part of the independent set (tests/data/classification_independent/
 test.jsonl: written by an author who never saw the classifier or its training data; the
-figure that counts), then its development part (which chose the trainer's settings), the
-held-out part of our own set (tests/data/classification/answers.jsonl, split `heldout` by
-default) and of the public set of real model answers labelled by people
-(tests/data/classification_public/xstest.jsonl; English, SUBSTANTIVE and REFUSAL only, so
-its EVASIVE and TECHNICAL_FAILURE rows stay empty). Then it classifies `--speed` answers
-(the answers of our own and the public set, interleaved and cycled, each with a distinct
-suffix so that no cache can help) in one batch, as the worker's recording path does, and
-reports answers per second. Targets (issue 15), judged on the independent test part:
-accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90, 5,000 answers in under 30 s.
+figure that counts), then the second independent set (tests/data/
+classification_independent_b/test.jsonl: another author, the same rules), the first set's
+development part (which chose the trainer's settings), the held-out part of our own set
+(tests/data/classification/answers.jsonl, split `heldout` by default) and of the public set
+of real model answers labelled by people (tests/data/classification_public/xstest.jsonl;
+English, SUBSTANTIVE and REFUSAL only, so its EVASIVE and TECHNICAL_FAILURE rows stay
+empty). Then it classifies `--speed` answers (the answers of our own and the public set,
+interleaved and cycled, each with a distinct suffix so that no cache can help) in one
+batch, as the worker's recording path does, and reports answers per second. Targets (issue
+15), judged on both independent test sets: accuracy >= 0.95, kappa >= 0.90, every recall
+>= 0.90, 5,000 answers in under 30 s.
 `--mistakes` lists the mistakes on our own and the public held-out parts only: the
 independent set's are not shown, so that nothing is shaped on them.
 """
@@ -39,6 +41,10 @@ INDEPENDENT_DEV = INDEPENDENT / "dev.jsonl"
 INDEPENDENT_TEST = INDEPENDENT / "test.jsonl"
 """Written by an author who never saw the classifier or its training data. Nothing is
 trained on either part; `dev` chooses the trainer's two settings, `test` is only measured."""
+INDEPENDENT_B_TEST = PROJECT_ROOT / "tests" / "data" / "classification_independent_b" / "test.jsonl"
+"""A second independent set, by another author under the same rules, written after the
+first set's figures were known and measured once the head was frozen; nothing reads it but
+this benchmark and its regression test."""
 LABELS = tuple(label.value for label in Classification)
 TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000": 30.0}
 
@@ -118,6 +124,10 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
     report = evaluate(load_set(None, INDEPENDENT_TEST))
     report["split"] = f"the independent set's test part ({_shown(INDEPENDENT_TEST)})"
     others = {
+        "independent_b": (
+            load_set(None, INDEPENDENT_B_TEST),
+            f"the second independent set ({_shown(INDEPENDENT_B_TEST)})",
+        ),
         "independent_dev": (load_set(None, INDEPENDENT_DEV), _shown(INDEPENDENT_DEV)),
         "own": (load_set(split), f"{split} of our own set ({_shown(DATA)})"),
         "public": (
@@ -130,17 +140,22 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
         report[key] = {**evaluate(rows), "split": shown, "classifier_version": version}
     if speed_count:
         report.update(speed(speed_count))
+    report["targets_met"] = all(
+        _figures_met(part) for part in (report, report["independent_b"])
+    ) and (
+        not speed_count
+        or report["speed_seconds"] * 5000 / speed_count < TARGETS["speed_seconds_5000"]
+    )
+    return report
+
+
+def _figures_met(report: dict[str, Any]) -> bool:
     recalls = [value["recall"] for value in report["per_label"].values() if value["recall"]]
-    report["targets_met"] = (
+    return (
         report["accuracy"] >= TARGETS["accuracy"]
         and report["kappa"] >= TARGETS["kappa"]
         and min(recalls) >= TARGETS["recall"]
-        and (
-            not speed_count
-            or report["speed_seconds"] * 5000 / speed_count < TARGETS["speed_seconds_5000"]
-        )
     )
-    return report
 
 
 def _shown(path: Path) -> str:
@@ -149,7 +164,7 @@ def _shown(path: Path) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     _print_figures(report)
-    for key in ("independent_dev", "own", "public"):
+    for key in ("independent_b", "independent_dev", "own", "public"):
         if key in report:
             print()
             _print_figures(report[key])

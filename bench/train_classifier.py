@@ -8,13 +8,20 @@ real model answers labelled by people, English, `split == "train"`) and the four
 tests/data/classification_extra/ (written from the label definitions by four other authors,
 nine languages). No held-out part is read here.
 
-Multinomial logistic regression (numpy, full-batch Adam, L2). Every (source, label) pair
-weighs the same in total, so neither the larger sets nor the commonest label decide alone.
-The two choices made here, the L2 strength and how much the encoder's dimensions are shrunk
-against the hand-made features, are picked by accuracy on the development part of the
-independent set (tests/data/classification_independent/dev.jsonl), written by an author
-who never saw this code or these sets: it rewards what carries over to another author's
-answers. Its test part is never read here.
+Multinomial logistic regression (numpy, full-batch Adam run to convergence, L2). Every
+(source, label) pair weighs the same in total, so neither the larger sets nor the commonest
+label decide alone; the public set (real model answers labelled by people, the nearest thing
+to what the service will meet) may weigh more.
+
+The settings (the L2 strength, the public set's weight, and a log-odds offset for
+SUBSTANTIVE) are picked by what carries over to answers by an author the model did not
+learn from, measured two ways and averaged: leave-one-source-out accuracy over the training
+sets (train on all sources but one, score that one, for each source in turn), and accuracy
+on the development part of the independent set (tests/data/classification_independent/
+dev.jsonl, written by an author who never saw this code or these sets). Neither the test
+part of that set, nor tests/data/classification_independent_b/, nor the held-out parts of
+our own and the public set are read here. On a tie the stronger regularisation and the
+smaller offset win.
 """
 
 from __future__ import annotations
@@ -41,8 +48,13 @@ from bench.bench_classifier import (
 
 Array = npt.NDArray[np.float32]
 Labels = npt.NDArray[np.int64]
-L2_CHOICES = (0.1, 0.3, 1.0)
-SHRINK_CHOICES = (1.0, 0.3)
+L2_CHOICES = (0.02, 0.007)
+"""Per-answer penalty; with ~4,700 training answers, scikit-learn's C of about 0.01 and 0.03."""
+PUBLIC_WEIGHTS = (1.0, 3.0)
+SHRINK = 0.3
+"""How much the encoder's dimensions are scaled down against the hand-made features after
+standardising (a stronger penalty on the many encoder dimensions). Explored with 1.0, 0.3
+and 0.15 by the same leave-one-source-out measure: 0.3 carried over best."""
 STEPS = 600
 PUBLIC_GROUP = "public"
 
@@ -98,11 +110,13 @@ def predict(model: tuple[Array, Array, Array, Array], x: Array) -> Labels:
     return result
 
 
-def balanced_weights(sources: npt.NDArray[Any], y: Labels) -> Array:
-    """Each (source, label) pair present gets the same total weight; mean weight 1."""
+def balanced_weights(sources: npt.NDArray[Any], y: Labels, public: float = 1.0) -> Array:
+    """Each (source, label) pair present gets the same total weight, the public set's
+    `public` times as much; mean weight 1."""
     pairs = list(zip(sources.tolist(), y.tolist(), strict=True))
     counts = Counter(pairs)
-    weights = np.array([1.0 / counts[pair] for pair in pairs], np.float32)
+    boost = {PUBLIC_GROUP: public}
+    weights = np.array([boost.get(pair[0], 1.0) / counts[pair] for pair in pairs], np.float32)
     result: Array = weights * (len(weights) / weights.sum())
     return result
 
@@ -128,24 +142,59 @@ def dev_rows() -> list[dict[str, Any]]:
     ]
 
 
-OFFSETS = (0.0, 0.25, 0.5, 0.75, 1.0)
-OFFSET_TOLERANCE = 0.02
+OFFSETS = (0.0, 0.25, 0.5)
+"""Log-odds added to SUBSTANTIVE: where the data cannot tell, an answer gets the benefit of
+the doubt, since calling it censored is the claim the analysis has to stand behind."""
+
+Setting = tuple[float, float]  # (l2, public weight)
 
 
-def substantive_offset(model: tuple[Array, Array, Array, Array], x: Array, y: Labels) -> float:
-    """The largest log-odds added to SUBSTANTIVE that keeps the development accuracy within
-    `OFFSET_TOLERANCE` of its best: where the data cannot tell, an answer gets the benefit
-    of the doubt, since calling it censored is the claim the analysis has to stand behind."""
+def logits(model: tuple[Array, Array, Array, Array], x: Array) -> Array:
     mean, scale, w, b = model
-    logits = ((x - mean) / scale) @ w + b
-    scores = {}
+    result: Array = ((x - mean) / scale) @ w + b
+    return result
+
+
+def accuracy_by_offset(scores: Array, y: Labels) -> dict[float, float]:
+    out = {}
     for offset in OFFSETS:
-        shifted = logits.copy()
+        shifted = scores.copy()
         shifted[:, LABELS.index("SUBSTANTIVE")] += offset
-        scores[offset] = float((shifted.argmax(axis=1) == y).mean())
-        print(f"SUBSTANTIVE offset {offset}: development accuracy {scores[offset]:.3f}")
-    best = max(scores.values())
-    return max(offset for offset, score in scores.items() if score >= best - OFFSET_TOLERANCE)
+        out[offset] = float((shifted.argmax(axis=1) == y).mean())
+    return out
+
+
+def carry_over(
+    x: Array, y: Labels, sources: npt.NDArray[Any], dev: tuple[Array, Labels], setting: Setting
+) -> dict[float, float]:
+    """For each offset: the mean of the leave-one-source-out accuracy and the development
+    accuracy."""
+    l2, public = setting
+    left_out: dict[float, list[float]] = {offset: [] for offset in OFFSETS}
+    for source in sorted(set(sources.tolist())):
+        keep = sources != source
+        model = fit(
+            x[keep],
+            y[keep],
+            l2,
+            ENCODED_FEATURES,
+            SHRINK,
+            balanced_weights(sources[keep], y[keep], public),
+        )
+        for offset, score in accuracy_by_offset(logits(model, x[~keep]), y[~keep]).items():
+            left_out[offset].append(score)
+    model = fit(x, y, l2, ENCODED_FEATURES, SHRINK, balanced_weights(sources, y, public))
+    on_dev = accuracy_by_offset(logits(model, dev[0]), dev[1])
+    result = {}
+    for offset in OFFSETS:
+        loso = float(np.mean(left_out[offset]))
+        result[offset] = (loso + on_dev[offset]) / 2
+        print(
+            f"l2={l2} public x{public} offset {offset}: leave-one-source-out {loso:.3f} "
+            f"(lowest {min(left_out[offset]):.3f}), development {on_dev[offset]:.3f}",
+            flush=True,
+        )
+    return result
 
 
 def main() -> None:
@@ -158,28 +207,28 @@ def main() -> None:
     x, _ = feature_rows([row["answer"] for row in rows], [row["question"] for row in rows])
     y = np.array([LABELS.index(row["label"]) for row in rows], dtype=np.int64)
     sources = np.array([row["origin"] for row in rows])
-    weights = balanced_weights(sources, y)
     dev = dev_rows()
     dev_x, _ = feature_rows([row["answer"] for row in dev], [row["question"] for row in dev])
     dev_y = np.array([LABELS.index(row["label"]) for row in dev], dtype=np.int64)
     print(f"training rows: {dict(Counter(sources.tolist()))}, features: {x.shape[1]}")
     print(f"development rows (independent set, answers the detectors pass): {len(dev)}")
-    best: tuple[float, float, float] | None = None
-    for l2 in L2_CHOICES:
-        for shrink in SHRINK_CHOICES:
-            model = fit(x, y, l2, ENCODED_FEATURES, shrink, weights)
-            score = float((predict(model, dev_x) == dev_y).mean())
-            print(f"l2={l2} shrink={shrink}: development accuracy {score:.3f}")
-            # On a tie the stronger regularisation wins: the simpler model carries further.
-            if best is None or score >= best[0]:
-                best = (score, l2, shrink)
+    best: tuple[float, float, Setting] | None = None
+    # Strongest regularisation first and the offset ascending: a later choice must do
+    # strictly better to win.
+    for l2 in sorted(L2_CHOICES, reverse=True):
+        for public in PUBLIC_WEIGHTS:
+            for offset, score in carry_over(x, y, sources, (dev_x, dev_y), (l2, public)).items():
+                if best is None or score > best[0]:
+                    best = (score, offset, (l2, public))
     assert best is not None
-    mean, scale, w, b = fit(x, y, best[1], ENCODED_FEATURES, best[2], weights)
-    offset = substantive_offset((mean, scale, w, b), dev_x, dev_y)
+    score, offset, (l2, public) = best
+    mean, scale, w, b = fit(
+        x, y, l2, ENCODED_FEATURES, SHRINK, balanced_weights(sources, y, public)
+    )
     b[LABELS.index("SUBSTANTIVE")] += offset
     model = (mean, scale, w, b)
     print(
-        f"chosen l2={best[1]} shrink={best[2]} SUBSTANTIVE offset={offset}; "
+        f"chosen l2={l2} public x{public} SUBSTANTIVE offset={offset} (score {score:.3f}); "
         f"training accuracy {(predict(model, x) == y).mean():.3f}, "
         f"development accuracy {(predict(model, dev_x) == dev_y).mean():.3f}"
     )
