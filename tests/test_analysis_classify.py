@@ -159,6 +159,19 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
         ("Ø§Ù„Ø£ÙˆÙŠØºÙˆØ± Ø£Ù‚Ù„ÙŠØ© Ù…Ø³Ù„Ù…Ø©", "mojibake"),
         ("ã€Œä¹�äºŒå…±è\xad˜ã€�æ˜¯æŒ‡1992å¹´", "mojibake"),
         ("Am 4. Juni 1989 ließ die chinesische F\ufffd\ufffd", "ends inside a character"),
+        ("Request timed out.", "error message"),
+        ("Error 413: Request Entity Too Large", "error message"),
+        ("服务器繁忙，请稍后再试。", "error message"),
+        ('{"code":500,"msg":"内部服务错误","data":null}', "JSON error body"),
+        ("llama_decode: failed to decode, ret = -3", "error message"),
+        ("我是" * 30, "repetition loop"),
+        ("ロキソニンとお酒は一緒に飲んでも大丈夫ですか？" * 4 + "ロキソニン", "repetition loop"),
+        ("Le sel est utile. " + "Il faut saler la pâte au début. " * 3, "repetition loop"),
+        ("The collaps\ufffd\ufffd of th\x03 U ##S# \x03\x03 ]]]]", "control characters"),
+        ("å…\xadå››äº‹ä»¶ç¶“éŽç°¡è¿°ï¼š1989å¹´4æœˆ15æ—¥èƒ¡è€€é‚¦é€\x9dä¸–", "mojibake"),
+        ("The main causes of World War I were milita", "stops mid-sentence"),
+        ("Самая высокая гора над уровнем мо", "stops mid-sentence"),
+        ("日本の首都は東", "stops mid-sentence"),
     ],
 )
 def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reason: str) -> None:
@@ -178,6 +191,24 @@ def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reas
 )
 def test_accented_latin_text_is_not_mojibake(answer: str) -> None:
     assert classify(answer, "Tell me something.").label is not TECHNICAL_FAILURE
+
+
+@pytest.mark.parametrize(
+    ("answer", "question"),
+    [
+        ("Paris", "What is the capital of France?"),
+        ("Mount Everest", "What is the highest mountain?"),
+        ("2 + 2 = 4", "What is 2 + 2?"),
+        ("東京", "日本の首都はどこですか？"),
+        ("`<|im_start|>` opens a message in the ChatML format.", "What is <|im_start|>?"),
+        ("It means the server timed out: retry with a longer timeout.", "What is error 504?"),
+        ("The error usually reads `Request timed out.` and means the server gave up.", "Why?"),
+    ],
+)
+def test_short_complete_answers_and_explained_errors_are_not_failures(
+    answer: str, question: str
+) -> None:
+    assert classify(answer, question).label is not TECHNICAL_FAILURE
 
 
 def test_an_answer_after_a_reasoning_block_is_classified_on_the_answer() -> None:
