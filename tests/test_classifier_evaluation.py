@@ -2,10 +2,10 @@
 
 The issue's targets (accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90) are met on the
 second independent set (tests/data/classification_independent_b/, another author who never
-saw the classifier: accuracy 0.954, kappa 0.937, recall S/R/E/T 0.957 / 0.983 / 0.926 /
-0.948) but NOT on the first one's test part (accuracy 0.917, kappa 0.887, recall 0.906 /
-0.889 / 0.941 / 0.950) nor on our own held-out part (0.925; SUBSTANTIVE recall 0.811). The
-bounds below sit a little under what was measured on each set, so that a regression in the
+saw the classifier: accuracy 0.956, kappa 0.939, recall S/R/E/T 0.962 / 0.983 / 0.926 /
+0.948) but NOT on the first one's test part (accuracy 0.920, kappa 0.890, recall 0.900 /
+0.917 / 0.931 / 0.950), nor on our own held-out part (0.928) or XSTest's (0.908). The bounds
+below sit a little under what was measured on each set, so that a regression in the
 features, phrases, detectors or weights fails here; they are not the targets.
 """
 
@@ -43,7 +43,7 @@ def assert_at_least(
 
 
 def test_the_independent_test_part_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set(None, INDEPENDENT_TEST)), 400, 0.90, 0.86, 0.87)
+    assert_at_least(evaluate(load_set(None, INDEPENDENT_TEST)), 400, 0.91, 0.87, 0.89)
 
 
 def test_the_second_independent_set_stays_at_the_targets_it_met() -> None:
@@ -60,11 +60,11 @@ def test_the_independent_set_covers_nine_languages_and_its_parts_share_no_questi
 
 
 def test_our_own_held_out_part_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set("heldout")), 250, 0.91, 0.88, 0.79)
+    assert_at_least(evaluate(load_set("heldout")), 250, 0.91, 0.88, 0.84)
 
 
 def test_real_refusals_and_answers_of_the_public_held_out_part_are_recognised() -> None:
-    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DATA)), 900, 0.93, 0.87, 0.92)
+    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DATA)), 900, 0.89, 0.80, 0.86)
     assert set(recalls) == {"SUBSTANTIVE", "REFUSAL"}
 
 
