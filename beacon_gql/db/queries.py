@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Select, Text, and_, bindparam, cast, or_, select
+from sqlalchemy import (
+    Dialect,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.types import NullType, TypeDecorator
 
 from beacon_gql.db.models import (
     BiasAnalysisRecord,
@@ -37,7 +51,8 @@ class JobVersion:
 # An execution's stored row, every column an attribute (`row.response`), without an ORM
 # object: building 5,000 of those was half of the time of a big job's query. Its
 # `classification_evidence` is the column's JSON text, decoded only by who asks for it
-# (`decode_evidence`): decoding it for every row was the next largest part.
+# (`decode_evidence`): decoding it for every row was the next largest part. A job's list
+# read with the job (`job_with_executions`) comes as named tuples with the same attributes.
 ExecutionRow = Row[Any]
 
 
@@ -138,9 +153,8 @@ async def list_jobs(
     return (await session.scalars(statement)).all()
 
 
-@functools.lru_cache(maxsize=256)
-def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) -> Select[Any]:
-    columns = [
+def _execution_columns(only: frozenset[str] | None) -> list[Any]:
+    return [
         cast(column, Text).label(column.name)
         if column.name == "classification_evidence"
         else column
@@ -150,11 +164,87 @@ def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) 
         if column.name != "meaning_vector"
         and (only is None or column.name in only or column.name in ("id", "job_id"))
     ]
-    statement = select(*columns).where(Execution.job_id.in_(bindparam("job_ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=256)
+def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) -> Select[Any]:
+    statement = select(*_execution_columns(only)).where(
+        Execution.job_id.in_(bindparam("job_ids", expanding=True))
+    )
     for name, wanted in zip(_FILTER_COLUMNS, shape, strict=True):
         if wanted:
             statement = statement.where(Execution.__table__.c[name] == bindparam(name))
     return statement.order_by(Execution.job_id, Execution.position)
+
+
+@dataclass(frozen=True)
+class _ExecutionRecords:
+    """How the executions come in the job's statement: one record per execution, in grid
+    order, each value as the executions statement's own column would give it."""
+
+    statement: Select[Any]
+    # A named tuple: every column an attribute, read as an ExecutionRow's are.
+    row: Callable[..., Any]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _record_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy would do to a value asyncpg decoded: on asyncpg, only the project's
+    own column types (UTCDateTime) convert anything; the built-in ones pass values as the
+    driver gives them (a result processor of theirs needs the column's type OID, which a
+    record's field does not carry here)."""
+    if not isinstance(type_, TypeDecorator):
+        return None
+    convert = type_.process_result_value
+    return lambda value: convert(value, dialect)
+
+
+@functools.lru_cache(maxsize=64)
+def _job_with_executions(only: frozenset[str] | None, dialect: Dialect) -> _ExecutionRecords:
+    columns = _execution_columns(only)
+    records = (
+        select(func.array_agg(aggregate_order_by(func.row(*columns), Execution.position)))
+        .where(Execution.job_id == Job.id)
+        .scalar_subquery()
+    )
+    # Untyped: the records are decoded by asyncpg, each value by its own type's codec, and
+    # converted below by its column's processor (SQLAlchemy's ARRAY would convert them too).
+    statement = _JOB_AND_ANALYSIS_STAMP.add_columns(
+        type_coerce(records, NullType()).label("executions")
+    )
+    return _ExecutionRecords(
+        statement=statement,
+        row=namedtuple("ExecutionRow", [column.name for column in columns]),
+        processors=tuple(_record_processor(column.type, dialect) for column in columns),
+    )
+
+
+async def job_with_executions(
+    connection: AsyncConnection, job_id: str, only: frozenset[str] | None
+) -> tuple[Job, datetime | None, list[ExecutionRow]] | None:
+    """The job, its analysis's `computed_at` and its executions (unfiltered, `only` their
+    columns as in `executions_for_jobs`), in one statement and so one snapshot: the job
+    query's reads, which were two round trips. PostgreSQL only (an array of records)."""
+    shape = _job_with_executions(only, connection.dialect)
+    row = (await connection.execute(shape.statement, {"job_id": job_id})).first()
+    if row is None:
+        return None
+    values = row._mapping
+    job = Job(**{key: values[key] for key, _ in _JOB_COLUMNS})
+    make, processors = shape.row, shape.processors
+    if all(process is None for process in processors):
+        executions = [make(*record) for record in values["executions"] or ()]
+    else:
+        executions = [
+            make(
+                *(
+                    value if process is None else process(value)
+                    for process, value in zip(processors, record, strict=True)
+                )
+            )
+            for record in values["executions"] or ()
+        ]
+    return job, values["analysis_computed_at"], executions
 
 
 async def executions_for_jobs(
