@@ -18,14 +18,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    func,
     or_,
     select,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.types import NullType, TypeDecorator
+from sqlalchemy.types import TypeDecorator
 
 from beacon_gql.db.models import (
     BiasAnalysisRecord,
@@ -177,45 +174,55 @@ def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) 
     return statement.order_by(Execution.job_id, Execution.position)
 
 
-@dataclass(frozen=True)
-class _ExecutionRecords:
-    """How the executions come in the job's statement: one record per execution, in grid
-    order, each value as the executions statement's own column would give it."""
-
-    statement: Select[Any]
-    # A named tuple: every column an attribute, read as an ExecutionRow's are.
-    row: Callable[..., Any]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-
-def _record_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """What SQLAlchemy would do to a value asyncpg decoded: on asyncpg, only the project's
-    own column types (UTCDateTime) convert anything; the built-in ones pass values as the
-    driver gives them (a result processor of theirs needs the column's type OID, which a
-    record's field does not carry here)."""
+def _processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value asyncpg decoded: on asyncpg, only the project's own
+    column types (UTCDateTime) convert anything; the built-in ones pass values on as the
+    driver gives them (JSON is decoded by the codec SQLAlchemy sets on each connection)."""
     if not isinstance(type_, TypeDecorator):
         return None
     convert = type_.process_result_value
     return lambda value: convert(value, dialect)
 
 
+def _converter(
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> Callable[[Sequence[Any]], list[Any]]:
+    """A record's values as SQLAlchemy would give them."""
+    if all(process is None for process in processors):
+        return list
+    pairs = tuple(enumerate(processors))
+    return lambda record: [
+        record[i] if process is None else process(record[i]) for i, process in pairs
+    ]
+
+
+@dataclass(frozen=True)
+class _JobRead:
+    """The job query's two statements as SQL text for the driver, and how their records
+    become what the SQLAlchemy statements give (`job_and_analysis_stamp`,
+    `executions_for_jobs`)."""
+
+    job_sql: str
+    job_values: Callable[[Sequence[Any]], list[Any]]
+    executions_sql: str
+    execution_values: Callable[[Sequence[Any]], list[Any]]
+    # A named tuple: every column an attribute, read as an ExecutionRow's are.
+    row: Callable[..., Any]
+
+
 @functools.lru_cache(maxsize=64)
-def _job_with_executions(only: frozenset[str] | None, dialect: Dialect) -> _ExecutionRecords:
+def _job_read(only: frozenset[str] | None, dialect: Dialect) -> _JobRead:
     columns = _execution_columns(only)
-    records = (
-        select(func.array_agg(aggregate_order_by(func.row(*columns), Execution.position)))
-        .where(Execution.job_id == Job.id)
-        .scalar_subquery()
+    executions = (
+        select(*columns).where(Execution.job_id == bindparam("job_id")).order_by(Execution.position)
     )
-    # Untyped: the records are decoded by asyncpg, each value by its own type's codec, and
-    # converted below by its column's processor (SQLAlchemy's ARRAY would convert them too).
-    statement = _JOB_AND_ANALYSIS_STAMP.add_columns(
-        type_coerce(records, NullType()).label("executions")
-    )
-    return _ExecutionRecords(
-        statement=statement,
+    job_types = [column.type for _, column in _JOB_COLUMNS] + [BiasAnalysisRecord.computed_at.type]
+    return _JobRead(
+        job_sql=str(_JOB_AND_ANALYSIS_STAMP.compile(dialect=dialect)),
+        job_values=_converter([_processor(type_, dialect) for type_ in job_types]),
+        executions_sql=str(executions.compile(dialect=dialect)),
+        execution_values=_converter([_processor(column.type, dialect) for column in columns]),
         row=namedtuple("ExecutionRow", [column.name for column in columns]),
-        processors=tuple(_record_processor(column.type, dialect) for column in columns),
     )
 
 
@@ -223,28 +230,20 @@ async def job_with_executions(
     connection: AsyncConnection, job_id: str, only: frozenset[str] | None
 ) -> tuple[Job, datetime | None, list[ExecutionRow]] | None:
     """The job, its analysis's `computed_at` and its executions (unfiltered, `only` their
-    columns as in `executions_for_jobs`), in one statement and so one snapshot: the job
-    query's reads, which were two round trips. PostgreSQL only (an array of records)."""
-    shape = _job_with_executions(only, connection.dialect)
-    row = (await connection.execute(shape.statement, {"job_id": job_id})).first()
-    if row is None:
+    columns), as `job_and_analysis_stamp` and `executions_for_jobs` read them, on one
+    connection, through asyncpg itself: SQLAlchemy's execution around each statement and its
+    Row objects were most of a small job query's read. PostgreSQL (asyncpg) only."""
+    shape = _job_read(only, connection.dialect)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    record = await driver.fetchrow(shape.job_sql, job_id)
+    if record is None:
         return None
-    values = row._mapping
-    job = Job(**{key: values[key] for key, _ in _JOB_COLUMNS})
-    make, processors = shape.row, shape.processors
-    if all(process is None for process in processors):
-        executions = [make(*record) for record in values["executions"] or ()]
-    else:
-        executions = [
-            make(
-                *(
-                    value if process is None else process(value)
-                    for process, value in zip(processors, record, strict=True)
-                )
-            )
-            for record in values["executions"] or ()
-        ]
-    return job, values["analysis_computed_at"], executions
+    *job_values, analysis_stamp = shape.job_values(record)
+    job = Job(**{key: value for (key, _), value in zip(_JOB_COLUMNS, job_values, strict=True)})
+    make, values = shape.row, shape.execution_values
+    executions = [make(*values(row)) for row in await driver.fetch(shape.executions_sql, job_id)]
+    return job, analysis_stamp, executions
 
 
 async def executions_for_jobs(
