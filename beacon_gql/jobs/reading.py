@@ -68,8 +68,8 @@ class JobReader:
         self, job_id: str, only: frozenset[str] | None
     ) -> tuple[Job, datetime | None, list[ExecutionRow]] | None:
         """The job, its analysis's version and all its executions (`only` their columns, as
-        `executions_for_jobs` reads them): one statement on PostgreSQL, two on one connection
-        elsewhere."""
+        `executions_for_jobs` reads them), on one pooled connection: through asyncpg itself on
+        PostgreSQL, through SQLAlchemy elsewhere."""
         if not is_storable_text(job_id):
             return None
         async with self._connections() as connection:

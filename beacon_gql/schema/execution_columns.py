@@ -96,7 +96,7 @@ def executions_read_with_job(
     """Whether a `job` field's selection (`field_nodes`) reads its executions unfiltered
     under a single response key, and then the columns that list reads (`selected_columns`
     of the same nodes, so the same key `JobType.executions` loads them with): the job's
-    read can bring them in the same statement. (False, None) when there is no such list,
+    read can bring them on the same connection. (False, None) when there is no such list,
     or several, or a filter: they are read as before, by the list's own loader."""
     found: dict[str, list[FieldNode]] = {}
     pending: list[SelectionSetNode] = [

@@ -41,8 +41,9 @@ class Query:
         with_executions, only = executions_read_with_job(raw.field_nodes, raw.fragments)
         executions: list[ExecutionRow] | None = None
         if with_executions:
-            # The job and the list it shows in one statement (one round trip, one snapshot);
-            # `JobType.executions` finds the rows under the key it loads them by.
+            # The job and the list it shows in one read (one pooled connection, no SQLAlchemy
+            # execution on PostgreSQL); `JobType.executions` finds the rows under the key it
+            # loads them by.
             read = await reader.get_with_executions(str(id), only)
             found = None if read is None else read[:2]
             executions = None if read is None else read[2]
