@@ -80,6 +80,52 @@ async def test_nested_query_costs_the_same_for_4_and_408_executions(
     )
 
 
+async def count_checkouts(api: ServedApp, query: str, variables: dict[str, Any]) -> int:
+    checkouts: list[object] = []
+
+    def record(*args: Any) -> None:
+        checkouts.append(args[0])
+
+    engine = api.services.engine.sync_engine
+    event.listen(engine, "checkout", record)
+    try:
+        await api.client.data(query, variables)
+    finally:
+        event.remove(engine, "checkout", record)
+    return len(checkouts)
+
+
+async def test_a_job_and_its_list_are_read_on_one_pooled_connection(
+    api: ServedApp, signer: Signer
+) -> None:
+    """The dashboard's query: the job, its analysis's version and its executions are read on
+    one connection (`Query.job`), the analysis from this process's cache; a filtered list,
+    or two lists, are read by a checkout of their own as before, with the same answers."""
+    job_id = await submit_job(api, signer.sign(make_spec()))
+    dashboard = (
+        "query($id: ID!) { job(id: $id) { status progress { expected pending } "
+        "executions { questionId status error { code } } biasAnalysis { status } } }"
+    )
+    await api.client.data(dashboard, {"id": job_id})  # the analysis decoded once
+    assert await count_checkouts(api, dashboard, {"id": job_id}) == 1
+    as_fragment = (
+        "query($id: ID!) { job(id: $id) { ...J } } "
+        "fragment J on Job { executions { ... on Execution { region questionId } } }"
+    )
+    assert await count_checkouts(api, as_fragment, {"id": job_id}) == 1
+    filtered = 'query($id: ID!) { job(id: $id) { executions(region: "US") { region } } }'
+    assert await count_checkouts(api, filtered, {"id": job_id}) == 2
+    twice = (
+        "query($id: ID!) { job(id: $id) { "
+        "a: executions { region questionId } b: executions { region questionId } } }"
+    )
+    assert await count_checkouts(api, twice, {"id": job_id}) == 2
+    data = await api.client.data(twice, {"id": job_id})
+    read_with_job = await api.client.data(as_fragment, {"id": job_id})
+    assert data["job"]["a"] == data["job"]["b"] == read_with_job["job"]["executions"]
+    assert len(data["job"]["a"]) > 1
+
+
 async def test_unknown_job_is_null(api: ServedApp) -> None:
     data = await api.client.data('{ job(id: "no-such-job") { id } }')
     assert data == {"job": None}

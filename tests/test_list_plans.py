@@ -271,9 +271,17 @@ async def every_state(api: ServedApp, signer: Signer) -> tuple[str, str]:
     return good, broken
 
 
+class _UnprimedLoader(DataLoader[ExecutionsKey, list[ExecutionRow]]):
+    """Ignores what `Query.job` primes it with (the rows it read with the job)."""
+
+    def prime(self, key: ExecutionsKey, value: list[ExecutionRow], force: bool = False) -> None:
+        pass
+
+
 def whole_rows(api: ServedApp) -> DataLoader[ExecutionsKey, list[ExecutionRow]]:
-    """The reference reads every column of the executions, as the server did before it
-    read only the columns a selection needs (`schema/execution_columns.py`)."""
+    """The reference reads every column of the executions, each list by a statement of its
+    own, as the server did before it read only the columns a selection needs
+    (`schema/execution_columns.py`) and a job's list in the job's statement."""
     reader = api.services.reader
 
     async def load(keys: Sequence[ExecutionsKey]) -> list[list[ExecutionRow]]:
@@ -282,7 +290,7 @@ def whole_rows(api: ServedApp) -> DataLoader[ExecutionsKey, list[ExecutionRow]]:
             for job_id, where, _only in keys
         ]
 
-    return DataLoader(load_fn=load)
+    return _UnprimedLoader(load_fn=load)
 
 
 async def test_planned_lists_answer_exactly_as_the_reference_executor(

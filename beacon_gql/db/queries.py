@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Select, Text, and_, bindparam, cast, or_, select
+from sqlalchemy import (
+    Dialect,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.types import TypeDecorator
 
 from beacon_gql.db.models import (
     BiasAnalysisRecord,
@@ -37,7 +48,8 @@ class JobVersion:
 # An execution's stored row, every column an attribute (`row.response`), without an ORM
 # object: building 5,000 of those was half of the time of a big job's query. Its
 # `classification_evidence` is the column's JSON text, decoded only by who asks for it
-# (`decode_evidence`): decoding it for every row was the next largest part.
+# (`decode_evidence`): decoding it for every row was the next largest part. A job's list
+# read with the job (`job_with_executions`) comes as named tuples with the same attributes.
 ExecutionRow = Row[Any]
 
 
@@ -138,9 +150,8 @@ async def list_jobs(
     return (await session.scalars(statement)).all()
 
 
-@functools.lru_cache(maxsize=256)
-def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) -> Select[Any]:
-    columns = [
+def _execution_columns(only: frozenset[str] | None) -> list[Any]:
+    return [
         cast(column, Text).label(column.name)
         if column.name == "classification_evidence"
         else column
@@ -150,11 +161,89 @@ def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) 
         if column.name != "meaning_vector"
         and (only is None or column.name in only or column.name in ("id", "job_id"))
     ]
-    statement = select(*columns).where(Execution.job_id.in_(bindparam("job_ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=256)
+def _executions_statement(shape: tuple[bool, ...], only: frozenset[str] | None) -> Select[Any]:
+    statement = select(*_execution_columns(only)).where(
+        Execution.job_id.in_(bindparam("job_ids", expanding=True))
+    )
     for name, wanted in zip(_FILTER_COLUMNS, shape, strict=True):
         if wanted:
             statement = statement.where(Execution.__table__.c[name] == bindparam(name))
     return statement.order_by(Execution.job_id, Execution.position)
+
+
+def _processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value asyncpg decoded: on asyncpg, only the project's own
+    column types (UTCDateTime) convert anything; the built-in ones pass values on as the
+    driver gives them (JSON is decoded by the codec SQLAlchemy sets on each connection)."""
+    if not isinstance(type_, TypeDecorator):
+        return None
+    convert = type_.process_result_value
+    return lambda value: convert(value, dialect)
+
+
+def _converter(
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> Callable[[Sequence[Any]], list[Any]]:
+    """A record's values as SQLAlchemy would give them."""
+    if all(process is None for process in processors):
+        return list
+    pairs = tuple(enumerate(processors))
+    return lambda record: [
+        record[i] if process is None else process(record[i]) for i, process in pairs
+    ]
+
+
+@dataclass(frozen=True)
+class _JobRead:
+    """The job query's two statements as SQL text for the driver, and how their records
+    become what the SQLAlchemy statements give (`job_and_analysis_stamp`,
+    `executions_for_jobs`)."""
+
+    job_sql: str
+    job_values: Callable[[Sequence[Any]], list[Any]]
+    executions_sql: str
+    execution_values: Callable[[Sequence[Any]], list[Any]]
+    # A named tuple: every column an attribute, read as an ExecutionRow's are.
+    row: Callable[..., Any]
+
+
+@functools.lru_cache(maxsize=64)
+def _job_read(only: frozenset[str] | None, dialect: Dialect) -> _JobRead:
+    columns = _execution_columns(only)
+    executions = (
+        select(*columns).where(Execution.job_id == bindparam("job_id")).order_by(Execution.position)
+    )
+    job_types = [column.type for _, column in _JOB_COLUMNS] + [BiasAnalysisRecord.computed_at.type]
+    return _JobRead(
+        job_sql=str(_JOB_AND_ANALYSIS_STAMP.compile(dialect=dialect)),
+        job_values=_converter([_processor(type_, dialect) for type_ in job_types]),
+        executions_sql=str(executions.compile(dialect=dialect)),
+        execution_values=_converter([_processor(column.type, dialect) for column in columns]),
+        row=namedtuple("ExecutionRow", [column.name for column in columns]),
+    )
+
+
+async def job_with_executions(
+    connection: AsyncConnection, job_id: str, only: frozenset[str] | None
+) -> tuple[Job, datetime | None, list[ExecutionRow]] | None:
+    """The job, its analysis's `computed_at` and its executions (unfiltered, `only` their
+    columns), as `job_and_analysis_stamp` and `executions_for_jobs` read them, on one
+    connection, through asyncpg itself: SQLAlchemy's execution around each statement and its
+    Row objects were most of a small job query's read. PostgreSQL (asyncpg) only."""
+    shape = _job_read(only, connection.dialect)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    record = await driver.fetchrow(shape.job_sql, job_id)
+    if record is None:
+        return None
+    *job_values, analysis_stamp = shape.job_values(record)
+    job = Job(**{key: value for (key, _), value in zip(_JOB_COLUMNS, job_values, strict=True)})
+    make, values = shape.row, shape.execution_values
+    executions = [make(*values(row)) for row in await driver.fetch(shape.executions_sql, job_id)]
+    return job, analysis_stamp, executions
 
 
 async def executions_for_jobs(

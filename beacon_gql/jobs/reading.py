@@ -64,6 +64,25 @@ class JobReader:
         async with self._connections() as connection:
             return await queries.job_and_analysis_stamp(connection, job_id)
 
+    async def get_with_executions(
+        self, job_id: str, only: frozenset[str] | None
+    ) -> tuple[Job, datetime | None, list[ExecutionRow]] | None:
+        """The job, its analysis's version and all its executions (`only` their columns, as
+        `executions_for_jobs` reads them), on one pooled connection: through asyncpg itself on
+        PostgreSQL, through SQLAlchemy elsewhere."""
+        if not is_storable_text(job_id):
+            return None
+        async with self._connections() as connection:
+            if connection.dialect.name == "postgresql":
+                return await queries.job_with_executions(connection, job_id, only)
+            found = await queries.job_and_analysis_stamp(connection, job_id)
+            if found is None:
+                return None
+            grouped = await queries.executions_for_jobs(
+                connection, [job_id], ExecutionFilter(), only
+            )
+            return (*found, grouped.get(job_id, []))
+
     async def page(self, *, first: int | None, after: str | None, status: str | None) -> JobPage:
         size = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= size <= MAX_PAGE_SIZE:

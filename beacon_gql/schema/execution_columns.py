@@ -88,3 +88,40 @@ def selected_columns(
             else:
                 return None
     return frozenset(columns)
+
+
+def executions_read_with_job(
+    field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[bool, frozenset[str] | None]:
+    """Whether a `job` field's selection (`field_nodes`) reads its executions unfiltered
+    under a single response key, and then the columns that list reads (`selected_columns`
+    of the same nodes, so the same key `JobType.executions` loads them with): the job's
+    read can bring them on the same connection. (False, None) when there is no such list,
+    or several, or a filter: they are read as before, by the list's own loader."""
+    found: dict[str, list[FieldNode]] = {}
+    pending: list[SelectionSetNode] = [
+        node.selection_set for node in field_nodes if node.selection_set is not None
+    ]
+    seen_fragments: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == "executions":
+                    key = selection.alias.value if selection.alias else "executions"
+                    found.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None:
+                    return False, None
+                if name not in seen_fragments:
+                    seen_fragments.add(name)
+                    pending.append(fragment.selection_set)
+    if len(found) != 1:
+        return False, None
+    (nodes,) = found.values()
+    if any(node.arguments for node in nodes):
+        return False, None
+    return True, selected_columns(nodes, fragments)

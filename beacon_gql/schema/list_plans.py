@@ -22,8 +22,11 @@ from enum import Enum
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     GraphQLBoolean,
     GraphQLID,
+    GraphQLInt,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
@@ -116,6 +119,14 @@ def _leaf(type_: Any, *, nullable: bool) -> Complete:
             raise NotPlanned
         return coerced
 
+    if type_ is GraphQLInt:
+
+        def int_leaf(value: Any) -> Any:
+            if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+                return value  # what serialize_int returns for it (a bool is not an int here)
+            return leaf(value)
+
+        return int_leaf
     return leaf
 
 

@@ -6,8 +6,10 @@ from datetime import datetime
 
 import strawberry
 
+from beacon_gql.db.queries import ExecutionFilter, ExecutionRow
 from beacon_gql.jobs.reading import encode_cursor
 from beacon_gql.schema.context import Info
+from beacon_gql.schema.execution_columns import executions_read_with_job
 from beacon_gql.schema.types import (
     JobConnectionType,
     JobEdgeType,
@@ -34,11 +36,25 @@ class ProviderType:
 class Query:
     @strawberry.field(description="A job by id; null when unknown.")
     async def job(self, info: Info, id: strawberry.ID) -> JobType | None:
-        found = await info.context.services.reader.get_with_analysis_stamp(str(id))
+        reader = info.context.services.reader
+        raw = info._raw_info
+        with_executions, only = executions_read_with_job(raw.field_nodes, raw.fragments)
+        executions: list[ExecutionRow] | None = None
+        if with_executions:
+            # The job and the list it shows in one read (one pooled connection, no SQLAlchemy
+            # execution on PostgreSQL); `JobType.executions` finds the rows under the key it
+            # loads them by.
+            read = await reader.get_with_executions(str(id), only)
+            found = None if read is None else read[:2]
+            executions = None if read is None else read[2]
+        else:
+            found = await reader.get_with_analysis_stamp(str(id))
         if found is None:
             info.context.ledger.saw_live_data()
             return None
         row, analysis_stamp = found
+        if executions is not None:
+            info.context.loaders.executions.prime((row.id, ExecutionFilter(), only), executions)
         info.context.ledger.saw_job(row.id, row.status, row.event_sequence)
         # Read with the job: `biasAnalysis` needs no read of its own to know its version.
         info.context.loaders.analysis.prime(row.id, analysis_stamp)
