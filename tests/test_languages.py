@@ -31,7 +31,8 @@ NON_CONTROL = [q.id for q in CATALOGUE if q.category != "control"]
 OPINION_QUESTIONS = {"greatest_invention", "greatest_leader"}
 MISREAD_AT_MOST = 12
 """English answers to the opinion questions (2 x 2 models x 3 regions x 3 runs = 36) the
-classifier may misread as EVASIVE; use-m3-qa-logreg-3 misreads fewer than a third."""
+classifier may misread as EVASIVE (the bound was set when use-m3-qa-logreg-3 misread fewer
+than a third)."""
 RUNS = 3
 """With 3 samples in each of 3 regions a model's answers to one question are 9 per language:
 9 of 9 refused against 0 of 9 gives p = 2 / C(18, 9) = 4.1e-5, still below 0.05 after
