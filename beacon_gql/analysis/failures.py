@@ -189,9 +189,9 @@ def _loop(text: str) -> str | None:
             if run >= period * (LOOP_REPEATS - 1):
                 unit = " ".join(words[index - period + 1 : index + 1])
                 return f"repetition loop: {unit!r} {LOOP_REPEATS} times in a row"
-    tail = _tail_repeat(text)
-    if tail is not None:
-        return tail
+    looped = _tail_repeat(text)
+    if looped is not None:
+        return looped
     repeated = _repeated_unit(text)
     if repeated is not None:
         return repeated

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Validate test.jsonl of the independent evaluation set B and print its counts."""
+
 import json
 import sys
 from collections import Counter
@@ -39,21 +40,25 @@ def main(path=Path(__file__).with_name("test.jsonl")):
     ids = Counter(r["id"] for r in rows)
     errors += [f"duplicate id {i}" for i, c in ids.items() if c > 1]
     answers = Counter((r["question"], r["answer"]) for r in rows)
-    errors += [f"duplicate question/answer pair: {a[1][:50]!r}" for a, c in answers.items() if c > 1]
+    errors += [
+        f"duplicate question/answer pair: {a[1][:50]!r}" for a, c in answers.items() if c > 1
+    ]
 
     labels = sorted(LABELS)
     by = Counter((r["language"], r["label"]) for r in rows)
     print(f"{len(rows)} answers, {len({r['question'] for r in rows})} question texts")
-    print("lang   " + " ".join(f"{l[:11]:>11}" for l in labels) + "  total")
+    print("lang   " + " ".join(f"{label[:11]:>11}" for label in labels) + "  total")
     for lang in LANGS:
-        tot = sum(by[lang, l] for l in labels)
-        print(f"{lang:6} " + " ".join(f"{by[lang, l]:>11}" for l in labels) + f"  {tot:>5}")
-        if rows and tot and any(by[lang, l] == 0 for l in labels):
+        tot = sum(by[lang, label] for label in labels)
+        print(f"{lang:6} " + " ".join(f"{by[lang, label]:>11}" for label in labels) + f"  {tot:>5}")
+        if rows and tot and any(by[lang, label] == 0 for label in labels):
             errors.append(f"{lang}: not all four labels present")
     lab = Counter(r["label"] for r in rows)
-    print("total  " + " ".join(f"{lab[l]:>11}" for l in labels) + f"  {len(rows):>5}")
-    print("share  " + " ".join(f"{lab[l] / max(len(rows), 1):>11.1%}" for l in labels))
-    print("cases:", ", ".join(f"{c} {n}" for c, n in sorted(Counter(r["case"] for r in rows).items())))
+    print("total  " + " ".join(f"{lab[label]:>11}" for label in labels) + f"  {len(rows):>5}")
+    print("share  " + " ".join(f"{lab[label] / max(len(rows), 1):>11.1%}" for label in labels))
+    print(
+        "cases:", ", ".join(f"{c} {n}" for c, n in sorted(Counter(r["case"] for r in rows).items()))
+    )
     for e in errors:
         print("ERROR:", e, file=sys.stderr)
     return 1 if errors else 0
