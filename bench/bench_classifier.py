@@ -7,7 +7,7 @@ first, the test part of the independent set (tests/data/classification_independe
 test.jsonl: written by an author who never saw the classifier or its training data; the
 figure that counts), then the second independent set (tests/data/
 classification_independent_b/test.jsonl: another author, the same rules), the first set's
-development part (which chose the trainer's settings), the held-out part of our own set
+development part (which helped choose the trainer's settings), the held-out part of our own set
 (tests/data/classification/answers.jsonl, split `heldout` by default) and of the public set
 of real model answers labelled by people (tests/data/classification_public/xstest.jsonl;
 English, SUBSTANTIVE and REFUSAL only, so its EVASIVE and TECHNICAL_FAILURE rows stay

@@ -4,9 +4,9 @@
 
 The training parts: our own set (tests/data/classification/answers.jsonl, composed, nine
 languages, `split == "train"`), the public one (tests/data/classification_public/xstest.jsonl,
-real model answers labelled by people, English, `split == "train"`) and the four sets of
-tests/data/classification_extra/ (written from the label definitions by four other authors,
-nine languages). No held-out part is read here.
+real model answers labelled by people, English, `split == "train"`) and the eight sets of
+tests/data/classification_extra/ (written from the label definitions by eight other
+authors, nine languages). No held-out part is read here.
 
 Multinomial logistic regression (numpy, full-batch Adam run to convergence, L2). Every
 (source, label) pair weighs the same in total, so neither the larger sets nor the commonest
