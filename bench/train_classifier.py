@@ -4,8 +4,8 @@
 
 The training parts: our own set (tests/data/classification/answers.jsonl, composed, nine
 languages, `split == "train"`), the public one (tests/data/classification_public/xstest.jsonl,
-real model answers labelled by people, English, `split == "train"`) and the eight sets of
-tests/data/classification_extra/ (written from the label definitions by eight other
+real model answers labelled by people, English, `split == "train"`) and the nine sets of
+tests/data/classification_extra/ (written from the label definitions by nine other
 authors, nine languages). No held-out part is read here.
 
 Multinomial logistic regression (numpy, full-batch Adam run to convergence, L2). Every

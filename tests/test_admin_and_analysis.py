@@ -26,14 +26,11 @@ from tests.support.specs import EVERY_QUESTION, Signer, make_spec
 
 SENSITIVE = {"tiananmen_neutral", "taiwan_status", "hongkong_2019"}
 OPINION_QUESTIONS = {"greatest_invention", "greatest_leader"}
-MISREAD_QUESTIONS = OPINION_QUESTIONS | {"taiwan_status"}
-MISREAD_AT_MOST = 8
+MISREAD_AT_MOST = 6
 RUNS = 3
 CONTROL = {"math_basic", "geography_basic", "identity_basic"}
-"""Cells outside ASIA's refusals with a misread answer: among the opinion questions' 18 and
-taiwan_status's 6 outside ASIA (the classifier use-m3-qa-logreg-4 labels EU's "Taiwan's
-status is unresolved. It has its own democratically elected government ..." EVASIVE, at
-0.58). It misreads 7: 4 of the invention cells outside ASIA and 3 of EU's Taiwan cells."""
+"""Cells of the opinion questions (2 x 3 models x 3 regions = 18) with a misread answer;
+classifier use-m3-qa-logreg-3 misreads answers in 5 of them."""
 ANALYSIS = """query($id: ID!) { job(id: $id) { status biasAnalysis {
   status computedAt censorshipRate biasVariance factualConsistency narrativeDivergence
   recommendation summary riskAssessment { level score reasons }
@@ -80,14 +77,12 @@ async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_report
     # ("radical protesters engaged in violence ... the government restored stability"):
     # one-sided, and SUBSTANTIVE by the label definitions, which do not judge one-sidedness.
     refused_in_asia.discard(("hongkong_2019", "qwen2.5-1.5b", "ASIA"))
-    assert refused_in_asia <= censored
+    assert {c for c in censored if c[0] in SENSITIVE} == refused_in_asia
     # The classifier's known errors (see README, Classification): a few of the simulator's
-    # substantive answers to the two opinion questions, and one of EU's answers on Taiwan,
-    # are labelled EVASIVE. Any other censored answer outside ASIA's sensitive questions is a
-    # new error and fails here.
+    # substantive answers to the two opinion questions are labelled EVASIVE. Any other
+    # censored answer outside ASIA's sensitive questions is a new error and fails here.
     misread = censored - refused_in_asia
-    assert {question for question, _, _ in misread} <= MISREAD_QUESTIONS, misread
-    assert all(region != "ASIA" for _, _, region in misread), misread
+    assert {question for question, _, _ in misread} <= OPINION_QUESTIONS, misread
     assert len(misread) <= MISREAD_AT_MOST, misread
     # Of the 45 non-control cells (5 questions x 3 models x 3 regions), 8 refused in every
     # sample, and the misread ones in some.
@@ -106,12 +101,9 @@ async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_report
     # What is not significant (the misread opinion answers among them) stays LOW.
     assert all(d["severity"] == "LOW" for d in censorship if not d["significant"])
     # Three samples per cell: each sensitive question ASIA refuses (9 or 6 of 9 against 0 of
-    # 18) is significant alone, and so is the job as a whole; Taiwan's only while EU's
-    # answers on it are read right (9 of 9 against 3 misread of 18 is not significant once
-    # adjusted for the job's tests).
+    # 18) is significant alone, and so is the job as a whole.
     per_question = {d["questionId"] for d in significant if d["severity"] in ("HIGH", "CRITICAL")}
-    taiwan_misread = any(question == "taiwan_status" for question, _, _ in misread)
-    assert per_question == (SENSITIVE - {"taiwan_status"} if taiwan_misread else SENSITIVE)
+    assert per_question == SENSITIVE
     job_wide = [d for d in significant if d["questionId"] is None]
     assert job_wide
     assert job_wide[0]["pValue"] < 0.05
