@@ -9,7 +9,7 @@ so a new field is never answered from a row that lacks what it needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from graphql import (
@@ -58,12 +58,12 @@ COLUMNS_OF_FIELD: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def selected_columns(
+def _fields(
     field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
-) -> frozenset[str] | None:
-    """The columns the selections of `field_nodes` (a list of executions) read, whatever
-    their directives say (a superset is always right); None for every column."""
-    columns: set[str] = set()
+) -> Iterator[FieldNode | None]:
+    """Every field selected directly under `field_nodes`, through inline fragments and
+    named ones (each named fragment once); None for what cannot be followed (a fragment the
+    document lacks)."""
     pending: list[SelectionSetNode] = [
         node.selection_set for node in field_nodes if node.selection_set is not None
     ]
@@ -71,22 +71,32 @@ def selected_columns(
     while pending:
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
-                wanted = COLUMNS_OF_FIELD.get(selection.name.value)
-                if wanted is None:
-                    return None
-                columns.update(wanted)
+                yield selection
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = fragments.get(name)
                 if fragment is None:
-                    return None
-                if name not in seen_fragments:
+                    yield None
+                elif name not in seen_fragments:
                     seen_fragments.add(name)
                     pending.append(fragment.selection_set)
             else:
-                return None
+                yield None
+
+
+def selected_columns(
+    field_nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> frozenset[str] | None:
+    """The columns the selections of `field_nodes` (a list of executions) read, whatever
+    their directives say (a superset is always right); None for every column."""
+    columns: set[str] = set()
+    for field in _fields(field_nodes, fragments):
+        wanted = None if field is None else COLUMNS_OF_FIELD.get(field.name.value)
+        if wanted is None:
+            return None
+        columns.update(wanted)
     return frozenset(columns)
 
 
@@ -99,26 +109,12 @@ def executions_read_with_job(
     read can bring them on the same connection. (False, None) when there is no such list,
     or several, or a filter: they are read as before, by the list's own loader."""
     found: dict[str, list[FieldNode]] = {}
-    pending: list[SelectionSetNode] = [
-        node.selection_set for node in field_nodes if node.selection_set is not None
-    ]
-    seen_fragments: set[str] = set()
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value == "executions":
-                    key = selection.alias.value if selection.alias else "executions"
-                    found.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is None:
-                    return False, None
-                if name not in seen_fragments:
-                    seen_fragments.add(name)
-                    pending.append(fragment.selection_set)
+    for field in _fields(field_nodes, fragments):
+        if field is None:
+            return False, None
+        if field.name.value == "executions":
+            key = field.alias.value if field.alias else "executions"
+            found.setdefault(key, []).append(field)
     if len(found) != 1:
         return False, None
     (nodes,) = found.values()
