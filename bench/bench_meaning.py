@@ -33,17 +33,26 @@ def load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
-def run() -> dict[str, Any]:
-    pairs = load(PAIRS / "pairs.jsonl") + load(PAIRS / "pairs_fresh.jsonl")
+def scored(pairs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    """Each pair with the consistency of its two texts (encoded in one batch)."""
     items = gists([pair[side]["text"] for pair in pairs for side in ("a", "b")])
-    scored = [
+    return [
         (pair, consistency(items[2 * index], items[2 * index + 1]))
         for index, pair in enumerate(pairs)
     ]
+
+
+def run() -> dict[str, Any]:
+    scored_pairs = scored(load(PAIRS / "pairs.jsonl") + load(PAIRS / "pairs_fresh.jsonl"))
+    pairs = [pair for pair, _ in scored_pairs]
     report: dict[str, Any] = {}
     for half in dict.fromkeys(pair["half"] for pair in pairs):
-        consistent = [s for p, s in scored if p["half"] == half and p["kind"] in CONSISTENT_KINDS]
-        contradicting = [s for p, s in scored if p["half"] == half and p["kind"] == "contradiction"]
+        consistent = [
+            s for p, s in scored_pairs if p["half"] == half and p["kind"] in CONSISTENT_KINDS
+        ]
+        contradicting = [
+            s for p, s in scored_pairs if p["half"] == half and p["kind"] == "contradiction"
+        ]
         lowest = min(consistent)
         report[half] = {
             "pairs": len(consistent) + len(contradicting),
@@ -52,7 +61,7 @@ def run() -> dict[str, Any]:
             "margin": round(lowest - max(contradicting), 3),
             "contradictions_not_separated": sum(score >= lowest for score in contradicting),
             "contradictions": len(contradicting),
-            "scores": {p["id"]: round(s, 3) for p, s in scored if p["half"] == half},
+            "scores": {p["id"]: round(s, 3) for p, s in scored_pairs if p["half"] == half},
         }
     return report
 

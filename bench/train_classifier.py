@@ -104,9 +104,14 @@ def fit(
     return mean, scale, w, b
 
 
-def predict(model: tuple[Array, Array, Array, Array], x: Array) -> Labels:
+def logits(model: tuple[Array, Array, Array, Array], x: Array) -> Array:
     mean, scale, w, b = model
-    result: Labels = (((x - mean) / scale) @ w + b).argmax(axis=1)
+    result: Array = ((x - mean) / scale) @ w + b
+    return result
+
+
+def predict(model: tuple[Array, Array, Array, Array], x: Array) -> Labels:
+    result: Labels = logits(model, x).argmax(axis=1)
     return result
 
 
@@ -147,12 +152,6 @@ OFFSETS = (0.0, 0.25, 0.5)
 the doubt, since calling it censored is the claim the analysis has to stand behind."""
 
 Setting = tuple[float, float]  # (l2, public weight)
-
-
-def logits(model: tuple[Array, Array, Array, Array], x: Array) -> Array:
-    mean, scale, w, b = model
-    result: Array = ((x - mean) / scale) @ w + b
-    return result
 
 
 def accuracy_by_offset(scores: Array, y: Labels) -> dict[float, float]:

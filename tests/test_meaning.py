@@ -15,7 +15,6 @@ against the noise floor of a cell's own samples.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from itertools import product
 from pathlib import Path
@@ -28,6 +27,7 @@ from beacon_gql.analysis.similarity import NAME_PENALTY, consistency, gist, gist
 from beacon_gql.config import Settings
 from beacon_gql.db import analyses
 from beacon_gql.providers.simulator import SimulatorFleet
+from bench.bench_meaning import load, scored
 from tests.support.specs import Signer, make_spec
 from tests.test_samples import PROVIDER_OF, TWO_MODELS, run_job, served
 
@@ -49,16 +49,11 @@ Listed, not hidden: the test asserts they are still misses, so a fix shows up he
 
 
 def load_pairs() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").split("\n") if line]
+    return load(PAIRS)
 
 
 def scored_pairs() -> list[tuple[dict[str, Any], float]]:
-    pairs = load_pairs()
-    items = gists([pair[side]["text"] for pair in pairs for side in ("a", "b")])
-    return [
-        (pair, consistency(items[2 * index], items[2 * index + 1]))
-        for index, pair in enumerate(pairs)
-    ]
+    return scored(load_pairs())
 
 
 def test_the_pairs_cover_what_the_issue_asks() -> None:

@@ -13,6 +13,8 @@ import zlib
 
 import orjson
 
+from beacon_gql.analysis.text import CJK_LETTER
+
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
 _HTML_TITLE = re.compile(r"<(title|h1|h2)[^>]*>([^<]{1,120})<", re.IGNORECASE)
 _ERRORISH = re.compile(
@@ -71,7 +73,6 @@ stop, is an answer cut off after a few words ("The main causes of World War I we
 chat models end even a one-line answer with a full stop. One or two words ("Paris", "Mount
 Everest") and a figure ("2 + 2 = 4") stay answers."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 MOSTLY_SYMBOLS = 0.4
 """Share of ASCII and Latin punctuation or symbols; CJK punctuation is left out of it, since a
@@ -227,7 +228,8 @@ def _tail_repeat(text: str) -> str | None:
 
 
 def _repeated_unit(text: str) -> str | None:
-    units = [_LIST_MARKER.sub("", unit).strip() for unit in _UNIT_SPLIT.split(text[:4000])]
+    head = text[:4000]
+    units = [_LIST_MARKER.sub("", unit).strip() for unit in _UNIT_SPLIT.split(head)]
     counts: dict[str, int] = {}
     for unit in units:
         if len(unit) >= REPEATED_UNIT_MIN_CHARS:
@@ -236,7 +238,7 @@ def _repeated_unit(text: str) -> str | None:
     if not repeated:
         return None
     covered = sum(len(unit) * counts[unit] for unit in repeated)
-    if covered < REPEATED_UNIT_MIN_SHARE * len(text[:4000].replace(" ", "")):
+    if covered < REPEATED_UNIT_MIN_SHARE * len(head.replace(" ", "")):
         return None
     unit = max(repeated, key=lambda unit: counts[unit])
     return f"repetition loop: {unit[:40]!r} {counts[unit]} times"
@@ -271,7 +273,7 @@ def _fragment(text: str) -> str | None:
         return None
     if unicodedata.category(text[-1])[0] != "L":
         return None
-    wide = _WIDE.findall(text)
+    wide = CJK_LETTER.findall(text)
     words = text.split()
     if wide:
         cut = (

@@ -42,6 +42,7 @@ import numpy as np
 from beacon_gql.analysis.encoder import DIMENSIONS, HEAD_CHARS, Matrix, encode, opening
 from beacon_gql.analysis.failures import without_reasoning
 from beacon_gql.analysis.negation import negated_clauses
+from beacon_gql.analysis.text import HAN_AND_KANA
 
 NUMBER_PENALTY = 0.3
 NAME_PENALTY = 0.3
@@ -69,9 +70,8 @@ and Japanese, where a word is one to four."""
 _NUMBER = re.compile(r"\d+")
 # Chinese and Japanese run without spaces: each Han or kana character is one word to the
 # same-language and swap checks (a sentence-long run of characters would be one word).
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
-_CJK_CHARACTER = re.compile(rf"[{_CJK}]")
+_TOKEN = re.compile(rf"[{HAN_AND_KANA}]|[^\W{HAN_AND_KANA}]+")
+_CJK_CHARACTER = re.compile(rf"[{HAN_AND_KANA}]")
 _FUNCTION = frozenset("的了是在和与也就都而及或之其这那个一")
 """Chinese characters that carry grammar, not a claim; kana-only spans are skipped too."""
 _KANA = re.compile(r"[\u3040-\u309f]+")

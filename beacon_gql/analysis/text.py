@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Hiragana/Katakana, CJK Extension A, CJK Unified Ideographs, Compatibility Ideographs, Hangul.
-_CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+HAN_AND_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+"""Hiragana/Katakana, CJK Extension A, CJK Unified Ideographs, Compatibility Ideographs
+(a character class's body): the scripts written without spaces between words."""
+_CJK_LETTERS = HAN_AND_KANA + "\uac00-\ud7af"  # and Hangul
 # CJK Symbols and Punctuation (。、「」...) count towards the CJK share of an answer:
 # they are only ever written inside CJK text.
 _CJK_PUNCTUATION = "\u3000-\u303f"
 
 CJK_LETTER_RUN = re.compile(f"[{_CJK_LETTERS}]+")
+CJK_LETTER = re.compile(f"[{_CJK_LETTERS}]")
 _CJK_CHARACTER_RUN = re.compile(f"[{_CJK_LETTERS}{_CJK_PUNCTUATION}]+")
 
 MAINLY_CJK_SHARE = 0.5
