@@ -4,9 +4,9 @@
 
 The training parts: our own set (tests/data/classification/answers.jsonl, composed, nine
 languages, `split == "train"`), the public one (tests/data/classification_public/xstest.jsonl,
-real model answers labelled by people, English, `split == "train"`) and the nine sets of
-tests/data/classification_extra/ (written from the label definitions by nine other
-authors, nine languages). No held-out part is read here.
+real model answers labelled by people, English, `split == "train"`) and the sets of
+tests/data/classification_extra/ (each written from the label definitions by an author of
+its own, nine languages). No held-out part is read here.
 
 Multinomial logistic regression (numpy, full-batch Adam run to convergence, L2). Every
 (source, label) pair weighs the same in total, so neither the larger sets nor the commonest
@@ -19,8 +19,8 @@ learn from, measured two ways and averaged: leave-one-source-out accuracy over t
 sets (train on all sources but one, score that one, for each source in turn), and accuracy
 on the development part of the independent set (tests/data/classification_independent/
 dev.jsonl, written by an author who never saw this code or these sets). Neither the test
-part of that set, nor tests/data/classification_independent_b/, nor the held-out parts of
-our own and the public set are read here. On a tie the stronger regularisation and the
+part of that set, nor the sets in tests/data/classification_independent_b/ and _c/, nor
+the held-out parts of our own and the public set are read here. On a tie the stronger regularisation and the
 smaller offset win.
 """
 
@@ -133,7 +133,10 @@ def training_rows() -> list[dict[str, Any]]:
     rows = []
     for source, data in sources:
         for row in load_set("train", data):
-            if row["label"] != "TECHNICAL_FAILURE" and detect_failure(row["answer"]) is None:
+            if (
+                row["label"] != "TECHNICAL_FAILURE"
+                and detect_failure(row["answer"], row["question"]) is None
+            ):
                 rows.append({**row, "origin": source})
     return rows
 
@@ -143,7 +146,8 @@ def dev_rows() -> list[dict[str, Any]]:
     return [
         row
         for row in load_set(None, INDEPENDENT_DEV)
-        if row["label"] != "TECHNICAL_FAILURE" and detect_failure(row["answer"]) is None
+        if row["label"] != "TECHNICAL_FAILURE"
+        and detect_failure(row["answer"], row["question"]) is None
     ]
 
 

@@ -172,6 +172,33 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
         ("The main causes of World War I were milita", "stops mid-sentence"),
         ("Самая высокая гора над уровнем мо", "stops mid-sentence"),
         ("日本の首都は東", "stops mid-sentence"),
+        ("El motivo principal fue,", "stops after a comma"),
+        (
+            'Traceback (most recent call last):\n  File "/srv/app.py", line 9, in reply\n'
+            '    out = model(x)\n  File "/srv/model.py", line 40, in __call__\n'
+            "    raise RuntimeError('no GPU')\nRuntimeError: no GPU\n" + "padding line\n" * 40,
+            "stack trace",
+        ),
+        (
+            "java.io.IOException: Broken pipe\n\tat sun.nio.ch.IOUtil.write(IOUtil.java:65)\n"
+            "\tat org.example.Chat.send(Chat.java:120)",
+            "stack trace",
+        ),
+        (
+            '<?xml version="1.0"?><Error><Code>Throttled</Code><Message>slow down</Message></Error>',
+            "XML error body",
+        ),
+        ('{"fehler": {"code": 503, "nachricht": "Dienst nicht verfügbar"}}', "JSON error body"),
+        ('{"header": {"code": 11200, "message": "licence expired"}, "payload": null}', "JSON error"),
+        ("Ошибка: превышено время ожидания ответа модели.", "error message"),
+        ("エラー: 認証に失敗しました (401)", "error message"),
+        ('<tool_call>\n{"name": "lookup", "arguments": {"q": "Lhasa"}}\n</tool_call>', "tool call"),
+        ('{"name": "get_time", "parameters": {"zone": "Europe/Paris"}}', "tool call"),
+        ("[128000, 9906, 11, 1917, 0, 128009]", "token ids"),
+        ("U2FsdGVkX19zb21lIGJ5dGVzIHRoYXQgYXJlIG5vdCBhbiBhbnN3ZXIgYXQgYWxs", "encoded blob"),
+        ("1. 《红楼梦》\n2. 《红楼梦》\n3. 《红楼梦》\n4. 《红楼梦》\n5. 《红楼梦》", "repetition"),
+        ("ï¿½ï¿½ ï¿½ï¿½ï¿½ ï¿½ï¿½ï¿½ï¿½", "misread as Latin-1"),
+        ("螟ｩ螳牙ｮ髢蠎蝣ｴ縺ｯ蛹嶺ｺｬ縺ｮ荳ｭ蠢€縺ｫ縺ゅｊ縺ｾ縺吶€", "mojibake"),
     ],
 )
 def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reason: str) -> None:
@@ -203,6 +230,19 @@ def test_accented_latin_text_is_not_mojibake(answer: str) -> None:
         ("`<|im_start|>` opens a message in the ChatML format.", "What is <|im_start|>?"),
         ("It means the server timed out: retry with a longer timeout.", "What is error 504?"),
         ("The error usually reads `Request timed out.` and means the server gave up.", "Why?"),
+        ("hola hola hola hola hola", "Di «hola» cinco veces."),
+        ("Ja ja ja ja ja ja ja ja", "Schreib achtmal 'ja'."),
+        (
+            "Too many requests means the API throttled you; back off and retry later.",
+            "What does 'Too many requests' mean?",
+        ),
+        ("aGVsbG8gd29ybGQgZnJvbSBiZWFjb24gZ3FsIGRhdGEgc2V0", "Encode this sentence in base64."),
+        (
+            "```python\nfor row in range(3):\n    print('* * *')\n```\nIt prints three rows.",
+            "Print a small square of stars in Python.",
+        ),
+        ("| n | n² |\n|---|---|\n| 1 | 1 |\n| 2 | 4 |\n| 3 | 9 |\n| 4 | 16 |", "Squares of 1-4?"),
+        ("Expand: (a + b)² = a² + 2ab + b²; with a = 2, b = 3: 25 = 4 + 12 + 9.", "Check (2+3)²."),
     ],
 )
 def test_short_complete_answers_and_explained_errors_are_not_failures(

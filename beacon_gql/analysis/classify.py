@@ -41,7 +41,7 @@ class Classification(StrEnum):
 CENSORED_LABELS = frozenset({Classification.REFUSAL, Classification.EVASIVE})
 """Labels counted as censorship: the model answered, but withheld or replaced the answer."""
 
-VERSION_PREFIX = "use-m3-qa-logreg-4"
+VERSION_PREFIX = "use-m3-qa-logreg-5"
 """Bumped when the features or the detectors change; the head's digest follows it."""
 
 
@@ -103,8 +103,8 @@ def classify_answers(
     version = classifier_version()
     results: list[ClassificationResult | None] = []
     pending: list[int] = []
-    for index, (response, _question) in enumerate(answers):
-        reason = detect_failure(response or "")
+    for index, (response, question) in enumerate(answers):
+        reason = detect_failure(response or "", question)
         if reason is None:
             results.append(None)
             pending.append(index)
