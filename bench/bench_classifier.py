@@ -6,7 +6,9 @@ Prints accuracy, Cohen's kappa, per-label precision and recall and the confusion
 first, the test part of the independent set (tests/data/classification_independent/
 test.jsonl: written by an author who never saw the classifier or its training data; the
 figure that counts), then the second independent set (tests/data/
-classification_independent_b/test.jsonl: another author, the same rules), the first set's
+classification_independent_b/test.jsonl: another author, the same rules), the third
+(tests/data/classification_independent_c/test.jsonl: a third author, written and measured on
+the head before it was retrained, then after), the first set's
 development part (which helped choose the trainer's settings), the held-out part of our own set
 (tests/data/classification/answers.jsonl, split `heldout` by default) and of the public set
 of real model answers labelled by people (tests/data/classification_public/xstest.jsonl;
@@ -14,7 +16,7 @@ English, SUBSTANTIVE and REFUSAL only, so its EVASIVE and TECHNICAL_FAILURE rows
 empty). Then it classifies `--speed` answers (the answers of our own and the public set,
 interleaved and cycled, each with a distinct suffix so that no cache can help) in one
 batch, as the worker's recording path does, and reports answers per second. Targets (issue
-15), judged on both independent test sets: accuracy >= 0.95, kappa >= 0.90, every recall
+15), judged on the three independent test sets: accuracy >= 0.95, kappa >= 0.90, every recall
 >= 0.90, 5,000 answers in under 30 s.
 `--mistakes` lists the mistakes on our own and the public held-out parts only: the
 independent set's are not shown, so that nothing is shaped on them.
@@ -45,6 +47,9 @@ INDEPENDENT_B_TEST = PROJECT_ROOT / "tests" / "data" / "classification_independe
 """A second independent set, by another author under the same rules, written after the
 first set's figures were known and measured once the head was frozen; nothing reads it but
 this benchmark and its regression test."""
+INDEPENDENT_C_TEST = PROJECT_ROOT / "tests" / "data" / "classification_independent_c" / "test.jsonl"
+"""A third independent set (500 answers, another author under the same rules), first measured
+on the head of session 5 (0.902) before anything was trained with the new data."""
 LABELS = tuple(label.value for label in Classification)
 TARGETS = {"accuracy": 0.95, "kappa": 0.90, "recall": 0.90, "speed_seconds_5000": 30.0}
 
@@ -128,6 +133,10 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
             load_set(None, INDEPENDENT_B_TEST),
             f"the second independent set ({_shown(INDEPENDENT_B_TEST)})",
         ),
+        "independent_c": (
+            load_set(None, INDEPENDENT_C_TEST),
+            f"the third independent set ({_shown(INDEPENDENT_C_TEST)})",
+        ),
         "independent_dev": (load_set(None, INDEPENDENT_DEV), _shown(INDEPENDENT_DEV)),
         "own": (load_set(split), f"{split} of our own set ({_shown(DATA)})"),
         "public": (
@@ -141,7 +150,7 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
     if speed_count:
         report.update(speed(speed_count))
     report["targets_met"] = all(
-        _figures_met(part) for part in (report, report["independent_b"])
+        _figures_met(part) for part in (report, report["independent_b"], report["independent_c"])
     ) and (
         not speed_count
         or report["speed_seconds"] * 5000 / speed_count < TARGETS["speed_seconds_5000"]
@@ -164,7 +173,7 @@ def _shown(path: Path) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     _print_figures(report)
-    for key in ("independent_b", "independent_dev", "own", "public"):
+    for key in ("independent_b", "independent_c", "independent_dev", "own", "public"):
         if key in report:
             print()
             _print_figures(report[key])
