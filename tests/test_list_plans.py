@@ -12,9 +12,9 @@ come out.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from graphql import GraphQLError
@@ -30,6 +30,7 @@ from beacon_gql.db.queries import ExecutionRow
 from beacon_gql.schema import create_schema
 from beacon_gql.schema.context import BeaconContext
 from beacon_gql.schema.loaders import ExecutionsKey
+from beacon_gql.schema.response_size import RESPONSE_TOO_LARGE, SizeBoundExecutor
 from beacon_gql.schema.shared_render import RenderOnceExecutor
 from tests.support.server import ServedApp, serve_app
 from tests.support.specs import Signer, make_spec
@@ -306,19 +307,24 @@ async def test_planned_lists_answer_exactly_as_the_reference_executor(
     for text, variables, about_broken in generated(EXAMPLES):
         if "id" in variables or "$id" in text:
             variables = {**variables, "id": broken if about_broken else good}
-        results = []
-        for schema in (planned, reference):
-            context = BeaconContext(services=api.services, header_token=None)
-            if schema is reference:
-                context.loaders.executions = whole_rows(api)
-            results.append(
-                await schema.execute(text, variable_values=variables, context_value=context)
-            )
-        mine, theirs = results
-        assert mine.data == theirs.data, text
-        assert comparable(mine.errors) == comparable(theirs.errors), text
-        answered += mine.data is not None
-        errors_seen += bool(mine.errors)
+        # Plans are kept across requests of the same document: the same text again with
+        # its `@skip`/`@include` variables the other way round must not reuse the first's.
+        flipped = {name: not value if name in ("yes", "no") else value
+                   for name, value in variables.items()}  # fmt: skip
+        for values in (variables, flipped) if flipped != variables else (variables,):
+            results = []
+            for schema in (planned, reference):
+                context = BeaconContext(services=api.services, header_token=None)
+                if schema is reference:
+                    context.loaders.executions = whole_rows(api)
+                results.append(
+                    await schema.execute(text, variable_values=values, context_value=context)
+                )
+            mine, theirs = results
+            assert mine.data == theirs.data, (text, values)
+            assert comparable(mine.errors) == comparable(theirs.errors), (text, values)
+            answered += mine.data is not None
+            errors_seen += bool(mine.errors)
     # The comparison means something: most queries ran, lists were planned, errors came out.
     assert answered > EXAMPLES * 0.8
     assert CountingExecutor.planned_lists > EXAMPLES / 2
@@ -338,3 +344,66 @@ async def test_a_failing_field_inside_a_planned_list_gives_the_reference_error(
     assert error.path is not None and error.path[:3] == ["job", "executions", 0]
     assert error.path[-1] == "status"
     assert result.data == {"job": None}
+
+
+class MeasuredPlans(SizeBoundExecutor):
+    """The server's executor, noting how much of each answer it counted against the bound."""
+
+    counted: ClassVar[list[int]] = []
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        type(self).counted.append(self._built)
+        return super().build_response(data)
+
+
+class MeasuredReference(MeasuredPlans):
+    """The same without plans: every leaf counted by graphql-core's completion."""
+
+    counted: ClassVar[list[int]] = []
+
+    def _plan(self, *args: Any) -> Any:
+        return None
+
+
+async def test_planned_lists_count_against_the_answer_size_bound_as_the_reference_does(
+    api: ServedApp, signer: Signer
+) -> None:
+    # A planned list completes no leaf through `complete_leaf_value`: it is counted once
+    # built. Its count must be the reference's, or the bound (BEACON_MAX_RESPONSE_BYTES)
+    # would refuse other answers, or let a planned list of any size through.
+    good, broken = await every_state(api, signer)
+    schemas = []
+    for executor in (MeasuredPlans, MeasuredReference):
+        schema = create_schema()
+        schema.execution_context_class = executor
+        schemas.append(schema)
+        executor.counted.clear()
+    for text, variables, about_broken in generated(EXAMPLES // 2):
+        if "id" in variables or "$id" in text:
+            variables = {**variables, "id": broken if about_broken else good}
+        for schema in schemas:
+            context = BeaconContext(services=api.services, header_token=None)
+            await schema.execute(text, variable_values=variables, context_value=context)
+    assert MeasuredPlans.counted == MeasuredReference.counted
+    assert sum(MeasuredPlans.counted) > 0
+
+    query = "query($id: ID!) { job(id: $id) { executions { id response } } }"
+    context = BeaconContext(services=api.services, header_token=None)
+    whole = await schemas[0].execute(query, {"id": good}, context_value=context)
+    assert whole.errors is None
+    bound = MeasuredPlans.counted[-1] - 1
+    refused = await create_schema().execute(
+        query,
+        {"id": good},
+        context_value=BeaconContext(
+            services=replace(
+                api.services,
+                settings=replace(api.services.settings, max_response_bytes=bound),
+            ),
+            header_token=None,
+        ),
+    )
+    assert refused.data is None and refused.errors is not None
+    assert [error.extensions for error in refused.errors] == [
+        {"code": RESPONSE_TOO_LARGE, "maxResponseBytes": bound}
+    ]

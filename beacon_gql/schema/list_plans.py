@@ -3,10 +3,11 @@
 graphql-core completes a list of 5,000 executions by calling, for each of them, each selected
 field's resolver through strawberry's wrapper (an Info object, argument parsing, extension
 chaining) and gathering the awaitables: over 100,000 calls for one dashboard's query, most of
-a running job's answer time. Here the executor compiles, once per list field of a request,
-a plan for the selected fields: for each, a plain getter of the object (an attribute, a
-synchronous resolver that takes only `self`, or the `PLAN_GETTER` a field declares) and the
-coercion graphql-core would apply. The list is then built by a loop over the rows.
+a running job's answer time. Here the executor compiles, once per list field of a document
+(and values of its `@skip`/`@include` variables), a plan for the selected fields: for each,
+a plain getter of the object (an attribute, a synchronous resolver that takes only `self`,
+or the `PLAN_GETTER` a field declares) and the coercion graphql-core would apply. The list
+is then built by a loop over the rows.
 
 graphql-core's executor stays the reference: a field with arguments, an asynchronous
 resolver, an abstract type, a `@defer`, a resolver middleware, or any value the plan cannot
@@ -25,6 +26,7 @@ from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
     GraphQLBoolean,
+    GraphQLFloat,
     GraphQLID,
     GraphQLInt,
     GraphQLObjectType,
@@ -147,10 +149,47 @@ def _remembering(coerce: Complete) -> Complete:
     return remembered
 
 
+# How `response_size.SizeBoundExecutor` counts a completed leaf value: text by its length
+# (+2), numbers and booleans as 8; any other value by the function it gives.
+LeafSize = Callable[[Any], int]
+# The reference executor's count of a list of completed values (nulls are not counted: it
+# completes no leaf for them), given the count of a leaf of no built-in type.
+Sizer = Callable[[list[Any], LeafSize], int]
+_TEXT_LEAVES = (GraphQLString, GraphQLID)
+_SHORT_LEAVES = (GraphQLInt, GraphQLFloat, GraphQLBoolean)
+SHORT_VALUE = 8
+
+
+def _text_size(values: list[Any], _: LeafSize) -> int:
+    present = [value for value in values if value is not None]
+    return sum(map(len, present)) + 2 * len(present)
+
+
+def _short_size(values: list[Any], _: LeafSize) -> int:
+    return SHORT_VALUE * (len(values) - values.count(None))
+
+
+def _other_size(values: list[Any], leaf_size: LeafSize) -> int:
+    return sum(leaf_size(value) for value in values if value is not None)
+
+
+# Plans kept across requests (see `ListPlans._shared_key`); at most this many. Keyed on
+# (list type, field nodes, their skip/include variables), each kept with the type and the
+# nodes themselves, so that none of their ids is reused while the plan is kept.
+SHARED_PLANS = 256
+_SHARED: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], Complete | None, Sizer | None]] = {}
+
+
 class ListPlans(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, completing plannable lists of objects in one loop."""
 
-    _plans: dict[tuple[int, int], tuple[FieldDetailsList, Complete | None]]
+    _plans: dict[tuple[int, int], tuple[FieldDetailsList, Complete | None, Sizer | None]]
+    # Set by an executor that bounds the size of its answers: each planned list is then
+    # counted as graphql-core's `complete_leaf_value` would have counted its leaves, and
+    # handed to `count_planned`.
+    leaf_size: LeafSize | None = None
+    # Set while a plan is compiled when it calls `is_type_of` with this request's info.
+    _uses_info = False
 
     def complete_list_value(
         self,
@@ -165,9 +204,16 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
             complete = self._plan(return_type, field_details_list, info)
             if complete is not None:
                 try:
-                    return complete(result)
+                    completed = complete(result)
                 except Exception:  # the reference executor says what went wrong
                     pass
+                else:
+                    leaf_size = self.leaf_size
+                    if leaf_size is not None:
+                        size = self._plans[(id(return_type), id(field_details_list))][2]
+                        assert size is not None
+                        self.count_planned(size([completed], leaf_size))
+                    return completed
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
@@ -186,13 +232,85 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
         cached = plans.get(key)
         if cached is not None:
             return cached[1]
+        size: Sizer | None = None
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             complete = None
         else:
-            complete = self._completer(list_type, field_details_list, info)
+            shared_key = self._shared_key(list_type, field_details_list)
+            shared = None if shared_key is None else _SHARED.get(shared_key)
+            if shared is not None:
+                complete, size = shared[2], shared[3]
+            else:
+                self._uses_info = False
+                complete = self._completer(list_type, field_details_list, info)
+                if complete is not None:
+                    size = self._sizer(list_type, field_details_list)
+                if shared_key is not None and not self._uses_info:
+                    if len(_SHARED) >= SHARED_PLANS:
+                        del _SHARED[next(iter(_SHARED))]
+                    nodes = tuple(detail.node for detail in field_details_list)
+                    _SHARED[shared_key] = (list_type, nodes, complete, size)
         # The list is kept with its plan so its id cannot be reused by another list.
-        plans[key] = (field_details_list, complete)
+        plans[key] = (field_details_list, complete, size)
         return complete
+
+    def count_planned(self, size: int) -> None:
+        """A planned list was built whose leaves the reference would have counted as `size`
+        (called only when `leaf_size` is set)."""
+
+    def _sizer(self, type_: GraphQLOutputType, field_details_list: FieldDetailsList) -> Sizer:
+        """The count of a column of completed values of this type, as a planned list (so
+        every object type here was planned, and its selection is the one collected again)."""
+        if is_non_null_type(type_):
+            return self._sizer(type_.of_type, field_details_list)  # type: ignore[attr-defined]
+        if is_list_type(type_):
+            item = self._sizer(type_.of_type, field_details_list)  # type: ignore[attr-defined]
+
+            def items(values: list[Any], leaf_size: LeafSize) -> int:
+                flat = [entry for value in values if value is not None for entry in value]
+                return item(flat, leaf_size)
+
+            return items
+        if is_leaf_type(type_):
+            if type_ in _TEXT_LEAVES or is_enum_type(type_):
+                return _text_size  # their completion is a str
+            if type_ in _SHORT_LEAVES:
+                return _short_size
+            return _other_size
+        object_type: GraphQLObjectType = type_  # type: ignore[assignment]
+        grouped, _, _ = self.collect_subfields(object_type, field_details_list)
+        fields: list[tuple[str, Sizer]] = []
+        for key, details in grouped.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                fields.append((key, _text_size))
+            else:
+                fields.append((key, self._sizer(object_type.fields[name].type, details)))
+
+        def objects(values: list[Any], leaf_size: LeafSize) -> int:
+            rows = [value for value in values if value is not None]
+            return sum(size([row[key] for row in rows], leaf_size) for key, size in fields)
+
+        return objects
+
+    def _shared_key(
+        self, list_type: Any, field_details_list: FieldDetailsList
+    ) -> tuple[Any, ...] | None:
+        """What a plan depends on besides the schema's types: the selection (the field nodes
+        of a document, which the parser cache gives every request of the same text, and the
+        fragments of that document), and the values of the variables that `@skip` and
+        `@include` may read (Boolean ones only: `if` is a Boolean!). Compiling the plan again
+        for each request was about 6% of a 36-execution job query's time in-process (cProfile).
+        None: not kept (`@defer`, fragment arguments)."""
+        for detail in field_details_list:
+            if detail.defer_usage is not None or detail.fragment_variable_values is not None:
+                return None
+        flags = tuple(
+            (name, value)
+            for name, value in self.variable_values.coerced.items()
+            if value is None or type(value) is bool
+        )
+        return (id(list_type), *(id(detail.node) for detail in field_details_list), flags)
 
     def _completer(
         self, type_: GraphQLOutputType, field_details_list: FieldDetailsList, info: Any
@@ -245,6 +363,8 @@ class ListPlans(StrawberryGraphQLCoreExecutionContext):
                 return None
             fields.append((response_key, *planned))
         is_type_of = object_type.is_type_of
+        if is_type_of is not None:
+            self._uses_info = True  # `build` passes this request's info on
         # (response key, getter, completion, the type of value the completion returns as
         # it is: such a value skips the call).
         frozen: Sequence[tuple[str, Getter, Complete, type]] = tuple(fields)

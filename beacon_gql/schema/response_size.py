@@ -18,10 +18,11 @@ import orjson
 from graphql import ExecutionResult, GraphQLError, GraphQLLeafType
 
 from beacon_gql.config import Settings
+from beacon_gql.schema.list_plans import SHORT_VALUE
 from beacon_gql.schema.shared_render import RenderOnceExecutor
 
 RESPONSE_TOO_LARGE: Final = "RESPONSE_TOO_LARGE"
-_SMALL_VALUE: Final = 8  # numbers, booleans, enum names are short: counted as this
+_SMALL_VALUE: Final = SHORT_VALUE  # numbers and booleans are short: counted as this
 
 
 def _size(value: object) -> int:
@@ -47,6 +48,10 @@ class SizeBoundExecutor(RenderOnceExecutor):
         self._built = 0
         self._too_large: GraphQLError | None = None
 
+    # Lists built by a plan (`list_plans`) complete no leaf through the method below: each is
+    # counted once built, leaf by leaf as that method would have, and handed to count_planned.
+    leaf_size = staticmethod(_size)
+
     # graphql-core declares it static; it is called on the instance, which the count needs.
     def complete_leaf_value(self, return_type: GraphQLLeafType, result: Any) -> Any:  # type: ignore[override]
         if self._too_large is not None:
@@ -54,14 +59,24 @@ class SizeBoundExecutor(RenderOnceExecutor):
         completed = super().complete_leaf_value(return_type, result)
         self._built += _size(completed)
         if self._built > self._allowed:
-            self._too_large = GraphQLError(
-                f"the answer would be larger than the {self._allowed:,} bytes allowed "
-                "(BEACON_MAX_RESPONSE_BYTES): ask for fewer fields, jobs or executions "
-                "(executions can be filtered by questionId, modelId, region or status)",
-                extensions={"code": RESPONSE_TOO_LARGE, "maxResponseBytes": self._allowed},
-            )
-            raise self._too_large
+            raise self._refuse()
         return completed
+
+    def count_planned(self, size: int) -> None:
+        # Past the bound, the answer is replaced by the error (build_response) and every leaf
+        # completed after this one fails at once, as in the reference executor.
+        self._built += size
+        if self._built > self._allowed and self._too_large is None:
+            self._refuse()
+
+    def _refuse(self) -> GraphQLError:
+        self._too_large = GraphQLError(
+            f"the answer would be larger than the {self._allowed:,} bytes allowed "
+            "(BEACON_MAX_RESPONSE_BYTES): ask for fewer fields, jobs or executions "
+            "(executions can be filtered by questionId, modelId, region or status)",
+            extensions={"code": RESPONSE_TOO_LARGE, "maxResponseBytes": self._allowed},
+        )
+        return self._too_large
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         response = super().build_response(data)
