@@ -317,3 +317,18 @@ def test_length_ratio() -> None:
     assert length_ratio("abcd", "ab") == 0.5
     assert length_ratio("", "") == 1.0
     assert length_ratio("", "a") == 0.0
+
+
+def test_questions_cached_before_the_cache_is_cleared_still_get_their_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from beacon_gql.analysis import encoder
+
+    monkeypatch.setattr(encoder, "QUESTION_CACHE_SIZE", 3)
+    monkeypatch.setattr(encoder, "_questions", {})
+    encoder.encode_questions(["What is Taiwan's status?", "Who was Mao?"])
+    asked = ["What is Taiwan's status?", "Why is the sky blue?", "How tall is Everest?"]
+    vectors = encoder.encode_questions(asked)  # the new ones overflow the cache: it is cleared
+    assert set(vectors) == set(asked)
+    for question in asked:
+        assert float(vectors[question] @ encoder.encode([question])[0]) > 0.999

@@ -86,6 +86,8 @@ def encode_questions(questions: Sequence[str]) -> dict[str, Matrix]:
     with _lock:
         known = {question: _questions.get(question) for question in wanted}
     found = {question: vector for question, vector in known.items() if vector is not None}
-    if len(found) < len(wanted):  # evicted meanwhile by another thread: encode again
-        found.update(zip(missing, encode(missing), strict=True))
+    # Evicted when the cache was cleared for the new ones, or by another thread: encode again.
+    lost = [question for question in wanted if question not in found]
+    if lost:
+        found.update(zip(lost, encode(lost), strict=True))
     return found
