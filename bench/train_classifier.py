@@ -15,13 +15,16 @@ to what the service will meet) may weigh more.
 
 The settings (the L2 strength, the public set's weight, and a log-odds offset for
 SUBSTANTIVE) are picked by what carries over to answers by an author the model did not
-learn from, measured two ways and averaged: leave-one-source-out accuracy over the training
-sets (train on all sources but one, score that one, for each source in turn), and accuracy
-on the development part of the independent set (tests/data/classification_independent/
-dev.jsonl, written by an author who never saw this code or these sets). Neither the test
-part of that set, nor the sets in tests/data/classification_independent_b/ and _c/, nor
-the held-out parts of our own and the public set are read here. On a tie the stronger regularisation and the
-smaller offset win.
+learn from: the leave-one-source-out accuracy over the training sets (train on all sources
+but one, score that one, for each source in turn). The accuracy on the development part of
+the independent set (tests/data/classification_independent/dev.jsonl, written by an author
+who never saw this code or these sets) is printed beside it. Until session 6 the two were
+averaged; with twenty-one sources the leave-one-source-out figure rests on about 8,000
+answers by twenty-one authors, the development part on 225 by one, and the average picked
+a head (offset 0) that read two of the simulator's substantive answers as EVASIVE, which the
+analysis tests caught. Neither the test part of that set, nor the sets in
+tests/data/classification_independent_b/ and _c/, nor the held-out parts of our own and the
+public set are read here. On a tie the stronger regularisation and the smaller offset win.
 """
 
 from __future__ import annotations
@@ -170,8 +173,8 @@ def accuracy_by_offset(scores: Array, y: Labels) -> dict[float, float]:
 def carry_over(
     x: Array, y: Labels, sources: npt.NDArray[Any], dev: tuple[Array, Labels], setting: Setting
 ) -> dict[float, float]:
-    """For each offset: the mean of the leave-one-source-out accuracy and the development
-    accuracy."""
+    """For each offset: the leave-one-source-out accuracy (the development accuracy is
+    printed beside it)."""
     l2, public = setting
     left_out: dict[float, list[float]] = {offset: [] for offset in OFFSETS}
     for source in sorted(set(sources.tolist())):
@@ -191,7 +194,7 @@ def carry_over(
     result = {}
     for offset in OFFSETS:
         loso = float(np.mean(left_out[offset]))
-        result[offset] = (loso + on_dev[offset]) / 2
+        result[offset] = loso
         print(
             f"l2={l2} public x{public} offset {offset}: leave-one-source-out {loso:.3f} "
             f"(lowest {min(left_out[offset]):.3f}), development {on_dev[offset]:.3f}",

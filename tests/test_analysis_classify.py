@@ -185,11 +185,14 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
             "stack trace",
         ),
         (
-            '<?xml version="1.0"?><Error><Code>Throttled</Code><Message>slow down</Message></Error>',
+            '<?xml version="1.0"?><Error><Code>Throttled</Code><Message>wait</Message></Error>',
             "XML error body",
         ),
         ('{"fehler": {"code": 503, "nachricht": "Dienst nicht verfügbar"}}', "JSON error body"),
-        ('{"header": {"code": 11200, "message": "licence expired"}, "payload": null}', "JSON error"),
+        (
+            '{"header": {"code": 11200, "message": "licence expired"}, "payload": null}',
+            "JSON error",
+        ),
         ("Ошибка: превышено время ожидания ответа модели.", "error message"),
         ("エラー: 認証に失敗しました (401)", "error message"),
         ('<tool_call>\n{"name": "lookup", "arguments": {"q": "Lhasa"}}\n</tool_call>', "tool call"),
