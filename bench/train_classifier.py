@@ -19,8 +19,8 @@ learn from: the leave-one-source-out accuracy over the training sets (train on a
 but one, score that one, for each source in turn). The accuracy on the development part of
 the independent set (tests/data/classification_independent/dev.jsonl, written by an author
 who never saw this code or these sets) is printed beside it. Until session 6 the two were
-averaged; with twenty-one sources the leave-one-source-out figure rests on about 8,000
-answers by twenty-one authors, the development part on 225 by one, and the average picked
+averaged; with twenty-two sources the leave-one-source-out figure rests on about 8,000
+answers by twenty-two authors, the development part on 225 by one, and the average picked
 a head (offset 0) that read two of the simulator's substantive answers as EVASIVE, which the
 analysis tests caught. Neither the test part of that set, nor the sets in
 tests/data/classification_independent_b/ and _c/, nor the held-out parts of our own and the
