@@ -55,7 +55,9 @@ def detect_failure(text: str, question: str | None = None) -> str | None:
     )
     for detector in detectors:
         reason = detector(stripped)
-        if reason is not None and not (asked and _asked_about(reason, stripped, asked)):
+        if reason is None:
+            continue
+        if detector in _SHAPE_DETECTORS or not (asked and _asked_about(stripped, asked)):
             return reason
     return machine_output.blob(stripped, asked)
 
@@ -80,11 +82,18 @@ def _repeats_what_was_asked(text: str, asked: str) -> bool:
     )
 
 
-def _asked_about(reason: str, text: str, asked: str) -> bool:
-    """Whether the error or token a detector found is what the question asks about, and the
+# Detectors that judge the text's shape (a page, a loop, garbled or cut text): what the
+# question quotes does not excuse them.
+_SHAPE_DETECTORS = frozenset(
+    {machine_output.html_page, garbled.loop, garbled.garbage, garbled.fragment}
+)
+
+
+def _asked_about(text: str, asked: str) -> bool:
+    """Whether the error or token in the answer is what the question asks about, and the
     answer says more than the error itself."""
     found = machine_output.ERROR_STRING.search(text) or machine_output.TEMPLATE_TOKEN.search(text)
-    if found is None or reason.startswith(("repetition", "garbled", "truncated", "HTML")):
+    if found is None:
         return False
     quoted = normalise(found.group(0)).strip()
     return quoted in asked and len(text) > 2 * len(quoted) + 20

@@ -74,8 +74,8 @@ _TOOL_CALL_KEYS = (
 TOKEN_IDS_MIN = 5
 TOKEN_ID_MIN_VALUE = 1000
 """A bare list of integers, some of them this large, is a tokenizer's output, not an answer."""
-BLOB = re.compile(r"^(?:[A-Za-z0-9+/]{40,}={0,2}|(?:[0-9a-fA-F]{2}[ :]){16,}[0-9a-fA-F]{2})$")
-ASKED_FOR_ENCODING = re.compile(
+_BLOB = re.compile(r"^(?:[A-Za-z0-9+/]{40,}={0,2}|(?:[0-9a-fA-F]{2}[ :]){16,}[0-9a-fA-F]{2})$")
+_ASKED_FOR_ENCODING = re.compile(
     r"base ?64|hex|二进制|十六进制|十六進位|16進|кодир|codific|encod|kodier", re.IGNORECASE
 )
 CODE = re.compile(r"```.*?(```|\Z)|`[^`\n]+`", re.DOTALL)
@@ -203,6 +203,6 @@ def error_string(text: str) -> str | None:
 
 def blob(text: str, asked: str) -> str | None:
     """A base64 or hex string as the whole answer, unless the question asked for one."""
-    if BLOB.match(text) is None or ASKED_FOR_ENCODING.search(asked) is not None:
+    if _BLOB.match(text) is None or _ASKED_FOR_ENCODING.search(asked) is not None:
         return None
     return f"an encoded blob instead of an answer: {text[:40]}"
