@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 from redis import asyncio as aioredis
+from sqlalchemy.engine import make_url
 
 from beacon_gql.config import Settings
 from beacon_gql.db.models import Execution, ExecutionAttempt
@@ -30,6 +31,7 @@ from beacon_gql.providers.config import providers_to_toml
 from beacon_gql.providers.simulator import FaultProfile, SimulatorFleet
 from beacon_gql.services import running_services
 from tests.conftest import make_settings
+from tests.support.commit_cutting_proxy import CommitCuttingProxy
 from tests.support.databases import fresh_postgres_database, postgres_wanted
 from tests.support.graphql import GraphQLClient
 from tests.support.jobs import (
@@ -170,6 +172,41 @@ async def test_a_database_restart_mid_job_loses_and_duplicates_nothing(
     # The worker process outlived the restart and recorded what it had in hand: nothing was
     # left for a lease to expire.
     assert {r.attempts for r in rows} == {1}
+
+
+async def test_a_claim_committed_without_its_answer_is_run_not_left_to_expire(
+    private_settings: Settings, private_postgres: PrivatePostgres, signer: Signer, tmp_path: Path
+) -> None:
+    """The window of a restart that the test above hits now and then: the worker's claim is
+    committed, then its connection dies before the answer arrives. The worker runs what the
+    claim took as soon as it can read them back, instead of leaving the executions RUNNING
+    for their lease to expire and calling the provider again as a second attempt."""
+    async with SimulatorFleet(seed=18, include_hybrid_router=False) as fleet:
+        providers = tmp_path / "providers.toml"
+        fleet.write_providers_file(providers)
+        # A lease short enough that an execution stranded by the lost claim would be retaken
+        # within the test.
+        settings = replace(private_settings, providers_file=providers, lease_seconds=2.0)
+        async with (
+            CommitCuttingProxy("127.0.0.1", private_postgres.port).running() as proxy,
+            running_services(settings, run_worker=False) as api,
+        ):
+            job_id = await submit_spec(api, signer, make_spec(questions=["math_basic"]))
+            # The worker's first claim: the one statement only a claim runs.
+            proxy.cut_commit_after(b"INSERT INTO execution_attempts")
+            proxied = make_url(settings.database_url).set(port=proxy.port)
+            worker_settings = replace(
+                settings, database_url=proxied.render_as_string(hide_password=False)
+            )
+            async with beacon_process(worker_settings, "worker", log=tmp_path / "worker.log"):
+                final = await wait_until_finished(api, job_id, within=30)
+    rows, attempts = await stored(settings, job_id)
+
+    assert proxy.cut.is_set()
+    assert final.job_status == "COMPLETED" and final.progress.completed == len(rows) == 9
+    assert_each_completed_once(rows, attempts)
+    assert {r.attempts for r in rows} == {1}
+    assert {a.outcome for a in attempts} == {"COMPLETED"}
 
 
 class RecheckFailures(logging.Handler):

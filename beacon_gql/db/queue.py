@@ -81,6 +81,17 @@ async def claim(
     return changes
 
 
+async def claimed_with(session: AsyncSession, claim_token: str) -> list[Execution]:
+    """The executions a claim took that it still holds: none if it was never committed (a
+    token is used by one claim only), or if its leases have since been expired."""
+    rows = await session.scalars(
+        select(Execution).where(
+            Execution.claim_token == claim_token, Execution.status == ExecutionStatus.RUNNING
+        )
+    )
+    return list(rows)
+
+
 ATTEMPT_RUNNING = "RUNNING"
 """The outcome of an attempt row while its call is under way."""
 

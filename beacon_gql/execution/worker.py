@@ -144,6 +144,11 @@ class Worker:
         self._held_in: Counter[str] = Counter()
         # Executions whose attempt is under way here: the only leases this worker renews.
         self._working: set[str] = set()
+        # Tokens of claims whose transaction failed without saying whether it committed (the
+        # connection was lost at COMMIT, as a database restart does): a claim that did commit
+        # holds executions that nobody would call until their lease ran out, to be called
+        # then a second time. Looked up by token once the database answers again.
+        self._unsure_claims: list[str] = []
         # SQLite has one writer at a time and makes the others retry on a timer, which
         # starves some; taking turns here in FIFO order keeps recording prompt and fair.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if serialize_writes else None
@@ -174,6 +179,8 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
+                    # First: a claim found to hold must be renewed, not expired, by _maintain.
+                    await self._resolve_unsure_claims()
                     await self._maintain()
                     claimed = await self._claim_and_start()
                 except Exception:
@@ -210,7 +217,6 @@ class Worker:
     async def _maintain(self) -> None:
         clock = time.monotonic()
         if clock - self._last_renewal >= self._settings.lease_seconds / 3:
-            self._last_renewal = clock
             async with self._write_turn(), self._sessions() as session:
                 await queue.renew_leases(
                     session,
@@ -220,6 +226,10 @@ class Worker:
                     now=_now(),
                 )
                 await session.commit()
+            # Only once done: after a failed renewal (the database away) the first thing done
+            # when it is back is renewing, before expire_leases below could take this
+            # worker's own executions away from it.
+            self._last_renewal = clock
         if clock - self._last_maintenance < MAINTENANCE_SECONDS:
             return
         self._last_maintenance = clock
@@ -256,29 +266,56 @@ class Worker:
         # regions its rows will come from.
         limit = min([free, *(room[region] for region in open_regions)])
         token = f"{self.worker_id}:{uuid.uuid4().hex}"
-        async with self._write_turn(), self._sessions() as session:
-            changes = await queue.claim(
-                session,
-                worker_id=self.worker_id,
-                claim_token=token,
-                limit=limit,
-                lease_seconds=self._settings.lease_seconds,
-                now=_now(),
-                open_regions=open_regions,
-                served_regions=list(room),
-            )
-            await session.commit()
+        try:
+            async with self._write_turn(), self._sessions() as session:
+                changes = await queue.claim(
+                    session,
+                    worker_id=self.worker_id,
+                    claim_token=token,
+                    limit=limit,
+                    lease_seconds=self._settings.lease_seconds,
+                    now=_now(),
+                    open_regions=open_regions,
+                    served_regions=list(room),
+                )
+                await session.commit()
+        except Exception:
+            # Rolled back, or committed with the answer lost: the token tells which.
+            self._unsure_claims.append(token)
+            raise
         self._working.update(change.execution.id for change in changes)
         await self._announce(changes)
-        for change in changes:
+        self._start([change.execution for change in changes], token)
+        return len(changes)
+
+    def _start(self, executions: Sequence[Execution], token: str) -> None:
+        self._working.update(execution.id for execution in executions)
+        for execution in executions:
             self._calling += 1
-            self._calling_in[change.execution.region] += 1
-            self._held_in[change.execution.region] += 1
-            task = asyncio.create_task(self._run_one(change.execution, token))
+            self._calling_in[execution.region] += 1
+            self._held_in[execution.region] += 1
+            task = asyncio.create_task(self._run_one(execution, token))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             task.add_done_callback(lambda _: self._slot_freed.set())
-        return len(changes)
+
+    async def _resolve_unsure_claims(self) -> None:
+        """Runs what the claims of `_unsure_claims` took if they committed after all. Their
+        slots are still free: no claim was made since (this comes first, and raises while
+        the database is away), and the only change meanwhile is attempts ending."""
+        while self._unsure_claims:
+            token = self._unsure_claims[0]
+            async with self._sessions() as session:
+                held = await queue.claimed_with(session, token)
+            self._unsure_claims.pop(0)
+            if held:
+                # The claim's own events were never published: the attempts' endings
+                # carry the job's progress.
+                log.warning(
+                    "a claim whose commit went unanswered had committed; running its executions",
+                    extra={"worker_id": self.worker_id, "executions": len(held)},
+                )
+                self._start(held, token)
 
     def _room_by_region(self) -> dict[str, int]:
         """Calls each served region's providers can still start here."""
