@@ -283,7 +283,6 @@ class Worker:
             # Rolled back, or committed with the answer lost: the token tells which.
             self._unsure_claims.append(token)
             raise
-        self._working.update(change.execution.id for change in changes)
         await self._announce(changes)
         self._start([change.execution for change in changes], token)
         return len(changes)

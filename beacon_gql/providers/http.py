@@ -19,7 +19,14 @@ import httpx
 
 from beacon_gql.providers.config import ProviderConfig
 
-LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=128)
+KEEPALIVE_SECONDS = 2.0
+"""How long an idle connection is kept for reuse. Servers built on uvicorn (vLLM, the
+simulator) and llama.cpp's close idle connections after 5 s; at httpx's default of 5 s too, a
+request sent just as the server closes the connection fails (ReadError) and costs the
+execution an attempt. Reopening a connection after 2 s idle costs a millisecond."""
+LIMITS = httpx.Limits(
+    max_connections=512, max_keepalive_connections=128, keepalive_expiry=KEEPALIVE_SECONDS
+)
 POOLS_PER_ENDPOINT = 8
 
 
@@ -44,6 +51,7 @@ def provider_http_client(configs: Sequence[ProviderConfig]) -> httpx.AsyncClient
         max_keepalive_connections=max(
             1, (LIMITS.max_keepalive_connections or 0) // POOLS_PER_ENDPOINT
         ),
+        keepalive_expiry=KEEPALIVE_SECONDS,
     )
     return httpx.AsyncClient(
         limits=LIMITS,
