@@ -202,6 +202,8 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
         ("1. 《红楼梦》\n2. 《红楼梦》\n3. 《红楼梦》\n4. 《红楼梦》\n5. 《红楼梦》", "repetition"),
         ("ï¿½ï¿½ ï¿½ï¿½ï¿½ ï¿½ï¿½ï¿½ï¿½", "misread as Latin-1"),
         ("螟ｩ螳牙ｮ髢蠎蝣ｴ縺ｯ蛹嶺ｺｬ縺ｮ荳ｭ蠢€縺ｫ縺ゅｊ縺ｾ縺吶€", "mojibake"),
+        ("Ìì°²ÃÅ¹ã³¡Î»ÓÚ±±¾©ÊÐÖÐÐÄ¡£", "Chinese (GB2312)"),
+        ("[ERREUR] Le modèle n'a pas pu répondre. Veuillez réessayer.", "error message"),
     ],
 )
 def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reason: str) -> None:
@@ -217,6 +219,7 @@ def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reas
         "Le président français a visité Zürich et Málaga en été ; ça a coûté 3 000 €.",
         "Ça, c'est à Noël : « déjà vu » ! Señor Muñoz, ¿qué pasó?",
         "Die Straße führt über Köln nach Göteborg — ein Ökonom würde „sparsam“ sagen.",
+        "Þórður og Æsa búa á Íslandi; «¿Qué?» ¡Sí! Ærø, Øresund, Ålborg — « Ça ? » ½ € ±3 °C.",
     ],
 )
 def test_accented_latin_text_is_not_mojibake(answer: str) -> None:

@@ -20,6 +20,11 @@ MOJIBAKE_MIN_CHARS = 8
 MOJIBAKE_MIN_SHARE = 0.3
 """Characters of misread words over those of all words with non-ASCII letters: a stray
 misread word leaves an answer."""
+GB_MISREAD_MIN_CHARS = 8
+"""Characters of Chinese in GB2312 shown in a Western code page ("ÄÏ¾©´óÍÀÉ±" is "南京大屠杀"):
+runs of four or more Latin-1 letters and signs that read back as Chinese. No Western
+language strings four such characters together."""
+_HIGH_LATIN_RUN = re.compile(r"[\u00a1-\u00ff]{4,}")
 CUT_CHARACTER_MAX_CHARS = 300
 """A short text that ends in a replacement character was cut inside a character: a fragment."""
 
@@ -150,6 +155,8 @@ def garbage(text: str) -> str | None:
         return "garbled text: replacement characters misread as Latin-1"
     if _is_mojibake(text):
         return "garbled text: mis-decoded UTF-8 (mojibake)"
+    if _is_gb_misread(text):
+        return "garbled text: Chinese (GB2312) shown in a Western code page"
     unassigned = sum(1 for char in visible if unicodedata.category(char) == "Cn")
     if unassigned >= UNASSIGNED_MIN:
         return "garbled text: characters Unicode does not assign"
@@ -195,6 +202,19 @@ def _is_mojibake(text: str) -> bool:
     total = sum(len(word) for word in words)
     misread = sum(len(word) for word in words if _misread_word(word))
     return misread >= MOJIBAKE_MIN_CHARS and misread >= MOJIBAKE_MIN_SHARE * total
+
+
+def _is_gb_misread(text: str) -> bool:
+    misread = 0
+    for run in _HIGH_LATIN_RUN.findall(text):
+        data = run.encode("latin-1")[: len(run) // 2 * 2]
+        try:
+            decoded = data.decode("gb2312")
+        except UnicodeDecodeError:
+            continue
+        if all(char >= "\u3000" for char in decoded):
+            misread += len(data)
+    return misread >= GB_MISREAD_MIN_CHARS
 
 
 def _western_bytes(word: str) -> bytes:

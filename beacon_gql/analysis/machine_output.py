@@ -39,6 +39,7 @@ _ERROR_LINE = re.compile(
     r"\w+_\w+: (failed to|error\b)|failed to (decode|generate|load model)|"
     r"server error in '/' application|"
     r"(erreur|fehler|errore|ошибка|エラー|错误|錯誤|خطأ)\s*\d{0,3}\s*[:：]|"
+    r"\[(erreur|fehler|errore|ошибка|エラー|错误|錯誤|خطأ)\]|"
     r"请求失败|請求失敗|服务器繁忙|系统繁忙|请求超时|内部服务错误|服务暂时不可用|サーバーエラー|"
     r"エラーが発生しました|ошибка сервера|erreur (interne|serveur)|interner serverfehler)",
     re.IGNORECASE,
