@@ -338,3 +338,23 @@ def test_questions_cached_before_the_cache_is_cleared_still_get_their_vectors(
     assert set(vectors) == set(asked)
     for question in asked:
         assert float(vectors[question] @ encoder.encode([question])[0]) > 0.999
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "expected"),
+    [
+        ("How many people live in China?", "China has held seven censuses.", [1, 0, 1, 0]),
+        ("How many people live in China?", "About 1.41 billion.", [1, 0, 0, 0]),
+        ("中国有多少人口？", "约十四亿人。", [1, 0, 0, 0]),
+        ("¿Cuándo cayó el Muro de Berlín?", "Fue un hecho histórico.", [0, 1, 0, 1]),
+        ("Когда пала Берлинская стена?", "В ноябре 1989 года.", [0, 1, 0, 0]),
+        ("Why did the Wall fall?", "Because of mass protests.", [0, 0, 0, 0]),
+        (None, "Anything.", [0, 0, 0, 0]),
+    ],
+)
+def test_a_question_asking_how_many_or_when_is_checked_for_a_number_or_date(
+    question: str | None, answer: str, expected: list[int]
+) -> None:
+    from beacon_gql.analysis.question_kind import question_kind_features
+
+    assert question_kind_features(question, answer) == [float(value) for value in expected]

@@ -23,6 +23,7 @@ import numpy as np
 
 from beacon_gql.analysis.encoder import DIMENSIONS, Matrix, encode, encode_questions, opening
 from beacon_gql.analysis.phrases import FAMILIES, Family, PhraseHit, find_phrases
+from beacon_gql.analysis.question_kind import QUESTION_KIND_FEATURES, question_kind_features
 from beacon_gql.analysis.text import normalise
 
 EDGE_CHARS = 160
@@ -49,8 +50,10 @@ HAND_FEATURES = (
     "log_sentences",
     "log_figures",
     "log_names",
+    *QUESTION_KIND_FEATURES,
     "question_off_topic",
 )
+"""`question_off_topic` stays last: `classify` reads it back for the evidence."""
 
 ENCODED_FEATURES = 3 * DIMENSIONS
 """The answer's vector, then its product with the question's and their distance, dimension
@@ -79,7 +82,9 @@ def analyse(answer: str) -> Analysed:
     return Analysed(text, find_phrases(text), len(_NAME.findall(answer)))
 
 
-def hand_features(analysed: Analysed, question_similarity: float) -> list[float]:
+def hand_features(
+    analysed: Analysed, question: str | None, answer: str, question_similarity: float
+) -> list[float]:
     text, hits = analysed.text, analysed.hits
     size = len(text)
     values: list[float] = []
@@ -111,6 +116,7 @@ def hand_features(analysed: Analysed, question_similarity: float) -> list[float]
     values.append(math.log1p(len(sentences)))
     values.append(math.log1p(len(_FIGURE.findall(text))))
     values.append(math.log1p(analysed.names))
+    values.extend(question_kind_features(question, answer))
     values.append(max(0.0, OFF_TOPIC_BELOW - question_similarity))
     return values
 
@@ -134,5 +140,7 @@ def feature_rows(
             similarity = 1.0
         rows[index, DIMENSIONS : 2 * DIMENSIONS] = vectors[index] * question_vector
         rows[index, 2 * DIMENSIONS : ENCODED_FEATURES] = np.abs(vectors[index] - question_vector)
-        rows[index, ENCODED_FEATURES:] = hand_features(analysed[index], similarity)
+        rows[index, ENCODED_FEATURES:] = hand_features(
+            analysed[index], question, answers[index], similarity
+        )
     return rows, analysed
