@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-CHUNK = 65536
+from tests.support.loopback_proxy import CHUNK, LoopbackProxy
+
 # Requests a client may send before its startup message; the server answers each with a
 # single untyped byte.
 _SSL_REQUEST = 80877103
@@ -50,18 +49,16 @@ class _ClientStream:
             found.append((kind, body))
 
 
-class CommitCuttingProxy:
+class CommitCuttingProxy(LoopbackProxy):
     """Forwards every connection to `upstream`. Once armed with `cut_commit_after(marker)`,
     the first connection that sends a statement containing `marker` and then COMMIT has its
     COMMIT go through and the answer dropped with the connection; `cut` is set then."""
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self.upstream = (upstream_host, upstream_port)
+        super().__init__(upstream_host, upstream_port)
         self.cut = asyncio.Event()
-        self.port = 0
         self._marker: bytes | None = None
         self._marked = False
-        self._pipes: set[asyncio.Task[None]] = set()
 
     def cut_commit_after(self, marker: bytes) -> None:
         self._marker = marker
@@ -99,19 +96,4 @@ class CommitCuttingProxy:
             writer.close()
             upstream_writer.close()
 
-        for pipe in (to_server(), to_client()):
-            task = asyncio.create_task(pipe)
-            self._pipes.add(task)
-            task.add_done_callback(self._pipes.discard)
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[CommitCuttingProxy]:
-        server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        try:
-            yield self
-        finally:
-            server.close()
-            for task in list(self._pipes):
-                task.cancel()
-            await asyncio.gather(*self._pipes, return_exceptions=True)
+        self._spawn(to_server(), to_client())
