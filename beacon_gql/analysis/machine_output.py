@@ -30,6 +30,8 @@ ERROR_STRING = re.compile(
 )
 ERROR_STRING_MAX_CHARS = 400
 """An error string decides only in a text this short: a long answer may discuss errors."""
+# "Error" in the other eight languages, opening a line as "Erreur 500 :" or "[エラー]".
+_ERROR_WORD = "(erreur|fehler|errore|ошибка|エラー|错误|錯誤|خطأ)"
 # What a server, a proxy or a client library writes in place of an answer, at the very start
 # of a short text: generic wording that an answer would not open with.
 _ERROR_LINE = re.compile(
@@ -38,8 +40,7 @@ _ERROR_LINE = re.compile(
     r"oops!? something went wrong|something went wrong\. please try again|"
     r"\w+_\w+: (failed to|error\b)|failed to (decode|generate|load model)|"
     r"server error in '/' application|"
-    r"(erreur|fehler|errore|ошибка|エラー|错误|錯誤|خطأ)\s*\d{0,3}\s*[:：]|"
-    r"\[(erreur|fehler|errore|ошибка|エラー|错误|錯誤|خطأ)\]|"
+    rf"{_ERROR_WORD}\s*\d{{0,3}}\s*[:：]|\[{_ERROR_WORD}\]|"
     r"请求失败|請求失敗|服务器繁忙|系统繁忙|请求超时|内部服务错误|服务暂时不可用|サーバーエラー|"
     r"エラーが発生しました|ошибка сервера|erreur (interne|serveur)|interner serverfehler)",
     re.IGNORECASE,
