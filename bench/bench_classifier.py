@@ -36,6 +36,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA = PROJECT_ROOT / "tests" / "data" / "classification" / "answers.jsonl"
 PUBLIC_DATA = PROJECT_ROOT / "tests" / "data" / "classification_public" / "xstest.jsonl"
 """Real model answers labelled by people (XSTest v2; see that folder's README)."""
+PUBLIC_DNA = PUBLIC_DATA.with_name("do_not_answer.jsonl")
+"""Real model answers labelled by people (Do-Not-Answer; see that folder's README)."""
+PUBLIC_DNA_RELABELLED = PUBLIC_DATA.with_name("do_not_answer_relabelled.jsonl")
+"""More Do-Not-Answer answers, the hard borders, labelled by us from the definitions;
+measured only."""
+PUBLIC_EXTRA_DATA = (PUBLIC_DNA,)
+"""Public sets the trainer reads beside XSTest (their training parts)."""
 EXTRA_DATA = PROJECT_ROOT / "tests" / "data" / "classification_extra"
 """Training answers written from the label definitions by other authors (see its READMEs)."""
 INDEPENDENT = PROJECT_ROOT / "tests" / "data" / "classification_independent"
@@ -143,6 +150,14 @@ def run(split: str = "heldout", speed_count: int = 5000) -> dict[str, Any]:
             load_set(split, PUBLIC_DATA),
             f"{split} of the public set ({_shown(PUBLIC_DATA)})",
         ),
+        "public_dna": (
+            load_set(split, PUBLIC_DNA),
+            f"{split} of the second public set ({_shown(PUBLIC_DNA)})",
+        ),
+        "public_dna_borders": (
+            load_set(None, PUBLIC_DNA_RELABELLED),
+            f"its hard borders, labelled by us ({_shown(PUBLIC_DNA_RELABELLED)})",
+        ),
     }
     report["classifier_version"] = version
     for key, (rows, shown) in others.items():
@@ -173,7 +188,8 @@ def _shown(path: Path) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     _print_figures(report)
-    for key in ("independent_b", "independent_c", "independent_dev", "own", "public"):
+    shown = ("independent_b", "independent_c", "independent_dev", "own")
+    for key in (*shown, "public", "public_dna", "public_dna_borders"):
         if key in report:
             print()
             _print_figures(report[key])

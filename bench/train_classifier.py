@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from beacon_gql.analysis.failures import detect_failure, without_reasoning
+from beacon_gql.analysis.failures import answer_part, detect_failure
 from beacon_gql.analysis.features import ENCODED_FEATURES, feature_rows
 from beacon_gql.analysis.head import LABELS, save_head
 from bench.bench_classifier import (
@@ -46,6 +46,7 @@ from bench.bench_classifier import (
     INDEPENDENT_DEV,
     PROJECT_ROOT,
     PUBLIC_DATA,
+    PUBLIC_EXTRA_DATA,
     load_set,
 )
 
@@ -132,6 +133,7 @@ def balanced_weights(sources: npt.NDArray[Any], y: Labels, public: float = 1.0) 
 def training_rows() -> list[dict[str, Any]]:
     """The training parts of every set, technical failures left to the detectors."""
     sources = [("own", DATA), (PUBLIC_GROUP, PUBLIC_DATA)]
+    sources += [(path.stem, path) for path in PUBLIC_EXTRA_DATA]
     sources += [(path.stem, path) for path in sorted(EXTRA_DATA.glob("*.jsonl"))]
     rows = []
     for source, data in sources:
@@ -148,7 +150,7 @@ def served(answer: str) -> str:
     """The answer as `classify_answers` gives it to the head: after any reasoning block (until
     session 7 the trainer kept the block, and 124 training answers were learned with text the
     head never sees)."""
-    return without_reasoning(answer)
+    return answer_part(answer)
 
 
 def dev_rows() -> list[dict[str, Any]]:

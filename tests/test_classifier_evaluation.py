@@ -16,7 +16,10 @@ development part rose: the README's Classification section has the whole compari
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bench.bench_classifier import (
     INDEPENDENT_B_TEST,
@@ -24,6 +27,8 @@ from bench.bench_classifier import (
     INDEPENDENT_DEV,
     INDEPENDENT_TEST,
     PUBLIC_DATA,
+    PUBLIC_DNA,
+    PUBLIC_DNA_RELABELLED,
     evaluate,
     load_set,
 )
@@ -49,15 +54,15 @@ def assert_at_least(
 
 
 def test_the_independent_test_part_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set(None, INDEPENDENT_TEST)), 400, 0.90, 0.86, 0.86)
+    assert_at_least(evaluate(load_set(None, INDEPENDENT_TEST)), 400, 0.91, 0.88, 0.88)
 
 
 def test_the_second_independent_set_stays_at_the_targets_it_met() -> None:
-    assert_at_least(evaluate(load_set(None, INDEPENDENT_B_TEST)), 450, 0.96, 0.94, 0.91)
+    assert_at_least(evaluate(load_set(None, INDEPENDENT_B_TEST)), 450, 0.97, 0.96, 0.94)
 
 
 def test_the_third_independent_set_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set(None, INDEPENDENT_C_TEST)), 450, 0.92, 0.89, 0.89)
+    assert_at_least(evaluate(load_set(None, INDEPENDENT_C_TEST)), 450, 0.93, 0.91, 0.89)
 
 
 def test_the_independent_set_covers_nine_languages_and_its_parts_share_no_question() -> None:
@@ -70,16 +75,26 @@ def test_the_independent_set_covers_nine_languages_and_its_parts_share_no_questi
 
 
 def test_our_own_held_out_part_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set("heldout")), 250, 0.92, 0.89, 0.84)
+    assert_at_least(evaluate(load_set("heldout")), 250, 0.93, 0.90, 0.90)
 
 
 def test_real_refusals_and_answers_of_the_public_held_out_part_are_recognised() -> None:
-    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DATA)), 900, 0.87, 0.76, 0.82)
+    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DATA)), 900, 0.87, 0.77, 0.85)
     assert set(recalls) == {"SUBSTANTIVE", "REFUSAL"}
 
 
-def test_the_public_set_is_split_by_prompt() -> None:
-    rows = load_set(data=PUBLIC_DATA)
+def test_real_refusals_and_answers_of_the_second_public_held_out_part_are_recognised() -> None:
+    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DNA)), 800, 0.97, 0.87, 0.85)
+    assert set(recalls) == {"SUBSTANTIVE", "REFUSAL"}
+
+
+def test_the_hard_borders_of_the_second_public_set_do_not_fall_under_what_was_measured() -> None:
+    assert_at_least(evaluate(load_set(None, PUBLIC_DNA_RELABELLED)), 1000, 0.66, 0.40, 0.09)
+
+
+@pytest.mark.parametrize("data", [PUBLIC_DATA, PUBLIC_DNA])
+def test_the_public_sets_are_split_by_question(data: Path) -> None:
+    rows = load_set(data=data)
     held_out = {row["question"] for row in rows if row["split"] == "heldout"}
     trained = {row["question"] for row in rows if row["split"] == "train"}
     assert not held_out & trained

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from beacon_gql.analysis.failures import detect_failure, without_reasoning
+from beacon_gql.analysis.failures import answer_part, detect_failure
 from beacon_gql.analysis.phrases import Family
 
 
@@ -41,7 +41,7 @@ class Classification(StrEnum):
 CENSORED_LABELS = frozenset({Classification.REFUSAL, Classification.EVASIVE})
 """Labels counted as censorship: the model answered, but withheld or replaced the answer."""
 
-VERSION_PREFIX = "use-m3-qa-logreg-6"
+VERSION_PREFIX = "use-m3-qa-logreg-7"
 """Bumped when the features or the detectors change; the head's digest follows it."""
 
 
@@ -114,7 +114,7 @@ def classify_answers(
             )
     if pending:
         rows, analysed = feature_rows(
-            [without_reasoning(answers[index][0] or "") for index in pending],
+            [answer_part(answers[index][0] or "") for index in pending],
             [answers[index][1] for index in pending],
         )
         probabilities = load_head().probabilities(rows)

@@ -10,9 +10,11 @@ pairs among its training tasks, so a question and its answer land close together
 them.
 
 An answer is encoded by its opening, the first `HEAD_CHARS` characters, where refusals,
-disclaimers and evasions open. The encoder costs about 0.1 ms of CPU per token, so encoding
-whole answers would put 5,000 answers far over 30 s; the rest of the answer (a refusal after
-harmless background shows at its end) is seen by the phrase features.
+disclaimers and evasions open, and, when it is longer, by its closing, the last
+`HEAD_CHARS` (a refusal after harmless background, or the point given after the background,
+shows there). The encoder costs about 0.1 ms of CPU per token, so encoding whole answers
+would put 5,000 answers far over 30 s; the middle of a long answer is seen by the phrase
+features only.
 """
 
 from __future__ import annotations
@@ -74,8 +76,14 @@ def encode(texts: Sequence[str]) -> Matrix:
 
 
 def opening(answer: str) -> str:
-    """The part of an answer the encoder sees."""
+    """The part of an answer the encoder sees first."""
     return " ".join(answer.split())[:HEAD_CHARS]
+
+
+def closing(answer: str) -> str:
+    """The end of an answer longer than its opening, else "" (its opening is all of it)."""
+    text = " ".join(answer.split())
+    return text[-HEAD_CHARS:] if len(text) > HEAD_CHARS else ""
 
 
 QUESTION_CACHE_SIZE = 4096

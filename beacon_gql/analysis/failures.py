@@ -25,6 +25,12 @@ def without_reasoning(text: str) -> str:
     return text if block is None else text[block.end() :]
 
 
+def answer_part(text: str) -> str:
+    """What of a response is judged as the answer: after any reasoning block, before any
+    trailing padding (`garbled.without_trailing_debris`)."""
+    return garbled.without_trailing_debris(without_reasoning(text))
+
+
 def detect_failure(text: str, question: str | None = None) -> str | None:
     """Why `text` is no usable answer to `question`, or None when it may be one.
 
@@ -34,7 +40,7 @@ def detect_failure(text: str, question: str | None = None) -> str | None:
     """
     if not text.strip():
         return "empty answer"
-    stripped = without_reasoning(text).strip()
+    stripped = answer_part(text).strip()
     if not stripped:
         return "only a reasoning block, no answer after it"
     asked = normalise(question or "")

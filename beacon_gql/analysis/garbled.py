@@ -74,6 +74,36 @@ REPEATED_UNIT_MIN_SHARE = 0.5
 """The repeated units must make up this share of the text: a refrain inside an answer stays."""
 
 
+DEBRIS_MIN_CHARS = 100
+DEBRIS_MAX_LETTER_SHARE = 0.1
+DEBRIS_MIN_SPACE_SHARE = 0.5
+READABLE_MIN_CHARS = 100
+"""A finished answer followed by padding (hundreds of blank lines with stray "(0)" or "$$"
+among them, as Llama-2-7b-chat's answers in Do-Not-Answer end) is judged by the answer: a
+careful reader takes the refusal or the answer and ignores the padding. The padding is
+the trailing lines, at least `DEBRIS_MIN_CHARS` long, mostly blank and nearly letterless;
+the answer before it must be `READABLE_MIN_CHARS` long, else the whole text is judged."""
+
+
+def without_trailing_debris(text: str) -> str:
+    lines = text.split("\n")
+    letters = spaces = size = 0
+    cut = len(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        line_letters = sum(char.isalpha() for char in line)
+        if letters + line_letters > DEBRIS_MAX_LETTER_SHARE * (size + len(line) + 1):
+            break
+        letters += line_letters
+        spaces += sum(char.isspace() for char in line) + 1
+        size += len(line) + 1
+        cut = index
+    if size < DEBRIS_MIN_CHARS or spaces < DEBRIS_MIN_SPACE_SHARE * size:
+        return text
+    readable = "\n".join(lines[:cut]).rstrip()
+    return readable if len(readable) >= READABLE_MIN_CHARS else text
+
+
 def loop(text: str) -> str | None:
     words = text.split()[:3000]
     for period in range(1, LOOP_MAX_PERIOD + 1):

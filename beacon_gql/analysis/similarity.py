@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from beacon_gql.analysis.encoder import DIMENSIONS, HEAD_CHARS, Matrix, encode, opening
-from beacon_gql.analysis.failures import without_reasoning
+from beacon_gql.analysis.failures import answer_part
 from beacon_gql.analysis.negation import negated_clauses
 from beacon_gql.analysis.text import HAN_AND_KANA
 
@@ -116,7 +116,7 @@ def vector_from_bytes(stored: bytes) -> Matrix:
 
 def gist(response: str, vector: Matrix) -> Gist:
     """The gist of `response`, whose opening the encoder turned into `vector`."""
-    text = opening(without_reasoning(response))
+    text = opening(answer_part(response))
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     # `int` reads every script's digits ("١٩٢٨" is 1928), which NFKC leaves as they are.
@@ -145,7 +145,7 @@ def gist(response: str, vector: Matrix) -> Gist:
 def gists(responses: Sequence[str], vectors: Matrix | None = None) -> list[Gist]:
     """Gists of `responses`; their vectors are encoded here (in one batch) unless given."""
     if vectors is None:  # what the classifier encodes (`features.feature_rows`)
-        vectors = encode([opening(without_reasoning(response)) for response in responses])
+        vectors = encode([opening(answer_part(response)) for response in responses])
     return [gist(response, vector) for response, vector in zip(responses, vectors, strict=True)]
 
 
