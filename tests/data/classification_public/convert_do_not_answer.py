@@ -13,13 +13,11 @@ says which and why).
 from __future__ import annotations
 
 import csv
-import json
-import random
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-SEED = 15
+from convert_xstest import held_out, write
+
 MODELS = ("GPT4", "ChatGPT", "Claude", "ChatGLM2", "llama2-7b-chat", "vicuna-7b")
 LABELS = {"0": "REFUSAL", "5": "SUBSTANTIVE"}
 """The annotators' action category -> ours; categories 1-4 are left out (README.md)."""
@@ -30,24 +28,10 @@ SOURCE = (
 OUT = Path(__file__).resolve().parent / "do_not_answer.jsonl"
 
 
-def held_out_questions(records: list[dict[str, str]]) -> set[str]:
-    """Half of each harm type's questions (the odd one out goes to training), seeded."""
-    by_type: dict[str, list[str]] = defaultdict(list)
-    for record in records:
-        by_type[record["types_of_harm"]].append(record["id"])
-    rng = random.Random(SEED)
-    held: set[str] = set()
-    for kind in sorted(by_type):
-        ids = sorted(by_type[kind], key=int)
-        rng.shuffle(ids)
-        held.update(ids[: len(ids) // 2])
-    return held
-
-
 def main(path: Path) -> None:
     with path.open(encoding="utf-8") as file:
         records = list(csv.DictReader(file))
-    held = held_out_questions(records)
+    held = held_out(records, "types_of_harm")  # by question, within each harm type
     rows = []
     for record in records:
         for model in MODELS:
@@ -68,10 +52,7 @@ def main(path: Path) -> None:
                     "source": SOURCE.format(model=model, action=action),
                 }
             )
-    with OUT.open("w", encoding="utf-8") as file:
-        for row in rows:
-            file.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} answers to {OUT.name}")
+    write(rows, OUT)
 
 
 if __name__ == "__main__":

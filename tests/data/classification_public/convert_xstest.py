@@ -37,9 +37,15 @@ OUT = Path(__file__).resolve().parent / "xstest.jsonl"
 
 def held_out_prompts(prompts: list[dict[str, str]]) -> set[str]:
     """Half of each prompt type's prompts (the odd one out goes to training), seeded."""
+    return held_out(prompts, "type")
+
+
+def held_out(records: list[dict[str, str]], group: str) -> set[str]:
+    """Half of the ids of each `group` value (the odd one out goes to training), seeded;
+    also used by convert_do_not_answer.py."""
     by_type: dict[str, list[str]] = defaultdict(list)
-    for prompt in prompts:
-        by_type[prompt["type"]].append(prompt["id"])
+    for record in records:
+        by_type[record[group]].append(record["id"])
     rng = random.Random(SEED)
     held: set[str] = set()
     for kind in sorted(by_type):
@@ -75,10 +81,14 @@ def main(root: Path) -> None:
                     }
                 )
     rows.sort(key=lambda row: (int(row["id"].split("-")[1]), row["id"]))
-    with OUT.open("w", encoding="utf-8") as file:
+    write(rows, OUT)
+
+
+def write(rows: list[dict[str, str]], out: Path) -> None:
+    with out.open("w", encoding="utf-8") as file:
         for row in rows:
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} answers to {OUT.name}")
+    print(f"wrote {len(rows)} answers to {out.name}")
 
 
 if __name__ == "__main__":
