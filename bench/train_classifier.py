@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.train_classifier [--out beacon_gql/analysis/classifier_head.npz]
 
 The training parts: our own set (tests/data/classification/answers.jsonl, composed, nine
-languages, `split == "train"`), the public one (tests/data/classification_public/xstest.jsonl,
-real model answers labelled by people, English, `split == "train"`) and the sets of
+languages, `split == "train"`), the public ones (tests/data/classification_public/xstest.jsonl
+and do_not_answer.jsonl, real model answers labelled by people, English, `split == "train"`)
+and the sets of
 tests/data/classification_extra/ (each written from the label definitions by an author of
 its own, nine languages). No held-out part is read here.
 
@@ -19,8 +20,8 @@ learn from: the leave-one-source-out accuracy over the training sets (train on a
 but one, score that one, for each source in turn). The accuracy on the development part of
 the independent set (tests/data/classification_independent/dev.jsonl, written by an author
 who never saw this code or these sets) is printed beside it. Until session 6 the two were
-averaged; the leave-one-source-out figure rests on about 9,000 answers by twenty-five
-authors (twenty-two in session 6), the development part on 225 by one, and in session 6 the
+averaged; the leave-one-source-out figure rests on about 10,000 answers from twenty-six
+sources (twenty-two in session 6), the development part on 225 by one, and in session 6 the
 average picked a head (offset 0) that read two of the simulator's substantive answers as
 EVASIVE, which the analysis tests caught. Neither the test part of that set, nor the sets in
 tests/data/classification_independent_b/ and _c/, nor the held-out parts of our own and the
@@ -147,9 +148,9 @@ def training_rows() -> list[dict[str, Any]]:
 
 
 def served(answer: str) -> str:
-    """The answer as `classify_answers` gives it to the head: after any reasoning block (until
-    session 7 the trainer kept the block, and 124 training answers were learned with text the
-    head never sees)."""
+    """The answer as `classify_answers` gives it to the head: after any reasoning block and
+    before any trailing padding (until session 7 the trainer kept the block, and 124 training
+    answers were learned with text the head never sees)."""
     return answer_part(answer)
 
 
