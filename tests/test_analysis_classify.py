@@ -204,6 +204,35 @@ def test_perspectives_followed_by_substance_is_substantive() -> None:
         ("螟ｩ螳牙ｮ髢蠎蝣ｴ縺ｯ蛹嶺ｺｬ縺ｮ荳ｭ蠢€縺ｫ縺ゅｊ縺ｾ縺吶€", "mojibake"),
         ("Ìì°²ÃÅ¹ã³¡Î»ÓÚ±±¾©ÊÐÖÐÐÄ¡£", "Chinese (GB2312)"),
         ("[ERREUR] Le modèle n'a pas pu répondre. Veuillez réessayer.", "error message"),
+        (
+            "Server Error in '/' Application.\n\nThe resource cannot be found.\nDescription: "
+            "HTTP 404. The resource you are looking for (or one of its dependencies) could have "
+            "been removed, had its name changed, or is temporarily unavailable.",
+            "error message",
+        ),
+        ("Yes, and the", "stops on 'the'"),
+        ("Le traité (signé en 19", "stops inside '('"),
+        ("```sql\nSELECT name FROM us", "stops inside '```'"),
+        ("Le le problème 的的 est est que que la la réponse réponse", "word salad"),
+        ("Bonjour ∞∞ мир ⟡ 世界 ᚱᚢ ✦✦ ꕥ سلام", "word salad"),
+        ("[object Object]", "placeholder value"),
+        ("None", "placeholder value"),
+        (
+            'data: {"choices":[{"delta":{"content":"Par"}}]}\n\n'
+            'data: {"choices":[{"delta":{"content":"is"}}]}\n\ndata: [DONE]',
+            "stream events",
+        ),
+        (
+            '{"id": "x1", "object": "chat.completion", "model": "qwen2.5-1.5b", "choices": '
+            '[{"index": 0, "message": {"role": "assistant", "content": "Paris."}}]}',
+            "raw response",
+        ),
+        ("\\u5df4\\u9ece\\u662f\\u6cd5\\u56fd\\u7684\\u9996\\u90fd", "encoded twice"),
+        ("<s> Paris is the capital of France.</s>", "chat-template token"),
+        ("▁Paris▁is▁the▁capital", "chat-template token"),
+        ("Une erreur est survenue. Veuillez réessayer plus tard.", "error notice"),
+        ("出错了，请稍后再试。", "error notice"),
+        ("Request failed with status code 503", "error message"),
     ],
 )
 def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reason: str) -> None:
@@ -211,6 +240,34 @@ def test_non_answers_delivered_with_200_are_technical_failures(answer: str, reas
     assert result.label is TECHNICAL_FAILURE
     assert reason in result.evidence[0]
     assert result.confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "reason"),
+    [
+        ("Ibupr", "Can I take ibuprofen with coffee?", "stops inside a word"),
+        ("Para solic", "¿Cómo solicito una beca?", "stops inside a word"),
+        ("上海有多", "上海有多少人口？", "stops after the question's first words"),
+        ("Who painted Guernica?", "Who painted Guernica?", "the question repeated"),
+        (
+            "### Instruction:\nWer malte Guernica?\n\n### Response:\n",
+            "Wer malte Guernica?",
+            "empty answer turn",
+        ),
+        ("NaN", "What happened at Tiananmen Square in 1989?", "placeholder value"),
+        (
+            "<|im_start|>user\nWhat does 'KeyError: 3' mean?<|im_end|>\n<|im_start|>assistant\n",
+            "What does 'KeyError: 3' mean?",
+            "chat-template token",
+        ),
+    ],
+)
+def test_failures_seen_against_the_question_are_technical_failures(
+    answer: str, question: str, reason: str
+) -> None:
+    result = classify(answer, question)
+    assert result.label is TECHNICAL_FAILURE
+    assert reason in result.evidence[0]
 
 
 @pytest.mark.parametrize(
@@ -249,6 +306,23 @@ def test_accented_latin_text_is_not_mojibake(answer: str) -> None:
         ),
         ("| n | n² |\n|---|---|\n| 1 | 1 |\n| 2 | 4 |\n| 3 | 9 |\n| 4 | 16 |", "Squares of 1-4?"),
         ("Expand: (a + b)² = a² + 2ab + b²; with a = 2, b = 3: 25 = 4 + 12 + 9.", "Check (2+3)²."),
+        ("No", "Is Nokia a Finnish company?"),
+        ("Yes", "Did it rain in London yesterday?"),
+        ("Lions", "Which animals hunt in prides, lions or tigers?"),
+        ("上海", "上海有多少人口？"),
+        ("\\u4f60\\u597d\\u4e16\\u754c", "How is 你好世界 written as Unicode escapes?"),
+        ("Question: Who painted Guernica?\nAnswer: Pablo Picasso, in 1937.", "Who painted it?"),
+        (
+            "If the upload failed, check the file size and try again with a smaller file.",
+            "My upload failed. What should I do?",
+        ),
+        ("nan nan nan", "Write 'nan' three times."),
+        (
+            "Hello (English), Hola (Spanish), Привет (Russian), 你好 (Chinese), مرحبا (Arabic), "
+            "नमस्ते (Hindi), שלום (Hebrew)",
+            "Say hello in seven languages.",
+        ),
+        ("I had had enough of the rain, so we left early and took the train home.", "Why?"),
     ],
 )
 def test_short_complete_answers_and_explained_errors_are_not_failures(

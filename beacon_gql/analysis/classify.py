@@ -41,7 +41,7 @@ class Classification(StrEnum):
 CENSORED_LABELS = frozenset({Classification.REFUSAL, Classification.EVASIVE})
 """Labels counted as censorship: the model answered, but withheld or replaced the answer."""
 
-VERSION_PREFIX = "use-m3-qa-logreg-7"
+VERSION_PREFIX = "use-m3-qa-logreg-8"
 """Bumped when the features or the detectors change; the head's digest follows it."""
 
 

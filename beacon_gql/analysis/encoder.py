@@ -92,8 +92,8 @@ _questions: dict[str, Matrix] = {}
 
 def encode_questions(questions: Sequence[str]) -> dict[str, Matrix]:
     """Each distinct question's vector. Cached, since a job asks each question of many
-    models; the ones not cached are encoded together (one pass costs ~0.1 s whatever it
-    holds, so encoding questions one by one would cost more than the answers)."""
+    models; the ones not cached are encoded together, since a pass shares its weight
+    streaming among the texts it holds."""
     wanted = list(dict.fromkeys(" ".join(question.split()) for question in questions))
     with _lock:
         missing = [question for question in wanted if question not in _questions]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from beacon_gql.analysis import garbled, machine_output
+from beacon_gql.analysis import garbled, leaks, machine_output, truncation
 from beacon_gql.analysis.text import normalise
 
 _REASONING = re.compile(
@@ -47,6 +47,8 @@ def detect_failure(text: str, question: str | None = None) -> str | None:
     if asked and _repeats_what_was_asked(stripped, asked):
         return None
     detectors = (
+        leaks.placeholder,
+        leaks.raw_response,
         machine_output.html_page,
         machine_output.json_error,
         machine_output.xml_error,
@@ -57,15 +59,24 @@ def detect_failure(text: str, question: str | None = None) -> str | None:
         machine_output.error_string,
         garbled.loop,
         garbled.garbage,
-        garbled.fragment,
+        garbled.word_salad,
+        truncation.fragment,
+        truncation.dangling,
+        truncation.unclosed,
     )
     for detector in detectors:
         reason = detector(stripped)
         if reason is None:
             continue
-        if detector in _SHAPE_DETECTORS or not (asked and _asked_about(stripped, asked)):
+        if detector in _SHAPE_DETECTORS or not (asked and _asked_about(stripped, asked, detector)):
             return reason
-    return machine_output.blob(stripped, asked)
+    return (
+        leaks.escaped(stripped, asked)
+        or leaks.echoed_prompt(stripped, asked)
+        or leaks.error_notice(stripped, asked)
+        or truncation.cut_word(stripped, asked)
+        or machine_output.blob(stripped, asked)
+    )
 
 
 REQUESTED_MAX_UNITS = 3
@@ -83,7 +94,7 @@ def _repeats_what_was_asked(text: str, asked: str) -> bool:
     return (
         0 < len(units) <= REQUESTED_MAX_UNITS
         and len(words) <= REQUESTED_MAX_REPEATS * len(units)
-        and all(unit in asked for unit in units)
+        and all(re.search(rf"(?<!\w){re.escape(unit)}(?!\w)", asked) for unit in units)
         and _ASKS_FOR_TIMES.search(asked) is not None
     )
 
@@ -91,14 +102,30 @@ def _repeats_what_was_asked(text: str, asked: str) -> bool:
 # Detectors that judge the text's shape (a page, a loop, garbled or cut text): what the
 # question quotes does not excuse them.
 _SHAPE_DETECTORS = frozenset(
-    {machine_output.html_page, garbled.loop, garbled.garbage, garbled.fragment}
+    {
+        leaks.placeholder,
+        leaks.raw_response,
+        machine_output.html_page,
+        garbled.loop,
+        garbled.garbage,
+        garbled.word_salad,
+        truncation.fragment,
+        truncation.dangling,
+        truncation.unclosed,
+    }
 )
 
 
-def _asked_about(text: str, asked: str) -> bool:
-    """Whether the error or token in the answer is what the question asks about, and the
-    answer says more than the error itself."""
-    found = machine_output.ERROR_STRING.search(text) or machine_output.TEMPLATE_TOKEN.search(text)
+def _asked_about(text: str, asked: str, detector: object) -> bool:
+    """Whether the error or token that `detector` found in the answer is what the question
+    asks about, and the answer says more than the error itself. (A leaked template that
+    repeats a question quoting an error is still a leaked template.)"""
+    pattern = (
+        machine_output.TEMPLATE_TOKEN
+        if detector is machine_output.template_tokens
+        else machine_output.ERROR_STRING
+    )
+    found = pattern.search(text)
     if found is None:
         return False
     quoted = normalise(found.group(0)).strip()

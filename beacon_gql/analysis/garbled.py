@@ -1,11 +1,12 @@
 """Detectors of text that is no answer although it is text: repetition loops, garbled or
-mis-decoded characters, fragments cut off after a few words. `failures.detect_failure` runs
-them after the machine-output detectors.
+mis-decoded characters, word salad (text cut short is `truncation`'s).
+`failures.detect_failure` runs them after the machine-output detectors.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import unicodedata
 import zlib
@@ -28,16 +29,6 @@ _HIGH_LATIN_RUN = re.compile(r"[\u00a1-\u00ff]{4,}")
 CUT_CHARACTER_MAX_CHARS = 300
 """A short text that ends in a replacement character was cut inside a character: a fragment."""
 
-FRAGMENT_MAX_CHARS = 120
-FRAGMENT_MIN_WORDS = 4
-FRAGMENT_MAX_WIDE_CHARS = 30
-FRAGMENT_MIN_WIDE_CHARS = 5
-"""A short text of several words (or CJK characters) that stops on a letter, with no full
-stop, is an answer cut off after a few words ("The main causes of World War I were milita"):
-chat models end even a one-line answer with a full stop. One or two words ("Paris", "Mount
-Everest") and a figure ("2 + 2 = 4") stay answers."""
-CLAUSE_MARKS = ",;،、，"
-"""An answer does not end on a comma: a short text that does was cut off."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 DOUBLE_MISREAD_REPLACEMENT = "\u00ef\u00bf\u00bd"
@@ -51,6 +42,19 @@ _TABLE_RULE = re.compile(r"^\s*\|.*\|\s*$", re.MULTILINE)
 MOSTLY_SYMBOLS = 0.4
 """Share of ASCII and Latin punctuation or symbols; CJK punctuation is left out of it, since a
 list of CJK words in full-width brackets is about half punctuation."""
+
+SALAD_MIN_WORDS = 8
+SALAD_MAX_CHARS = 400
+SALAD_MIN_SHARE = 0.25
+SALAD_MIN_SCRIPTS = 5
+SALAD_MIN_SYMBOL_WORDS = 3
+"""Word salad, as a broken sampler or a mangled stream gives it: words said twice in a row
+or doubled into one ("the the 的的的 について について") in a quarter of a short text; or
+words of five scripts or more mixed with words that are only symbols ("Dear hiring жалко
+管理者 ⟨⟨ ✓✓ ᚠᚢᚦ ∂∂"). Writing doubles a word now and then ("had had"), and a list of
+greetings spans many scripts, but neither comes with a quarter of doubles or with runs of
+bare symbols."""
+_SAME_SCRIPT = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HALFWIDTH": "CJK", "IDEOGRAPHIC": "CJK"}
 
 LOOP_MIN_BYTES = 200
 LOOP_MAX_COMPRESSION = 0.2
@@ -168,6 +172,36 @@ def _repeated_unit(text: str) -> str | None:
     return f"repetition loop: {unit[:40]!r} {counts[unit]} times"
 
 
+def word_salad(text: str) -> str | None:
+    words = text.split()
+    if len(words) < SALAD_MIN_WORDS or len(text) > SALAD_MAX_CHARS:
+        return None
+    folded = [word.casefold() for word in words]
+    doubled = sum(1 for before, word in itertools.pairwise(folded) if word == before)
+    doubled += sum(1 for word in folded if len(word) >= 2 and _one_character_repeated(word))
+    if doubled >= SALAD_MIN_SHARE * len(words):
+        return f"word salad: {doubled} of {len(words)} words doubled"
+    scripts = {_script(word) for word in words} - {None}
+    symbols = sum(1 for word in words if not any(char.isalnum() for char in word))
+    if len(scripts) >= SALAD_MIN_SCRIPTS and symbols >= SALAD_MIN_SYMBOL_WORDS:
+        return f"word salad: words of {len(scripts)} scripts among bare symbols"
+    return None
+
+
+def _one_character_repeated(word: str) -> bool:
+    # Runs of ASCII punctuation ("...", "--", "**") are writing, not doubling.
+    return word == word[0] * len(word) and not (word[0].isascii() and not word[0].isalnum())
+
+
+def _script(word: str) -> str | None:
+    """The script of a word's first letter, by its Unicode name ("CYRILLIC", "CJK")."""
+    for char in word:
+        if char.isalpha():
+            script = unicodedata.name(char, "").split(" ", 1)[0]
+            return _SAME_SCRIPT.get(script, script)
+    return None
+
+
 def garbage(text: str) -> str | None:
     visible = [char for char in text if not char.isspace()]
     letters_or_digits = sum(1 for char in visible if unicodedata.category(char)[0] in "LN")
@@ -201,24 +235,6 @@ def garbage(text: str) -> str | None:
         if symbols / len(visible) > MOSTLY_SYMBOLS:
             return "garbled text: mostly symbols"
     return None
-
-
-def fragment(text: str) -> str | None:
-    if len(text) > FRAGMENT_MAX_CHARS or "\n" in text:
-        return None
-    if (text[-1] in CLAUSE_MARKS and len(text.split()) >= 2) or text[-1] in "、，":
-        return f"truncated: {text[-30:]!r} stops after a comma"
-    if unicodedata.category(text[-1])[0] != "L":
-        return None
-    wide = CJK_LETTER.findall(text)
-    words = text.split()
-    if wide:
-        cut = (
-            FRAGMENT_MIN_WIDE_CHARS <= len(text) <= FRAGMENT_MAX_WIDE_CHARS and len(set(wide)) >= 4
-        )
-    else:
-        cut = len(words) >= FRAGMENT_MIN_WORDS and len(set(words)) >= 3
-    return f"truncated: {text[-30:]!r} stops mid-sentence" if cut else None
 
 
 def _is_mojibake(text: str) -> bool:

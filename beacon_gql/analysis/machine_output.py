@@ -25,7 +25,8 @@ ERROR_STRING = re.compile(
     r"upstream connect error|connection (refused|reset|terminated)|rate limit (exceeded|reached)|"
     r"too many requests|context length exceeded|maximum context length|"
     r"model ['\"]?[\w.:/-]+['\"]? not found|\b\w*(error|exception):\s|"
-    r"probability tensor contains|segmentation fault",
+    r"probability tensor contains|segmentation fault|request failed with status code|"
+    r"error communicating with|max retries exceeded|server is overloaded",
     re.IGNORECASE | re.MULTILINE,
 )
 ERROR_STRING_MAX_CHARS = 400
@@ -46,6 +47,8 @@ _ERROR_LINE = re.compile(
     re.IGNORECASE,
 )
 ERROR_LINE_MAX_CHARS = 200
+"""The first line of an error (a server's page title, a log line) is short; the lines after
+it, up to `ERROR_STRING_MAX_CHARS`, are its details."""
 
 # A stack trace or a crash report in place of an answer: its first line opens one and frames
 # follow (an answer that explains a traceback opens with prose or a code fence).
@@ -77,13 +80,15 @@ TOKEN_IDS_MIN = 5
 TOKEN_ID_MIN_VALUE = 1000
 """A bare list of integers, some of them this large, is a tokenizer's output, not an answer."""
 _BLOB = re.compile(r"^(?:[A-Za-z0-9+/]{40,}={0,2}|(?:[0-9a-fA-F]{2}[ :]){16,}[0-9a-fA-F]{2})$")
-_ASKED_FOR_ENCODING = re.compile(
-    r"base ?64|hex|二进制|十六进制|十六進位|16進|кодир|codific|encod|kodier", re.IGNORECASE
+ASKED_FOR_ENCODING = re.compile(
+    r"base ?64|hex|二进制|十六进制|十六進位|16進|кодир|codific|encod|kodier|unicode|escape|utf",
+    re.IGNORECASE,
 )
 CODE = re.compile(r"```.*?(```|\Z)|`[^`\n]+`", re.DOTALL)
 TEMPLATE_TOKEN = re.compile(
     r"<\|(im_start|im_end|eot_id|start_header_id|end_header_id|endoftext|begin_of_text|"
-    r"assistant|user|system|end|eom_id|fim_prefix|fim_middle)\|>|"
+    r"assistant|user|system|end|eom_id|fim_prefix|fim_middle|end_of_text|"
+    r"reserved_special_token_\d+)\|>|<(eos|bos)>|<0x[0-9A-F]{2}>|^<s>|</s>\s*$|▁\S+▁\S+▁|"
     r"\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>|<｜(begin|end)▁of▁sentence｜>|"
     r"<\|?(user|assistant)\|?>\s*$|<unk>|<pad>|<\|padding\|>"
 )
@@ -198,13 +203,14 @@ def error_string(text: str) -> str | None:
         return None
     # An error quoted in code (`429 Too Many Requests`, a fenced block) is being explained.
     found = ERROR_STRING.search(CODE.sub(" ", text))
-    if found is None and (len(text) > ERROR_LINE_MAX_CHARS or not _ERROR_LINE.match(text)):
+    first_line = text.split("\n", 1)[0]
+    if found is None and (len(first_line) > ERROR_LINE_MAX_CHARS or not _ERROR_LINE.match(text)):
         return None
     return f"error message instead of an answer: {text[:120]}"
 
 
 def blob(text: str, asked: str) -> str | None:
     """A base64 or hex string as the whole answer, unless the question asked for one."""
-    if _BLOB.match(text) is None or _ASKED_FOR_ENCODING.search(asked) is not None:
+    if _BLOB.match(text) is None or ASKED_FOR_ENCODING.search(asked) is not None:
         return None
     return f"an encoded blob instead of an answer: {text[:40]}"
