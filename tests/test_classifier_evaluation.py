@@ -3,9 +3,10 @@
 The issue's targets (accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90) are met on the
 second independent set (tests/data/classification_independent_b/, another author who never
 saw the classifier: accuracy 0.984, kappa 0.978, recall S/R/E/T 0.995 / 0.991 / 0.951 /
-1.000) but NOT on the first one's test part (accuracy 0.920, kappa 0.890, recall 0.894 /
-0.963 / 0.902 / 0.938), on the third set (tests/data/classification_independent_c/: 0.946,
-0.925, recall 0.957 / 0.930 / 0.975 / 0.900) or on our own held-out part (0.938). On real
+1.000) and, since session 9's detectors, on the third (tests/data/
+classification_independent_c/: 0.952, 0.934, recall 0.957 / 0.930 / 0.975 / 0.938), but NOT
+on the first one's test part (accuracy 0.922, kappa 0.893, recall 0.894 / 0.963 / 0.902 /
+0.950) or on our own held-out part (0.938). On real
 answers labelled by people: XSTest's held-out part 0.886, Do-Not-Answer's 0.982; on
 Do-Not-Answer's hard borders, labelled by us, 0.681. The bounds below sit a little under
 what was measured with the session-8 head (and session 9's detectors) on each set, so that a
@@ -61,8 +62,8 @@ def test_the_second_independent_set_stays_at_the_targets_it_met() -> None:
     assert_at_least(evaluate(load_set(None, INDEPENDENT_B_TEST)), 450, 0.97, 0.96, 0.94)
 
 
-def test_the_third_independent_set_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set(None, INDEPENDENT_C_TEST)), 450, 0.93, 0.91, 0.89)
+def test_the_third_independent_set_stays_at_the_targets_it_met() -> None:
+    assert_at_least(evaluate(load_set(None, INDEPENDENT_C_TEST)), 450, 0.95, 0.92, 0.92)
 
 
 def test_the_independent_set_covers_nine_languages_and_its_parts_share_no_question() -> None:
