@@ -46,24 +46,7 @@ def detect_failure(text: str, question: str | None = None) -> str | None:
     asked = normalise(question or "")
     if asked and _repeats_what_was_asked(stripped, asked):
         return None
-    detectors = (
-        leaks.placeholder,
-        leaks.raw_response,
-        machine_output.html_page,
-        machine_output.json_error,
-        machine_output.xml_error,
-        machine_output.stack_trace,
-        machine_output.tool_call,
-        machine_output.token_ids,
-        machine_output.template_tokens,
-        machine_output.error_string,
-        garbled.loop,
-        garbled.garbage,
-        garbled.word_salad,
-        truncation.fragment,
-        truncation.dangling,
-        truncation.unclosed,
-    )
+    detectors = _SHAPES_FIRST + _QUOTABLE + _SHAPES_AFTER
     for detector in detectors:
         reason = detector(stripped)
         if reason is None:
@@ -100,20 +83,27 @@ def _repeats_what_was_asked(text: str, asked: str) -> bool:
 
 
 # Detectors that judge the text's shape (a page, a loop, garbled or cut text): what the
-# question quotes does not excuse them.
-_SHAPE_DETECTORS = frozenset(
-    {
-        leaks.placeholder,
-        leaks.raw_response,
-        machine_output.html_page,
-        garbled.loop,
-        garbled.garbage,
-        garbled.word_salad,
-        truncation.fragment,
-        truncation.dangling,
-        truncation.unclosed,
-    }
+# question quotes does not excuse them. The others find an error or a token that a question
+# may quote, and an answer explaining it may repeat. They run in this order.
+_SHAPES_FIRST = (leaks.placeholder, leaks.raw_response, machine_output.html_page)
+_QUOTABLE = (
+    machine_output.json_error,
+    machine_output.xml_error,
+    machine_output.stack_trace,
+    machine_output.tool_call,
+    machine_output.token_ids,
+    machine_output.template_tokens,
+    machine_output.error_string,
 )
+_SHAPES_AFTER = (
+    garbled.loop,
+    garbled.garbage,
+    garbled.word_salad,
+    truncation.fragment,
+    truncation.dangling,
+    truncation.unclosed,
+)
+_SHAPE_DETECTORS = frozenset(_SHAPES_FIRST + _SHAPES_AFTER)
 
 
 def _asked_about(text: str, asked: str, detector: object) -> bool:

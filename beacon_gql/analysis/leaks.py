@@ -86,7 +86,7 @@ def escaped(text: str, asked: str) -> str | None:
     escapes = _ESCAPE.findall(text)
     if len(escapes) < ESCAPED_MIN or ASKED_FOR_ENCODING.search(asked):
         return None
-    if 6 * len(escapes) >= ESCAPED_MIN_SHARE * len(text):
+    if sum(map(len, escapes)) >= ESCAPED_MIN_SHARE * len(text):
         return f"escaped characters instead of text (encoded twice): {text[:40]}"
     return None
 
