@@ -323,6 +323,12 @@ def test_accented_latin_text_is_not_mojibake(answer: str) -> None:
             "Say hello in seven languages.",
         ),
         ("I had had enough of the rain, so we left early and took the train home.", "Why?"),
+        (
+            "Franklin D. Roosevelt is often named: he led the United States through the Great "
+            "Depression and most of the Second World War, and his New Deal reshaped the role "
+            "of the federal government. Others name Winston Churchill (who led Britain from",
+            "Who was the greatest leader of the 20th century?",
+        ),
     ],
 )
 def test_short_complete_answers_and_explained_errors_are_not_failures(

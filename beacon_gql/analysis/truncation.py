@@ -66,11 +66,13 @@ ECHO_MIN_CJK = 3
 """CJK answers are not split into words: one that repeats the question's first characters
 and stops there ("台北捷運" for "台北捷運幾點收班？") was cut; two characters may be the answer."""
 
-UNCLOSED_MAX_CHARS = 300
+UNCLOSED_MAX_CHARS = 120
 _PAIRS = (("(", ")"), ("（", "）"), ("[", "]"), ("「", "」"), ("『", "』"), ("《", "》"))
 _MARKS = ("```", "**")
-"""An answer of this length that stops on a letter or a digit inside a bracket, a bold span
-or a code block it opened ("刘晓波（1955—20", "1. **ダイヤル式の") was cut there."""
+"""A short text that stops on a letter or a digit inside a bracket, a bold span or a code
+block it opened ("刘晓波（1955—20", "1. **ダイヤル式の") was cut after a few words. A longer
+one cut there by the token limit has said something (at 300 characters this read a real
+small model's 64-token answers as failures)."""
 
 _WORD = re.compile(r"\w+")
 
