@@ -19,6 +19,8 @@ PLACEHOLDERS = frozenset(
     {"null", "none", "nil", "undefined", "nan", "[object object]", "{}", "[]", '""', "''"}
 )
 """What a program prints for a value it never set: an answer that is only this is none."""
+PLACEHOLDER_MAX_CHARS = 40
+"""Longer than any placeholder with spaces inside: a longer answer is not normalised for it."""
 
 _STREAM_EVENT = re.compile(r"^data: (\{|\[DONE\])", re.MULTILINE)
 STREAM_MIN_EVENTS = 2
@@ -58,7 +60,7 @@ file"), and an explanation of an error names it later ("... check Nginx's error.
 
 
 def placeholder(text: str) -> str | None:
-    if normalise(text) in PLACEHOLDERS:
+    if len(text) <= PLACEHOLDER_MAX_CHARS and normalise(text) in PLACEHOLDERS:
         return f"a placeholder value instead of an answer: {text[:20]!r}"
     return None
 

@@ -66,7 +66,7 @@ ECHO_MIN_CJK = 3
 """CJK answers are not split into words: one that repeats the question's first characters
 and stops there ("台北捷運" for "台北捷運幾點收班？") was cut; two characters may be the answer."""
 
-UNCLOSED_MAX_CHARS = 120
+UNCLOSED_MAX_CHARS = FRAGMENT_MAX_CHARS
 _PAIRS = (("(", ")"), ("（", "）"), ("[", "]"), ("「", "」"), ("『", "』"), ("《", "》"))
 _MARKS = ("```", "**")
 """A short text that stops on a letter or a digit inside a bracket, a bold span or a code
