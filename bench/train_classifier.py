@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ import numpy.typing as npt
 
 from beacon_gql.analysis.failures import answer_part, detect_failure
 from beacon_gql.analysis.features import ENCODED_FEATURES, feature_rows
-from beacon_gql.analysis.head import LABELS, Hidden, save_head
+from beacon_gql.analysis.head import LABELS, Head, Hidden, save_head
 from bench.bench_classifier import (
     DATA,
     EXTRA_DATA,
@@ -76,27 +75,8 @@ SEEDS = (0,)
 PUBLIC_GROUP = "public"
 CHOSEN = (0.007, 1.0, 0.5)
 """(L2, public weight, SUBSTANTIVE offset) of the shipped head, picked by `--search` in
-session 10 (its figures are in the README); the default run fits these alone, in a minute,
-where the search takes about an hour."""
-
-
-@dataclass(frozen=True)
-class Fitted:
-    mean: Array
-    scale: Array
-    weights: Array
-    bias: Array
-    hidden: Hidden
-
-    def logits(self, x: Array) -> Array:
-        standard = (x - self.mean) / self.scale
-        units = np.maximum(standard @ self.hidden.weights + self.hidden.bias, 0)
-        result: Array = standard @ self.weights + self.bias + units @ self.hidden.out
-        return result
-
-    def predict(self, x: Array) -> Labels:
-        result: Labels = self.logits(x).argmax(axis=1)
-        return result
+session 10 (its figures are in the README); the default run fits these alone, in two
+minutes, where the search takes about half an hour."""
 
 
 def fit(
@@ -106,12 +86,13 @@ def fit(
     embedding_dims: int = 0,
     shrink: float = 1.0,
     sample_weight: Array | None = None,
-) -> Fitted:
+) -> Head:
     """Standardise, then fit logits = z @ w + b + relu(z @ w1 + b1) @ w2 once per seed in
     SEEDS and average the fits (their hidden units side by side, as one layer); the first
     `embedding_dims` columns are scaled down by `shrink` after standardising (a stronger
     penalty on the many encoder dimensions than on the few hand-made features).
-    `sample_weight` (mean 1) defaults to equal weight per label."""
+    `sample_weight` (mean 1) defaults to equal weight per label. The result is the head the
+    service loads, unsaved (no digest)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + 1e-3
     scale[:embedding_dims] /= shrink
@@ -130,7 +111,7 @@ def fit(
     )
     weights = np.mean([f["w"] for f in fits], axis=0).astype(np.float32)
     bias = np.mean([f["b"] for f in fits], axis=0).astype(np.float32)
-    return Fitted(mean, scale, weights, bias, hidden)
+    return Head(mean, scale, weights, bias, hidden, digest="")
 
 
 def _fit_seed(z: Array, onehot: Array, weight: Array, l2: float, seed: int) -> dict[str, Array]:
@@ -291,7 +272,7 @@ def main() -> None:
     parser.add_argument(
         "--search",
         action="store_true",
-        help="measure every setting by leave-one-source-out (about an hour) instead of fitting",
+        help="measure every setting by leave-one-source-out (half an hour) instead of fitting",
     )
     args = parser.parse_args()
     rows = training_rows()
@@ -311,8 +292,8 @@ def main() -> None:
     model.bias[LABELS.index("SUBSTANTIVE")] += offset
     print(
         f"l2={l2} public x{public} SUBSTANTIVE offset={offset}; "
-        f"training accuracy {(model.predict(x) == y).mean():.3f}, "
-        f"development accuracy {(model.predict(dev_x) == dev_y).mean():.3f}"
+        f"training accuracy {(model.logits(x).argmax(axis=1) == y).mean():.3f}, "
+        f"development accuracy {(model.logits(dev_x).argmax(axis=1) == dev_y).mean():.3f}"
     )
     save_head(args.out, model.mean, model.scale, model.weights, model.bias, model.hidden)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size} B)")
