@@ -32,7 +32,12 @@ def _wait_for_line(proc: Child, text: str, within: float) -> None:
 
 @contextlib.contextmanager
 def simulator(
-    name: str, work_dir: Path, *, latency_ms: float, max_concurrency: int
+    name: str,
+    work_dir: Path,
+    *,
+    latency_ms: float,
+    max_concurrency: int,
+    distinct_answers: bool = False,
 ) -> Iterator[tuple[Child, Path]]:
     providers_file = work_dir / f"providers-{name}.toml"
     command = [
@@ -43,6 +48,7 @@ def simulator(
         str(latency_ms),
         "--max-concurrency",
         str(max_concurrency),
+        *(["--distinct-answers"] if distinct_answers else []),
     ]
     with child(f"simulator-{name}", command) as sim:
         _wait_for_line(sim, "READY", 30)
@@ -79,13 +85,17 @@ def pipeline(
     latency_ms: float,
     concurrency: int,
     log_level: str = "INFO",
+    distinct_answers: bool = False,
 ) -> Iterator[Pipeline]:
     log(f"pipeline {name}: simulator latency {latency_ms:g} ms, worker concurrency {concurrency}")
     with (
-        simulator(name, work_dir, latency_ms=latency_ms, max_concurrency=max(64, concurrency)) as (
-            sim,
-            providers_file,
-        ),
+        simulator(
+            name,
+            work_dir,
+            latency_ms=latency_ms,
+            max_concurrency=max(64, concurrency),
+            distinct_answers=distinct_answers,
+        ) as (sim, providers_file),
         worker(name, database, providers_file, concurrency=concurrency, log_level=log_level) as w,
     ):
         yield Pipeline(simulator=sim, worker=w, providers_file=providers_file)

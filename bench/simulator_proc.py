@@ -1,6 +1,7 @@
 """SIMULATED providers in their own process, for the pipeline benchmarks.
 
-    python -m bench.simulator_proc --providers-out PATH --latency-ms 50 --max-concurrency 64
+    python -m bench.simulator_proc --providers-out PATH --latency-ms 50 --max-concurrency 64 \
+        [--distinct-answers]
 
 Serves the three regional OpenAI-compatible simulated providers (US, EU, ASIA; no hybrid
 router, so each region has exactly one provider) on loopback, writes a providers file in
@@ -43,6 +44,9 @@ async def serve(args: argparse.Namespace) -> None:
     names = ("sim-us-east", "sim-eu-west", "sim-asia-pacific")
     faults = {name: FaultProfile(latency_ms=args.latency_ms) for name in names}
     async with SimulatorFleet(seed=args.seed, faults=faults, include_hybrid_router=False) as fleet:
+        if args.distinct_answers:
+            for name in names:
+                fleet.number_answers(name)
         configs = [
             replace(
                 config,
@@ -67,6 +71,11 @@ def main() -> None:
     parser.add_argument("--max-concurrency", type=int, default=64)
     parser.add_argument("--models", type=int, default=209)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--distinct-answers",
+        action="store_true",
+        help="open every answer with its request's number: no two answers are the same text",
+    )
     args = parser.parse_args()
     run_on_uvloop(serve(args))
 

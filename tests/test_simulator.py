@@ -176,6 +176,21 @@ async def test_max_tokens_cuts_the_answer(http: httpx.AsyncClient) -> None:
     assert answer["choices"][0]["finish_reason"] == "length"
 
 
+async def test_numbered_answers_are_each_a_text_of_their_own(http: httpx.AsyncClient) -> None:
+    async with SimulatorFleet(regions=["EU"], include_hybrid_router=False) as fleet:
+        url = fleet.provider_config("sim-eu-west").base_url + "/chat/completions"
+        body = {
+            "model": "qwen2.5:1.5b",
+            "messages": [{"role": "user", "content": QUESTIONS["math_basic"]}],
+        }
+        canned = (await http.post(url, json=body)).json()["choices"][0]["message"]["content"]
+        fleet.number_answers("sim-eu-west")
+        numbered = await asyncio.gather(*(http.post(url, json=body) for _ in range(3)))
+    texts = [answer.json()["choices"][0]["message"]["content"] for answer in numbered]
+    assert len(set(texts)) == 3
+    assert all(text.endswith(canned) and text != canned for text in texts)
+
+
 async def test_protocol_shapes(http: httpx.AsyncClient) -> None:
     async with SimulatorFleet(regions=["EU"]) as fleet:
         openai_root = fleet.provider_config("sim-eu-west").base_url

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
+from beacon_gql.analysis.answer_memory import classify_answers_once
 from beacon_gql.analysis.classifier_process import classify_in_process
 from beacon_gql.analysis.report import (
     AnswerRecord,
@@ -145,8 +146,11 @@ class AnalysisService:
             rows = await store.completed_answers(session, job_id)
         if not rows:
             return
-        # The model runs in its own process, outside any transaction, in one batch.
-        results = await classify_in_process([(row.response, row.prompt) for row in rows])
+        # The model runs in its own process, outside any transaction, in one batch; each
+        # distinct answer once.
+        results = await classify_in_process(
+            [(row.response, row.prompt) for row in rows], classify_answers_once
+        )
         async with self._sessions() as session:
             await store.store_classifications(
                 session,

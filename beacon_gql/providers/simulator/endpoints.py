@@ -74,12 +74,17 @@ class SimulatedProvider:
         """Models that refuse, in Chinese, every prompt written in Chinese and answer every
         other one as they otherwise would: a model that censors by the language it is asked
         in, for tests of the analysis's language comparisons."""
+        self.numbered_answers = False
+        """Every answer opens with the number of the request it answers (where a length
+        limit cannot cut it off), so no two are the same text: for benchmarks of work that
+        identical answers share (classification)."""
         self.closing = asyncio.Event()
         self.generation_requests = 0
         self.log: list[RecordedRequest] = []
         self.arrivals = asyncio.Condition()
         """Notified on every generation request, for tests waiting on traffic."""
         self._attempts: Counter[tuple[str, str]] = Counter()
+        self._numbered = 0
         self._answered: Counter[tuple[str, str]] = Counter()
         self._model_ids = {upstream: model_id for model_id, upstream in spec.models.items()}
 
@@ -278,6 +283,13 @@ class SimulatedProvider:
     # -- shared behaviour ------------------------------------------------------------
 
     def _spoken_answer(self, model_id: str, prompt: str) -> str:
+        answer = self._canned_answer(model_id, prompt)
+        if self.numbered_answers:
+            self._numbered += 1
+            return f"({self.name} {self._numbered}) {answer}"
+        return answer
+
+    def _canned_answer(self, model_id: str, prompt: str) -> str:
         scripted = self.scripted_answers.get(recognise_question(prompt) or "")
         if scripted:
             asked = self._answered[(model_id, prompt)]

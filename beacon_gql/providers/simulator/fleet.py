@@ -190,6 +190,10 @@ class SimulatorFleet:
         """From its next request, `name` has `models` refuse every prompt written in Chinese."""
         self._providers[name].refuses_chinese = frozenset(models)
 
+    def number_answers(self, name: str) -> None:
+        """From its next request, every answer of `name` is a text of its own."""
+        self._providers[name].numbered_answers = True
+
     async def stop(self, name: str) -> None:
         """Shuts one provider down: connections to its port are refused afterwards."""
         running = self._running.pop(name, None)
