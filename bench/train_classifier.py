@@ -10,8 +10,9 @@ and the sets of
 tests/data/classification_extra/ (each written from the label definitions by an author of
 its own, nine languages). No held-out part is read here.
 
-A multinomial logistic regression with one hidden layer of 32 ReLU units adding to its logits
-(numpy, full-batch Adam, L2; since session 10: leave-one-source-out 0.89 -> 0.90). Every
+A multinomial logistic regression with one hidden layer of ReLU units adding to its logits
+(numpy, full-batch Adam, L2; since session 10: leave-one-source-out 0.89 -> 0.90; since
+session 11 three starts of 32 units averaged: 0.899 -> 0.903). Every
 (source, label) pair weighs the same in total, so neither the larger sets nor the commonest
 label decide alone; the public set (real model answers labelled by people, the nearest thing
 to what the service will meet) may weigh more.
@@ -71,15 +72,21 @@ HIDDEN_UNITS = 32
 """ReLU units beside the logistic regression (64 carried over no better: 0.896 against 0.897)."""
 STEPS = 400
 RATE = 0.005
-SEEDS = (0,)
+SEEDS = (0, 1, 2)
+"""Starts of the hidden units whose fits are averaged (the hidden layer is their units side
+by side): one start left a border answer on the side of its random start."""
 PUBLIC_GROUP = "public"
-CHOSEN = (0.007, 1.0, 0.5)
+CHOSEN = (0.003, 1.0, 0.5)
 """(L2, public weight, SUBSTANTIVE offset) of the shipped head; the default run fits these
-alone, in two minutes, where the search takes about half an hour. Picked in session 10 by a
-copy of the search written before this code (L2 0.007: 0.901, L2 0.003: 0.900, offset 0.5);
-`--search` itself, run after the head was measured, printed 0.900 and 0.901, the other way
-round: the two are within the run-to-run noise (about 0.003), and the head was not changed
-after its held-out figures were seen."""
+alone, in about two minutes (three starts), where the search takes about an hour and a half.
+Session 11: with the hidden units' three starts averaged (`SEEDS`), leave-one-source-out at
+L2 0.003 (the single-start search's pick in session 10, by 0.001) gave 0.9015 / 0.9031 /
+0.9026 at offsets 0 / 0.25 / 0.5, against 0.8968 / 0.8984 / 0.8986 for one start (same code
+and sources); L2 0.007 was not searched with three starts. The rule picks offset 0.25, by
+0.0005; at 0.25 two answers of the simulator and the analysis tests are read against the
+label definitions (an argued "the internet is arguably the most important invention" and
+the Chinese "a language model trained to answer questions" for "Who are you?", both EVASIVE
+at 0.55), at 0.5 none, so 0.5 ships: chosen before any held-out part was measured."""
 
 
 def fit(
@@ -275,7 +282,7 @@ def main() -> None:
     parser.add_argument(
         "--search",
         action="store_true",
-        help="measure every setting by leave-one-source-out (half an hour) instead of fitting",
+        help="measure every setting by leave-one-source-out (1.5 hours) instead of fitting",
     )
     args = parser.parse_args()
     rows = training_rows()
