@@ -82,7 +82,8 @@ alone, in about two minutes (three starts), where the search takes about an hour
 Session 11: with the hidden units' three starts averaged (`SEEDS`), leave-one-source-out at
 L2 0.003 (the single-start search's pick in session 10, by 0.001) gave 0.9015 / 0.9031 /
 0.9026 at offsets 0 / 0.25 / 0.5, against 0.8968 / 0.8984 / 0.8986 for one start (same code
-and sources); L2 0.007 was not searched with three starts. The rule picks offset 0.25, by
+and sources); L2 0.007 with three starts, run afterwards, gave 0.8975 / 0.9000 / 0.9011, so
+the complete search keeps L2 0.003. The rule picks offset 0.25, by
 0.0005; at 0.25 two answers of the simulator and the analysis tests are read against the
 label definitions (an argued "the internet is arguably the most important invention" and
 the Chinese "a language model trained to answer questions" for "Who are you?", both EVASIVE

@@ -42,7 +42,7 @@ def answer_key(response: str | None, question: str | None) -> Key:
 class AnswerMemory:
     """The labels of the last `size` distinct answers (least recently used forgotten)."""
 
-    def __init__(self, size: int | None = None) -> None:
+    def __init__(self, size: int = MEMORY_SIZE) -> None:
         self._size = size
         self._lock = threading.Lock()
         self._results: OrderedDict[Key, ClassificationResult] = OrderedDict()
@@ -57,8 +57,7 @@ class AnswerMemory:
     def remember(self, results: Mapping[Key, ClassificationResult]) -> None:
         with self._lock:
             self._results.update(results)
-            bound = MEMORY_SIZE if self._size is None else self._size
-            while len(self._results) > bound:
+            while len(self._results) > self._size:
                 self._results.popitem(last=False)
 
     def forget(self) -> None:
